@@ -1,0 +1,36 @@
+# make demo | make test | make lint | make bench | make lab
+# Needs only Python 3.11+ and make: the first run creates .venv and installs into it.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+
+.PHONY: install demo test lint bench lab clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev,ngrok]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m toolkit demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests notebooks $(NBVAL)
+
+lint: $(STAMP)
+	$(BIN)/ruff check toolkit tests bench data
+	$(BIN)/mypy toolkit
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf $(VENV) build *.egg-info tests/artifacts

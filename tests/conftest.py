@@ -1,0 +1,18 @@
+"""Small shared fixtures. Every test builds its own App: no dependence on test order."""
+
+from __future__ import annotations
+
+import pytest
+
+import toolkit
+
+
+@pytest.fixture
+def app() -> toolkit.App:
+    app = toolkit.App("test")
+
+    @app.handler("/greet")
+    def greet(name: str = "there"):
+        return f"Hello {name}!"
+
+    return app

@@ -1,0 +1,111 @@
+import logging
+
+import pytest
+
+import toolkit as tk
+
+
+def test_decorator_and_twin_return_the_function_unchanged():
+    app = tk.App("a")
+
+    def greet(name="x"):
+        return name
+
+    assert app.handler("/greet")(greet) is greet
+    assert app.add_handler("/hello", greet) is greet
+    assert greet("direct") == "direct"
+    assert set(app.handlers) == {"/greet", "/hello"}
+
+
+def test_bare_path_defaults_to_function_name():
+    app = tk.App("a")
+
+    @app.handler()
+    def faq():
+        return "ok"
+
+    assert "/faq" in app.handlers
+
+
+def test_reregistering_replaces_with_a_notice_not_an_error(caplog):
+    app = tk.App("a")
+    app.add_handler("/x", lambda: "old")
+    with caplog.at_level(logging.INFO, logger="toolkit"):
+        @app.handler("/x/")
+        def new():
+            return "new"
+    assert app.call("/x")["messages"][0]["config"]["textMessages"][0]["text"] == "new"
+    assert "Replaced handler for '/x'" in app.notices[-1]
+    assert "Replaced handler" in caplog.text
+
+
+def test_unknown_path_404_lists_registered_paths(app):
+    res = app.test_client().post("/refund")
+    assert res.status_code == 404
+    err = res.get_json()["error"]
+    assert err["message"] == "No handler for '/refund' (registered: /greet)."
+    assert "@app.handler('/refund')" in err["hint"]
+
+
+def test_wrong_method_405_says_which_methods():
+    app = tk.App("a")
+    app.add_handler("/orders", lambda: None, methods=["POST"])
+    res = app.test_client().get("/orders")
+    assert res.status_code == 405
+    assert "answers POST only, not GET" in res.get_json()["error"]["message"]
+
+
+def test_unknown_method_name_is_rejected_at_registration():
+    with pytest.raises(ValueError, match="Unknown HTTP method FETCH"):
+        tk.App("a").add_handler("/x", lambda: None, methods=["FETCH"])
+
+
+def test_call_reraises_handler_exceptions_test_client_answers_500(app):
+    @app.handler("/boom")
+    def boom():
+        raise KeyError("sku")
+
+    with pytest.raises(KeyError):
+        app.call("/boom")
+    res = app.test_client().post("/boom")
+    assert res.status_code == 500
+    err = res.get_json()["error"]
+    assert err["handler"] == "boom" and "KeyError" in err["message"] and "traceback" not in err
+    assert "Traceback" in app.log.last().traceback
+
+
+def test_call_returns_exactly_what_the_server_sends(app):
+    assert app.call("/greet", {"name": "Ada"}) == app.test_client().post(
+        "/greet", json={"name": "Ada"}).get_json()
+
+
+def test_every_call_is_logged_with_handler_and_times(app):
+    app.call("/greet", {"name": "Ada", "password": "hunter2"}, headers={"Authorization": "Bearer s"})
+    entry = app.log.last()
+    assert (entry.method, entry.path, entry.handler, entry.status, entry.source) == (
+        "POST", "/greet", "greet", 200, "call")
+    assert entry.body == {"name": "Ada", "password": "***"}
+    assert entry.headers == {"Authorization": "***"}
+    assert entry.total_ms >= entry.handler_ms >= 0
+
+
+def test_slow_call_is_flagged_and_noticed_once():
+    app = tk.App("slow", deadline_s=0.0)
+    app.add_handler("/s", lambda: None)
+    app.call("/s")
+    app.call("/s")
+    assert all("slow" in e.flags for e in app.log)
+    assert sum("over the deadline" in n for n in app.notices) == 1
+
+
+def test_health_and_handler_list():
+    app = tk.App("shop")
+    app.add_handler("/a", lambda: None, methods="GET")
+    client = app.test_client()
+    assert client.get("/_toolkit/health").get_json() == {"status": "ok", "app": "shop", "handlers": 1}
+    assert client.get("/_toolkit/handlers").get_json() == {
+        "handlers": [{"path": "/a", "handler": "<lambda>", "methods": ["GET"]}]}
+
+
+def test_repr_is_short_and_deterministic(app):
+    assert repr(app) == "<App 'test': 1 handlers>"

@@ -1,0 +1,52 @@
+"""The project's own files stay in step: environment.yml vs pyproject, README vs settings and names."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+import toolkit
+from toolkit.config import SETTINGS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _norm(spec: str) -> str:
+    return re.sub(r"\s+", "", spec).lower().replace("_", "-")
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {_norm(d) for d in project["dependencies"]}
+    for extra in project["optional-dependencies"].values():
+        wanted |= {_norm(d) for d in extra}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = {_norm(d) for d in env["dependencies"] if isinstance(d, str)}
+    conda -= {d for d in conda if re.match(r"(python|pip)\b", d)}
+    assert conda == wanted
+    py = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
+    assert _norm(py) == "python" + _norm(project["requires-python"])
+
+
+def test_readme_opens_with_the_two_commands():
+    head = (ROOT / "README.md").read_text().split("##")[0]
+    assert "make demo" in head and "make test" in head
+
+
+def test_readme_documents_every_setting():
+    readme = (ROOT / "README.md").read_text()
+    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in readme
+               or f"TOOLKIT_{s.name.upper()}" not in readme]
+    assert not missing, f"README lacks settings {missing}: paste `python -m toolkit settings`"
+
+
+def test_readme_mentions_every_public_name():
+    readme = (ROOT / "README.md").read_text()
+    missing = [n for n in toolkit.__all__ if not n.startswith("_") and n not in readme]
+    assert not missing, f"README never mentions {missing}"
+
+
+def test_ci_runs_make_test_and_installs_chromium():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci and "apt-get install" in ci and "chromium" in ci

@@ -1,0 +1,70 @@
+"""toolkit: a Jupyter workbench for Chatlayer (Sinch) API-step backends.
+
+Plain Python functions answer the API step; ``app.serve()`` serves them from the kernel;
+``app.call()`` runs them in-process; the emulator plays Chatlayer's side.
+"""
+
+from .app import App, Response
+from .config import SETTINGS, Settings
+from .errors import (
+    BadRequest,
+    ConfigError,
+    HandlerError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ReplyError,
+    ToolkitError,
+    Unauthorized,
+)
+from .events import Exchange, Log
+from .messages import (
+    buttons,
+    card,
+    carousel,
+    carousel_from_frame,
+    location,
+    media,
+    phone_button,
+    postback,
+    quick_replies,
+    text,
+    url_button,
+)
+from .reply import Reply, validate
+from .request import Request
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "App",
+    "BadRequest",
+    "ConfigError",
+    "Exchange",
+    "HandlerError",
+    "Log",
+    "MethodNotAllowed",
+    "NotFound",
+    "PayloadTooLarge",
+    "Reply",
+    "ReplyError",
+    "Request",
+    "Response",
+    "SETTINGS",
+    "Settings",
+    "ToolkitError",
+    "Unauthorized",
+    "__version__",
+    "buttons",
+    "card",
+    "carousel",
+    "carousel_from_frame",
+    "location",
+    "media",
+    "phone_button",
+    "postback",
+    "quick_replies",
+    "text",
+    "url_button",
+    "validate",
+]

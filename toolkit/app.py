@@ -1,0 +1,255 @@
+"""``toolkit.App``: the registry of handlers and the pure dispatch from a request to a reply.
+
+No Flask and no ipywidgets here: the server, the test client and ``app.call`` all go through
+:meth:`App.handle`, so a handler answers the same everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar
+
+from . import signing
+from .config import Settings
+from .errors import HandlerError, ReplyError, ToolkitError, error_body
+from .events import Exchange, Log, Masker, fingerprint, logger, trace
+from .params import bind
+from .reply import encode, normalize
+from .request import Request
+from .routing import Route, Router, compile_route, normalize_path
+
+F = TypeVar("F", bound=Callable[..., Any])
+INTERNAL = "/_toolkit/"
+
+
+@dataclass
+class Response:
+    """What the server sends back: status, JSON body and its encoded bytes."""
+
+    status: int
+    body: dict[str, Any]
+    data: bytes
+    error: BaseException | None = None
+
+
+class App:
+    """The registry of handlers. Everything hangs off it: ``app.serve()``, ``app.call()``, ``app.log``.
+
+    >>> app = App("demo")
+    >>> @app.handler("/greet")
+    ... def greet(name: str = "there"):
+    ...     return f"Hello {name}!"
+    >>> app.call("/greet", {"name": "Ada"})["messages"][0]["config"]
+    {'textMessages': [{'text': 'Hello Ada!'}]}
+    """
+
+    def __init__(self, name: str = "toolkit", **settings: Any) -> None:
+        self.name = name
+        self.settings = Settings(**settings)
+        self.log = Log(self.settings.log_size, self.settings.retry_window_s)
+        self.notices: list[str] = []
+        self._masker = _masker(self.settings)
+        self._router = Router()
+        self._warned_slow: set[str] = set()
+
+    # --- registration --------------------------------------------------------------------------
+
+    def handler(self, path: str | None = None, *, methods: Any = None) -> Callable[[F], F]:
+        """Register the decorated function for ``path`` (default ``/<function name>``).
+
+        The function is returned unchanged, so it stays callable from a cell or a test.
+        """
+
+        def decorator(fn: F) -> F:
+            return self.add_handler(path or f"/{fn.__name__}", fn, methods=methods)
+
+        return decorator
+
+    def add_handler(self, path: str, fn: F, *, methods: Any = None) -> F:
+        """The plain twin of :meth:`handler`. Re-registering a path replaces its handler."""
+        if not callable(fn):
+            raise TypeError(f"add_handler({path!r}, ...) needs a function, got {type(fn).__name__}.")
+        old = self._router.add(compile_route(path, fn, methods))
+        if old is not None:
+            self._notice(f"Replaced handler for {old.path!r} ({old.name} -> {fn.__name__}).")
+        return fn
+
+    def remove_handler(self, path: str) -> None:
+        """Stop serving ``path``."""
+        if self._router.remove(path) is None:
+            raise KeyError(f"No handler for {normalize_path(path)!r}.")
+
+    @property
+    def handlers(self) -> dict[str, Callable[..., Any]]:
+        """Registered paths and their functions."""
+        return {r.path: r.fn for r in self._router.routes()}
+
+    def routes(self) -> list[Route]:
+        return self._router.routes()
+
+    def _notice(self, message: str) -> None:
+        logger.info(message)
+        self.notices.append(message)
+        del self.notices[:-100]
+
+    def configure(self, **settings: Any) -> None:
+        """Change settings on the live app (e.g. ``app.configure(deadline_s=2)``)."""
+        self.settings = self.settings.replace(**settings)
+        self._masker = _masker(self.settings)
+        if self.log.size != self.settings.log_size:
+            self.log.resize(self.settings.log_size)
+        self.log.retry_window_s = self.settings.retry_window_s
+
+    # --- dispatch ------------------------------------------------------------------------------
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        raw: bytes = b"",
+        source: str = "http",
+        raise_errors: bool = False,
+        started: float | None = None,
+        body_size: int | None = None,
+    ) -> Response:
+        """Answer one request: parse, check access, find the handler, bind, run, validate, log."""
+        t0 = started if started is not None else time.perf_counter()
+        s = self.settings
+        entry = Exchange(method.upper(), normalize_path(path), 0, query=dict(query or {}), source=source)
+        tr = None
+        try:
+            if entry.path.startswith(INTERNAL[:-1]):
+                return self._internal(entry.path, Request.build(method, path, headers=headers))
+            request = Request.build(method, path, query=query, headers=headers, raw=raw,
+                                    max_body_bytes=s.max_body_bytes, size=body_size)
+            signing.check_access(request, s)
+            route, path_params = self._router.match(request.method, request.path)
+            entry.handler = route.name
+            kwargs = bind(route.name, route.signature, request, path_params)
+            with trace() as tr:
+                h0 = time.perf_counter()
+                try:
+                    result = route.fn(**kwargs)
+                finally:
+                    entry.handler_ms = (time.perf_counter() - h0) * 1000
+            wire, data = encode(normalize(result, handler=route.name, redirect_form=s.redirect_form),
+                                handler=route.name)
+            if len(data) > s.max_reply_bytes:
+                raise _too_big(route.name, len(data), s.max_reply_bytes)
+            response = Response(200, wire, data)
+        except ToolkitError as exc:
+            exc.handler = exc.handler or entry.handler
+            response = self._error_response(exc, exc, entry)
+        except Exception as exc:
+            wrapped = HandlerError(
+                f"Handler {entry.handler!r} raised {type(exc).__name__}: {exc}",
+                hint="See the traceback in app.log (or the log view); fix the handler and re-run "
+                "its cell: the server picks it up at once.",
+                handler=entry.handler,
+            )
+            wrapped.__cause__ = exc
+            response = self._error_response(wrapped, exc, entry)
+        finally:
+            if tr is not None:
+                entry.tables, entry.outbound = tr.tables, tr.outbound
+        self._record(entry, response, headers, raw, t0)
+        if raise_errors and response.error is not None:
+            raise response.error
+        return response
+
+    def _error_response(self, exc: ToolkitError, original: BaseException, entry: Exchange) -> Response:
+        tb = "".join(traceback.format_exception(original))
+        entry.error, entry.traceback = str(exc), tb
+        if exc.status >= 500:
+            logger.error("%s %s failed: %s\n%s", entry.method, entry.path, exc, tb)
+        body = error_body(exc, traceback=tb if self.settings.debug else None)
+        return Response(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original)
+
+    def _record(self, entry: Exchange, response: Response, headers: Any, raw: bytes,
+                t0: float) -> None:
+        s, masker = self.settings, self._masker
+        entry.status = response.status
+        entry.headers = masker.headers(headers)
+        entry.keep_bodies(raw, response.data, masker)
+        entry.fingerprint = fingerprint(entry.method, entry.path, raw)
+        entry.total_ms = (time.perf_counter() - t0) * 1000
+        if entry.total_ms > s.deadline_s * 1000:
+            entry.flags.append("slow")
+            if entry.path not in self._warned_slow:
+                self._warned_slow.add(entry.path)
+                self._notice(f"{entry.path} took {entry.total_ms:,.0f} ms, over the deadline of "
+                             f"{s.deadline_s:g} s: Chatlayer may time out. Answer at once and push "
+                             "the result later, or make the handler faster.")
+        self.log.record(entry)
+
+    def _internal(self, path: str, request: Request) -> Response:
+        if path == INTERNAL + "health":
+            body: dict[str, Any] = {"status": "ok", "app": self.name, "handlers": len(self.handlers)}
+        elif path == INTERNAL + "handlers":
+            signing.check_access(request, self.settings)
+            body = {"handlers": [
+                {"path": r.path, "handler": r.name, "methods": sorted(r.methods) if r.methods else "any"}
+                for r in self._router.routes()]}
+        else:
+            from .errors import NotFound
+
+            raise NotFound(f"Unknown toolkit path {path!r}.",
+                           hint=f"Use {INTERNAL}health or {INTERNAL}handlers.")
+        return Response(200, body, json.dumps(body).encode())
+
+    # --- calling without a network --------------------------------------------------------------
+
+    def call(
+        self,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        method: str = "POST",
+        raise_errors: bool = True,
+    ) -> dict[str, Any]:
+        """Answer a request in-process and return exactly the JSON body the server would send.
+
+        Handler exceptions (and toolkit errors) are re-raised unless ``raise_errors=False``.
+        """
+        raw = b"" if body is None else json.dumps(body).encode()
+        response = self.handle(method, path, query=query, headers=headers, raw=raw, source="call",
+                               raise_errors=raise_errors)
+        return response.body
+
+    @cached_property
+    def flask_app(self) -> Any:
+        """A Flask app over the same dispatch (a WSGI callable: ``gunicorn module:app.flask_app``)."""
+        from .wsgi import make_flask
+
+        return make_flask(self)
+
+    def test_client(self) -> Any:
+        """A Flask test client over the same dispatch; errors come back as HTTP responses."""
+        return self.flask_app.test_client()
+
+    def __repr__(self) -> str:
+        return f"<App {self.name!r}: {len(self.handlers)} handlers>"
+
+
+def _masker(s: Settings) -> Masker:
+    keys = tuple(s.sensitive_keys.split(",")) + (s.hmac_header, s.auth_header.split(":")[0])
+    return Masker(keys, s.log_body_bytes)
+
+
+def _too_big(handler: str, size: int, limit: int) -> ReplyError:
+    return ReplyError(
+        f"Handler {handler!r} returned a reply of {size:,} bytes, over the max_reply_bytes limit "
+        f"of {limit:,}.",
+        hint="Send fewer or shorter messages (e.g. fewer carousel cards), or raise max_reply_bytes.",
+        handler=handler,
+    )

@@ -1,0 +1,174 @@
+"""One table of settings: name, default, help. Environment variables ``TOOLKIT_<NAME>`` override
+the defaults; keyword arguments (``App(name, **settings)``, ``app.serve(**settings)``) override both.
+
+Every setting is documented in the README (``tests/test_docs.py`` checks it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings table."""
+
+    name: str
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # --- core: replies ---
+    Setting("redirect_form", "both",
+            "Where the redirect goes in replies: 'both' (top-level nextDialogstate and "
+            "action.nextDialogstate, same value), 'action' or 'top'. Sources disagree; 'both' is safe.",
+            choices=("both", "action", "top")),
+    Setting("max_reply_bytes", 65536, "Largest reply body, in bytes, a handler may return."),
+    Setting("debug", False, "Include the traceback in error responses (never turn on in a demo)."),
+    # --- server ---
+    Setting("max_body_bytes", 1048576, "Largest request body accepted; larger gets 413."),
+    Setting("deadline_s", 5.0,
+            "Calls slower than this are flagged 'slow' and warned about once per handler. "
+            "Chatlayer advises staying under 20 s."),
+    Setting("log_size", 500, "How many exchanges app.log keeps (a ring buffer)."),
+    Setting("log_body_bytes", 65536, "Request/response bodies in the log are cut at this size."),
+    Setting("sensitive_keys", "password,token,secret,apikey,api_key",
+            "Comma-separated header/body keys masked in the log and in fixtures."),
+    Setting("retry_window_s", 3.0,
+            "An identical request within this many seconds is flagged as a probable platform retry."),
+    # --- access control ---
+    Setting("auth_bearer", "", "If set, require 'Authorization: Bearer <this token>'.", secret=True),
+    Setting("auth_basic", "", "If set ('user:password'), require HTTP Basic auth.", secret=True),
+    Setting("auth_header", "",
+            "If set ('Header-Name: value'), require this custom header.", secret=True),
+    Setting("hmac_secret", "", "If set, require an HMAC signature made with this key.", secret=True),
+    Setting("hmac_header", "X-Signature",
+            "Header holding the HMAC signature (assumption: Chatlayer's scheme is undocumented)."),
+    Setting("hmac_algorithm", "sha256", "HMAC hash.", choices=("sha1", "sha256", "sha512")),
+    Setting("hmac_encoding", "hex", "HMAC digest encoding.", choices=("hex", "base64")),
+    Setting("hmac_signed", "body",
+            "What is signed: 'body', or 'timestamp+body' (timestamp header + '.' + body).",
+            choices=("body", "timestamp+body")),
+    Setting("hmac_timestamp_header", "X-Timestamp", "Header with the Unix timestamp (timestamp+body)."),
+    Setting("hmac_window_s", 300.0, "Largest accepted age of a signed timestamp, in seconds."),
+    # --- live log view ---
+    Setting("view_rows", 50, "Rows shown by the log view (the rest are counted)."),
+    Setting("view_max_fps", 10.0, "Most redraws per second of the log view."),
+    # --- emulator ---
+    Setting("missing_variable", "empty",
+            "How a {missing} template variable renders: 'empty', 'keep' (left as written) or 'error'.",
+            choices=("empty", "keep", "error")),
+    Setting("emulator_timeout_s", 20.0, "Emulated API step timeout, in seconds."),
+    # --- tunnel ---
+    Setting("tunnel_timeout_s", 15.0, "Longest wait for a tunnel to open before failing."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _unknown(name: str) -> ConfigError:
+    close = difflib.get_close_matches(name, list(_BY_NAME), n=3)
+    guess = f" Did you mean {', '.join(close)}?" if close else ""
+    return ConfigError(
+        f"Unknown setting {name!r}.{guess}",
+        hint="See the settings table in the README or toolkit.config.SETTINGS.",
+    )
+
+
+def _coerce(setting: Setting, value: Any, source: str) -> Any:
+    expected = type(setting.default)
+    try:
+        if expected is bool and isinstance(value, str):
+            low = value.strip().lower()
+            if low not in _TRUE | _FALSE:
+                raise ValueError(value)
+            value = low in _TRUE
+        elif expected is float and isinstance(value, int | str) and not isinstance(value, bool):
+            value = float(value)
+        elif expected is int and isinstance(value, str):
+            value = int(value)
+        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+            raise TypeError(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"Setting {setting.name!r} from {source} must be {expected.__name__}, "
+            f"got {'***' if setting.secret else repr(value)}.",
+            hint=f"{setting.help} Default: {setting.default!r}.",
+        ) from None
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(
+            f"Setting {setting.name!r} from {source} must be one of "
+            f"{', '.join(setting.choices)}; got {value!r}.",
+            hint=setting.help,
+        )
+    return value
+
+
+class Settings(Mapping[str, Any]):
+    """Resolved settings: defaults, then ``TOOLKIT_*`` environment variables, then keywords.
+
+    >>> Settings(deadline_s=2).deadline_s
+    2.0
+    """
+
+    def __init__(self, _base: Mapping[str, Any] | None = None, **overrides: Any) -> None:
+        values: dict[str, Any] = {}
+        if _base is None:
+            for s in SETTINGS:
+                env = os.environ.get(f"TOOLKIT_{s.name.upper()}")
+                values[s.name] = s.default if env is None else _coerce(s, env, f"TOOLKIT_{s.name.upper()}")
+        else:
+            values.update(_base)
+        for name, value in overrides.items():
+            if name not in _BY_NAME:
+                raise _unknown(name)
+            values[name] = _coerce(_BY_NAME[name], value, "keyword arguments")
+        self._values = values
+
+    def replace(self, **overrides: Any) -> Settings:
+        """A copy with some settings changed."""
+        return Settings(self._values, **overrides)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["_values"][name]
+        except KeyError:
+            raise _unknown(name) from None
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._values:
+            raise _unknown(name)
+        return self._values[name]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def changed(self) -> dict[str, Any]:
+        """Settings that differ from their defaults (secrets masked)."""
+        return {
+            n: ("***" if _BY_NAME[n].secret else v)
+            for n, v in self._values.items()
+            if v != _BY_NAME[n].default
+        }
+
+    def __repr__(self) -> str:
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in self.changed().items())})"
+
+
+def is_secret(name: str) -> bool:
+    """Whether a setting holds a secret (masked in reprs and logs)."""
+    return name in _BY_NAME and _BY_NAME[name].secret

@@ -1,0 +1,170 @@
+"""Filling handler parameters from a request, by name, with type-hint conversion.
+
+Precedence, highest first: path parameters, JSON body keys, query keys. A parameter named
+``request`` receives the :class:`~toolkit.Request`; ``**params`` receives every value.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import BadRequest
+from .request import Request
+
+_MISSING = inspect.Parameter.empty
+_TRUE = {"true", "1", "yes", "y", "on"}
+_FALSE = {"false", "0", "no", "n", "off"}
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: Any  # annotation with None stripped, or Any
+    optional: bool  # annotation admits None
+    default: Any
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The parts of a handler's signature that binding needs, computed once at registration."""
+
+    params: tuple[Param, ...]
+    wants_request: bool
+    var_keyword: bool
+
+    @classmethod
+    def of(cls, fn: Callable[..., Any]) -> Signature:
+        sig = inspect.signature(fn)
+        try:
+            hints = typing.get_type_hints(fn)
+        except Exception:  # unresolvable forward references: fall back to no conversion
+            hints = {}
+        params, wants_request, var_kw = [], False, False
+        for p in sig.parameters.values():
+            if p.kind is p.VAR_KEYWORD:
+                var_kw = True
+            elif p.kind is p.VAR_POSITIONAL:
+                continue
+            elif p.name == "request":
+                wants_request = True
+            else:
+                kind, optional = _unwrap(hints.get(p.name, Any))
+                params.append(Param(p.name, kind, optional, p.default))
+        return cls(tuple(params), wants_request, var_kw)
+
+
+def _unwrap(hint: Any) -> tuple[Any, bool]:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(hint))
+        return (args[0] if len(args) == 1 else Any), optional
+    return hint, hint is Any
+
+
+def merged_values(request: Request, path_params: Mapping[str, Any]) -> dict[str, Any]:
+    """Every value a handler can receive, with the documented precedence applied."""
+    return {**request.query, **request.body, **path_params}
+
+
+def bind(
+    handler: str, sig: Signature, request: Request, path_params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Keyword arguments for the handler. Raises :class:`BadRequest` naming what to fix."""
+    values = merged_values(request, path_params)
+    kwargs: dict[str, Any] = {}
+    for p in sig.params:
+        if p.name in values:
+            kwargs[p.name] = convert(handler, p, values[p.name])
+        elif p.default is _MISSING:
+            raise _missing(handler, p.name, values)
+    if sig.var_keyword:
+        kwargs = {**values, **kwargs}
+    if sig.wants_request:
+        kwargs["request"] = request
+    return kwargs
+
+
+def _missing(handler: str, key: str, values: Mapping[str, Any]) -> BadRequest:
+    arrived = ", ".join(sorted(values)) or "none"
+    return BadRequest(
+        f"Handler {handler!r} needs {key!r}, but the request did not send it "
+        f"(keys that arrived: {arrived}).",
+        hint=f"In the Chatlayer API step add a Body (or Query) row with Key '{key}' and Type "
+        f"'variable' pointing at the session value; or give the parameter a default, "
+        f"e.g. {key}=None.",
+        handler=handler,
+    )
+
+
+def convert(handler: str, param: Param, value: Any) -> Any:
+    """Convert one value to the parameter's annotated type."""
+    if value is None:
+        if param.optional or param.kind is Any:
+            return None
+        raise _bad(handler, param, value)
+    kind = param.kind
+    origin = typing.get_origin(kind) or kind
+    try:
+        if kind is Any or kind is inspect.Parameter.empty:
+            return value
+        if origin is bool:
+            return _to_bool(value)
+        if origin is int:
+            return _to_int(value)
+        if origin is float:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if origin is str:
+            if isinstance(value, dict | list):
+                raise ValueError
+            return value if isinstance(value, str) else json.dumps(value)
+        if origin in (dict, list):
+            if isinstance(value, str):
+                value = json.loads(value)
+            if not isinstance(value, origin):
+                raise ValueError
+            return value
+    except (TypeError, ValueError):
+        raise _bad(handler, param, value) from None
+    return value  # other annotations: passed through unchanged
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    low = str(value).strip().lower()
+    if low in _TRUE | _FALSE:
+        return low in _TRUE
+    raise ValueError(value)
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(value)
+        return int(value)
+    if isinstance(value, str):
+        stripped = value.strip()
+        return int(float(stripped)) if stripped.endswith(".0") else int(stripped)
+    return int(value)
+
+
+def _bad(handler: str, param: Param, value: Any) -> BadRequest:
+    name = getattr(param.kind, "__name__", str(param.kind))
+    return BadRequest(
+        f"Handler {handler!r}: {param.name!r} must be {name}, got {value!r:.80} "
+        f"({type(value).__name__}).",
+        hint=f"Check the API step row '{param.name}' sends a {name}, or change the type hint "
+        f"of {param.name}.",
+        handler=handler,
+    )

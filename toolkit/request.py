@@ -1,0 +1,109 @@
+"""``toolkit.Request``: what a handler may ask for with a ``request`` parameter, and the parsing of
+raw bodies the way Chatlayer sends them (JSON whatever the Content-Type says; empty is fine).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from .errors import BadRequest, PayloadTooLarge
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only headers that keep their original spelling."""
+
+    def __init__(self, items: Mapping[str, str] | None = None) -> None:
+        self._items = {k.lower(): (k, str(v)) for k, v in (items or {}).items()}
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key.lower()][1]
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, _ in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._items
+
+    def __repr__(self) -> str:
+        return f"Headers({dict(self)!r})"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One API-step call: method, path, query, headers, parsed JSON body and the raw bytes."""
+
+    method: str = "POST"
+    path: str = "/"
+    query: Mapping[str, str] = field(default_factory=dict)
+    headers: Headers = field(default_factory=Headers)
+    body: Mapping[str, Any] = field(default_factory=dict)
+    raw: bytes = b""
+
+    @classmethod
+    def build(
+        cls,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        raw: bytes = b"",
+        max_body_bytes: int | None = None,
+        size: int | None = None,
+    ) -> Request:
+        """Parse a raw request (``size``: the declared length when the body was not read).
+
+        Raises :class:`BadRequest` / :class:`PayloadTooLarge`.
+        """
+        hdrs = headers if isinstance(headers, Headers) else Headers(headers)
+        size = len(raw) if size is None else size
+        if max_body_bytes is not None and size > max_body_bytes:
+            raise PayloadTooLarge(
+                f"Request body is {size:,} bytes, over the max_body_bytes limit of "
+                f"{max_body_bytes:,}.",
+                hint="Send fewer Body rows from the API step, or raise the max_body_bytes setting.",
+            )
+        body = parse_body(raw, hdrs.get("Content-Type", ""))
+        return cls(method.upper(), path, dict(query or {}), hdrs, body, raw)
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.path}>"
+
+
+def parse_body(raw: bytes, content_type: str = "") -> dict[str, Any]:
+    """A JSON object from the body; ``{}`` when empty. Form bodies are read when declared."""
+    if not raw.strip():
+        return {}
+    try:
+        textual = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(
+            f"Request body is not UTF-8 text (bad byte at position {exc.start}).",
+            hint="Send the Body as JSON encoded in UTF-8.",
+        ) from None
+    if "application/x-www-form-urlencoded" in content_type.lower():
+        return dict(parse_qsl(textual, keep_blank_values=True))
+    try:
+        body = json.loads(textual)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(
+            f"Request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.",
+            hint="Chatlayer sends the Body rows as one JSON object; when testing by hand send "
+            "e.g. {\"order_id\": \"A-1042\"}.",
+        ) from None
+    if not isinstance(body, dict):
+        raise BadRequest(
+            f"Request body is JSON but a {type(body).__name__}, not an object.",
+            hint="Send an object of key/value pairs, e.g. {\"order_id\": \"A-1042\"}; "
+            "Chatlayer's Body rows always make one.",
+        )
+    return body
