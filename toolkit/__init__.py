@@ -36,6 +36,21 @@ from .request import Request
 
 __version__ = "0.1.0"
 
+# Heavy or optional parts load on first use, so `import toolkit` stays fast and needs no kernel.
+_LAZY = {
+    "LogView": "toolkit.widgets.logview",
+    "ChatView": "toolkit.widgets.chat",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
+
+
 __all__ = [
     "App",
     "BadRequest",
