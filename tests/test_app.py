@@ -108,4 +108,6 @@ def test_health_and_handler_list():
 
 
 def test_repr_is_short_and_deterministic(app):
-    assert repr(app) == "<App 'test': 1 handlers>"
+    assert repr(app) == "<App 'test': 1 handler>"
+    app.add_handler("/b", lambda: None)
+    assert repr(app) == "<App 'test': 2 handlers>"

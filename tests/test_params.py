@@ -88,3 +88,13 @@ def test_int_path_converter(app):
     app.add_handler("/items/<int:n>", lambda n: tk.Reply(session={"i": {"n": n}}))
     assert app.call("/items/12")["session"]["data"] == {"n": 12}
     assert app.test_client().post("/items/abc").status_code == 404
+
+
+def test_body_is_json_whatever_the_content_type_and_forms_still_work(app):
+    app.add_handler("/f", lambda a: tk.Reply(session={"x": {"a": a}}))
+    client = app.test_client()
+    for ctype in ("text/plain", "application/x-www-form-urlencoded", ""):
+        res = client.post("/f", data='{"a": "json"}', content_type=ctype)
+        assert res.get_json()["session"]["data"] == {"a": "json"}, ctype
+    res = client.post("/f", data="a=form", content_type="application/x-www-form-urlencoded")
+    assert res.get_json()["session"]["data"] == {"a": "form"}

@@ -5,6 +5,7 @@ Plain Python functions answer the API step; ``app.serve()`` serves them from the
 """
 
 from .app import App, Response
+from .background import Background
 from .config import SETTINGS, Settings
 from .errors import (
     BadRequest,
@@ -13,6 +14,7 @@ from .errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    PortInUse,
     ReplyError,
     ToolkitError,
     Unauthorized,
@@ -33,6 +35,7 @@ from .messages import (
 )
 from .reply import Reply, validate
 from .request import Request
+from .server import Server
 
 __version__ = "0.1.0"
 
@@ -40,6 +43,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "LogView": "toolkit.widgets.logview",
     "ChatView": "toolkit.widgets.chat",
+    "ChatlayerClient": "toolkit.chatlayer_api",  # imports requests
+    "ChatlayerError": "toolkit.chatlayer_api",
+    "V1Emulator": "toolkit.v1_emulator",
+    "Table": "toolkit.data",  # imports pandas
 }
 
 
@@ -53,22 +60,30 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "App",
+    "Background",
     "BadRequest",
+    "ChatlayerClient",
+    "ChatlayerError",
     "ConfigError",
     "Exchange",
     "HandlerError",
     "Log",
+    "LogView",
     "MethodNotAllowed",
     "NotFound",
     "PayloadTooLarge",
+    "PortInUse",
     "Reply",
     "ReplyError",
     "Request",
     "Response",
+    "Server",
     "SETTINGS",
     "Settings",
+    "Table",
     "ToolkitError",
     "Unauthorized",
+    "V1Emulator",
     "__version__",
     "buttons",
     "card",

@@ -10,11 +10,11 @@ import json
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import signing
+from . import outbound, signing
 from .config import Settings
 from .errors import HandlerError, ReplyError, ToolkitError, error_body
 from .events import Exchange, Log, Masker, fingerprint, logger, trace
@@ -22,6 +22,9 @@ from .params import bind
 from .reply import encode, normalize
 from .request import Request
 from .routing import Route, Router, compile_route, normalize_path
+
+if TYPE_CHECKING:
+    from .server import Server
 
 F = TypeVar("F", bound=Callable[..., Any])
 INTERNAL = "/_toolkit/"
@@ -35,6 +38,7 @@ class Response:
     body: dict[str, Any]
     data: bytes
     error: BaseException | None = None
+    exchange: Exchange | None = field(default=None, repr=False)  # what app.log recorded
 
 
 class App:
@@ -56,6 +60,7 @@ class App:
         self._masker = _masker(self.settings)
         self._router = Router()
         self._warned_slow: set[str] = set()
+        self.server: Server | None = None  # the running server of app.serve(), if any
 
     # --- registration --------------------------------------------------------------------------
 
@@ -119,8 +124,13 @@ class App:
         raise_errors: bool = False,
         started: float | None = None,
         body_size: int | None = None,
+        check_access: bool = True,
     ) -> Response:
-        """Answer one request: parse, check access, find the handler, bind, run, validate, log."""
+        """Answer one request: parse, check access, find the handler, bind, run, validate, log.
+
+        ``check_access=False`` skips access control: only for in-process replays of requests that
+        were already accepted (their logged headers are masked).
+        """
         t0 = started if started is not None else time.perf_counter()
         s = self.settings
         entry = Exchange(method.upper(), normalize_path(path), 0, query=dict(query or {}), source=source)
@@ -130,11 +140,13 @@ class App:
                 return self._internal(entry.path, Request.build(method, path, headers=headers))
             request = Request.build(method, path, query=query, headers=headers, raw=raw,
                                     max_body_bytes=s.max_body_bytes, size=body_size)
-            signing.check_access(request, s)
+            if check_access:
+                signing.check_access(request, s)
             route, path_params = self._router.match(request.method, request.path)
             entry.handler = route.name
             kwargs = bind(route.name, route.signature, request, path_params)
-            with trace() as tr:
+            outbound.ensure_installed()
+            with trace(self._masker) as tr:
                 h0 = time.perf_counter()
                 try:
                     result = route.fn(**kwargs)
@@ -160,6 +172,7 @@ class App:
         finally:
             if tr is not None:
                 entry.tables, entry.outbound = tr.tables, tr.outbound
+                entry.flags.extend(tr.flags)
         self._record(entry, response, headers, raw, t0)
         if raise_errors and response.error is not None:
             raise response.error
@@ -177,9 +190,11 @@ class App:
                 t0: float) -> None:
         s, masker = self.settings, self._masker
         entry.status = response.status
-        entry.headers = masker.headers(headers)
-        entry.keep_bodies(raw, response.data, masker)
-        entry.fingerprint = fingerprint(entry.method, entry.path, raw)
+        recording = self.log.size > 0  # log_size=0 turns the log off
+        if recording:
+            entry.headers = masker.headers(headers)
+            entry.keep_bodies(raw, response.data, masker)
+            entry.fingerprint = fingerprint(entry.method, entry.path, raw)
         entry.total_ms = (time.perf_counter() - t0) * 1000
         if entry.total_ms > s.deadline_s * 1000:
             entry.flags.append("slow")
@@ -188,7 +203,9 @@ class App:
                 self._notice(f"{entry.path} took {entry.total_ms:,.0f} ms, over the deadline of "
                              f"{s.deadline_s:g} s: Chatlayer may time out. Answer at once and push "
                              "the result later, or make the handler faster.")
-        self.log.record(entry)
+        if recording:
+            self.log.record(entry)
+        response.exchange = entry
 
     def _internal(self, path: str, request: Request) -> Response:
         if path == INTERNAL + "health":
@@ -237,8 +254,28 @@ class App:
         """A Flask test client over the same dispatch; errors come back as HTTP responses."""
         return self.flask_app.test_client()
 
+    def serve(self, host: str = "127.0.0.1", port: int = 5000, **settings: Any) -> Server:
+        """Serve the handlers over HTTP from background threads; returns once listening.
+
+        Re-running replaces this app's running server; ``port=0`` picks a free port; ``settings``
+        are applied first (``app.configure``). See :mod:`toolkit.server`.
+        """
+        from .server import serve
+
+        return serve(self, host, port, **settings)
+
+    def log_view(self) -> Any:
+        """The live log of this app as a notebook widget (a :class:`toolkit.LogView`).
+
+        A new view replaces (closes) this app's previous one, so re-running the cell just works.
+        """
+        from .widgets.logview import LogView
+
+        return LogView(self)
+
     def __repr__(self) -> str:
-        return f"<App {self.name!r}: {len(self.handlers)} handlers>"
+        n = len(self.handlers)
+        return f"<App {self.name!r}: {n} handler{'' if n == 1 else 's'}>"
 
 
 def _masker(s: Settings) -> Masker:

@@ -39,7 +39,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("deadline_s", 5.0,
             "Calls slower than this are flagged 'slow' and warned about once per handler. "
             "Chatlayer advises staying under 20 s."),
-    Setting("log_size", 500, "How many exchanges app.log keeps (a ring buffer)."),
+    Setting("log_size", 500, "How many exchanges app.log keeps (a ring buffer); 0 turns the log off."),
     Setting("log_body_bytes", 65536, "Request/response bodies in the log are cut at this size."),
     Setting("sensitive_keys", "password,token,secret,apikey,api_key",
             "Comma-separated header/body keys masked in the log and in fixtures."),

@@ -85,6 +85,19 @@ class HandlerError(ToolkitError):
     kind = "handler_error"
 
 
+class PortInUse(ToolkitError):
+    """``app.serve()`` could not listen: the port is held by another program or another app.
+
+    ``port`` is the port asked for; ``free_port`` a nearby port that was free when checked (or None).
+    """
+
+    kind = "port_in_use"
+
+    def __init__(self, message: str, *, port: int, free_port: int | None = None, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.port, self.free_port = port, free_port
+
+
 def error_body(error: ToolkitError, *, traceback: str | None = None) -> dict[str, Any]:
     """The one JSON shape of every error answer: ``{"error": {status, type, message, handler, hint}}``."""
     body: dict[str, Any] = {

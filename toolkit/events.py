@@ -15,7 +15,7 @@ import os
 import tempfile
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -33,6 +33,9 @@ class Trace:
 
     tables: dict[str, str] = field(default_factory=dict)
     outbound: list[dict[str, Any]] = field(default_factory=list)
+    masker: Masker | None = None  # how outbound calls are masked (the app's sensitive_keys)
+    after: list[Callable[[], None]] = field(default_factory=list)  # run when the handler returns
+    flags: list[str] = field(default_factory=list)  # copied into Exchange.flags, e.g. "stale:orders"
 
 
 _current: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("toolkit_trace", default=None)
@@ -50,6 +53,16 @@ def note_table_read(name: str, version: str) -> None:
         t.tables[name] = version
 
 
+def note_table_error(name: str, message: str) -> None:
+    """Record that table ``name`` served its last good version (its reload failed: ``message``).
+
+    The exchange gets the flag ``stale:<name>``; the message itself is on ``Table.error``.
+    """
+    t = _current.get()
+    if t is not None and f"stale:{name}" not in t.flags:
+        t.flags.append(f"stale:{name}")
+
+
 def note_outbound(call: Mapping[str, Any]) -> None:
     """Record an outbound HTTP call made by the running handler."""
     t = _current.get()
@@ -60,13 +73,21 @@ def note_outbound(call: Mapping[str, Any]) -> None:
 class trace:  # noqa: N801 - used as a context manager, like a function
     """``with trace() as t:`` collects what the code inside touches into ``t``."""
 
+    def __init__(self, masker: Masker | None = None) -> None:
+        self._masker = masker
+
     def __enter__(self) -> Trace:
-        self._trace = Trace()
+        self._trace = Trace(masker=self._masker)
         self._token = _current.set(self._trace)
         return self._trace
 
     def __exit__(self, *exc: object) -> None:
         _current.reset(self._token)
+        for callback in self._trace.after:
+            try:
+                callback()
+            except Exception:  # e.g. a background job's hook: never breaks the answer
+                logger.exception("trace callback %r failed", callback)
 
 
 @dataclass
@@ -94,6 +115,14 @@ class Exchange:
     def keep_bodies(self, body: bytes, response: bytes, masker: Masker) -> None:
         """Keep the raw bytes; ``body`` and ``response`` decode, mask and cut them when read."""
         self._raw = (body, response, masker)
+
+    def raw_body(self) -> bytes | None:
+        """The request body bytes as received (unmasked, uncut; in memory only, never saved).
+
+        ``None`` when the exchange was not recorded by an app (e.g. loaded from a file).
+        """
+        raw = getattr(self, "_raw", None)
+        return raw[0] if raw is not None else None
 
     @property
     def body(self) -> Any:
@@ -202,7 +231,7 @@ class Log:
         self._entries: deque[Exchange] = deque(maxlen=size)
         self._lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
-        self._seen: dict[str, float] = {}
+        self._seen: OrderedDict[str, float] = OrderedDict()  # fingerprint -> last time, oldest first
         self._next_id = 1
         self.retry_window_s = retry_window_s
         self.total = 0  # exchanges ever recorded, including those dropped from the buffer
@@ -226,8 +255,8 @@ class Log:
                 if seen is not None and entry.time - seen <= self.retry_window_s:
                     entry.flags.append("retry")
                 self._seen[entry.fingerprint] = entry.time
-                if len(self._seen) > 4 * self.size:
-                    self._forget(entry.time)
+                self._seen.move_to_end(entry.fingerprint)
+                self._forget(entry.time)
             self._entries.append(entry)
             subscribers = list(self._subscribers)
         for callback in subscribers:
@@ -238,7 +267,10 @@ class Log:
         return entry
 
     def _forget(self, now: float) -> None:
-        self._seen = {k: t for k, t in self._seen.items() if now - t <= self.retry_window_s}
+        """Drop fingerprints older than the retry window, and the oldest past 4 x size: O(1) a call."""
+        seen, cap = self._seen, max(4 * self.size, 64)
+        while seen and (len(seen) > cap or now - next(iter(seen.values())) > self.retry_window_s):
+            seen.popitem(last=False)
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(exchange)`` after each new exchange. Returns the unsubscribe function."""

@@ -80,7 +80,11 @@ class Request:
 
 
 def parse_body(raw: bytes, content_type: str = "") -> dict[str, Any]:
-    """A JSON object from the body; ``{}`` when empty. Form bodies are read when declared."""
+    """A JSON object from the body; ``{}`` when empty.
+
+    The body is JSON whatever the Content-Type says (Chatlayer may not set it); only a body that is
+    not JSON and is declared as a form (``curl -d 'a=1'``) is read as a form.
+    """
     if not raw.strip():
         return {}
     try:
@@ -90,11 +94,11 @@ def parse_body(raw: bytes, content_type: str = "") -> dict[str, Any]:
             f"Request body is not UTF-8 text (bad byte at position {exc.start}).",
             hint="Send the Body as JSON encoded in UTF-8.",
         ) from None
-    if "application/x-www-form-urlencoded" in content_type.lower():
-        return dict(parse_qsl(textual, keep_blank_values=True))
     try:
         body = json.loads(textual)
     except json.JSONDecodeError as exc:
+        if "application/x-www-form-urlencoded" in content_type.lower():  # e.g. curl -d 'a=1'
+            return dict(parse_qsl(textual, keep_blank_values=True))
         raise BadRequest(
             f"Request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.",
             hint="Chatlayer sends the Body rows as one JSON object; when testing by hand send "

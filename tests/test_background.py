@@ -1,0 +1,157 @@
+"""Long-running handlers: answer at once, push later; the push never overtakes the answer; failures of
+the later push are in the log."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import toolkit as tk
+from toolkit.v1_emulator import V1Emulator
+
+
+@pytest.fixture
+def api():
+    api = V1Emulator("bg-bot", token="bg-token").start()
+    api.add_conversation("sess-1")
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def client(api):
+    with api.client() as client:
+        yield client
+
+
+def until(condition, timeout=5.0):
+    """Poll ``condition`` until it is true or ``timeout`` passes; its last value."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return value
+
+
+def test_the_answer_comes_now_and_the_result_is_pushed_later(api, client):
+    app = tk.App("shop")
+    jobs = tk.Background(app, client)
+
+    def check_payment(amount):
+        return [tk.text(f"Payment of {amount:.2f} EUR received."), tk.buttons("Next?", tk.postback("Receipt", "b1"))]
+
+    @app.handler("/payment")
+    def payment(sessionId: str, amount: float):  # noqa: N803 - Chatlayer's key
+        jobs.run(sessionId, check_payment, amount)
+        return "One moment, I'm checking your payment…"
+
+    answer = app.call("/payment", {"sessionId": "sess-1", "amount": 12.5})
+    assert answer["messages"] == [tk.text("One moment, I'm checking your payment…")]
+    assert jobs.wait(5)
+    assert api.pushed("sess-1") == [tk.text("Payment of 12.50 EUR received."),
+                                    tk.buttons("Next?", tk.postback("Receipt", "b1"))]
+    step, push = app.log.entries()
+    assert (step.method, step.path, step.status) == ("POST", "/payment", 200)
+    assert (push.method, push.path, push.status, push.source) == ("PUSH", "/check_payment", 200, "push")
+    [call] = push.outbound
+    assert call["status"] == 200 and call["url"].endswith("/conversations/sess-1/actions?version=DRAFT")
+    assert call["headers"]["Authorization"] == "***"
+    assert push.body["sendMessages"][0] == tk.text("Payment of 12.50 EUR received.")
+    [job] = jobs.jobs
+    assert job.status == "pushed" and job.exchange is push and repr(job) == "<Job check_payment: pushed>"
+
+
+def test_the_push_waits_until_the_handler_has_answered(api, client):
+    app = tk.App("order")
+    jobs = tk.Background(app, client)
+    computed, seen = threading.Event(), []
+
+    def fast():
+        computed.set()
+        return "Done!"
+
+    @app.handler("/go")
+    def go(sessionId: str):  # noqa: N803
+        jobs.run(sessionId, fast)
+        assert computed.wait(5)  # the slow part has finished while the handler still runs...
+        time.sleep(0.05)  # ...and would have had time to push
+        seen.append(list(api.pushed(sessionId)))
+        return "Working on it"
+
+    app.call("/go", {"sessionId": "sess-1"})
+    assert seen == [[]]  # nothing was pushed before the handler answered
+    assert jobs.wait(5) and api.pushed("sess-1") == [tk.text("Done!")]
+
+
+def test_a_failed_push_is_recorded_in_the_log(api, client):
+    app = tk.App("shop")
+    jobs = tk.Background(app, client)
+    job = jobs.run("no-such-session", lambda: "Paid!")
+    assert job.wait(5) and job.status == "failed"
+    entry = app.log.last()
+    assert entry.status == 502 and entry.flags == ["push-failed"] and entry.source == "push"
+    assert "Push of job '<lambda>' to session 'no-such-session' failed" in entry.error
+    assert "Conversation 'no-such-session' not found" in entry.error
+    assert entry.outbound[0]["status"] == 404
+    assert app.notices[-1].startswith("Push of job '<lambda>' to session 'no-such-session' failed")
+
+
+def test_a_failed_push_names_a_bad_token(api):
+    app = tk.App("shop")
+    with tk.ChatlayerClient("wrong", "bg-bot", base_url=api.url) as bad:
+        job = tk.Background(app, bad).run("sess-1", lambda: "Paid!")
+        assert job.wait(5)
+    assert "Settings -> Access tokens" in app.log.last().error
+
+
+def test_a_failing_slow_part_is_logged_and_the_user_is_told(api, client):
+    app = tk.App("shop")
+    jobs = tk.Background(app, client, on_error="Sorry, the payment check failed.")
+
+    def check_payment():
+        raise TimeoutError("bank did not answer")
+
+    job = jobs.run("sess-1", check_payment)
+    assert job.wait(5) and job.status == "failed"
+    entry = app.log.last()
+    assert entry.status == 500 and "raised TimeoutError: bank did not answer" in entry.error
+    assert "TimeoutError" in entry.traceback
+    assert api.pushed("sess-1") == [tk.text("Sorry, the payment check failed.")]
+
+
+def test_a_job_may_push_only_messages(api, client):
+    app = tk.App("shop")
+    job = tk.Background(app, client).run("sess-1", lambda: tk.Reply(session={"paid": True}, messages=["ok"]))
+    assert job.wait(5) and job.status == "failed"
+    assert "returned session, but a push can only carry messages" in app.log.last().error
+    assert api.pushed("sess-1") == []
+
+
+def test_nothing_to_push_and_jobs_started_from_a_cell(api, client):
+    app = tk.App("shop")
+    jobs = tk.Background(app, client)
+    quiet = jobs.run("sess-1", lambda: None)
+    loud = jobs.run("sess-1", lambda: "from a cell")  # no handler running: pushed when ready
+    assert jobs.wait(5) and quiet.status == "nothing to push" and loud.status == "pushed"
+    assert api.pushed("sess-1") == [tk.text("from a cell")]
+    assert jobs.pending == 0 and repr(jobs) == "<Background 'shop': 0 running, 2 done, 0 failed>"
+    with pytest.raises(ValueError, match="internal.sessionId"):
+        jobs.run("", lambda: "x")
+
+
+def test_fixture_replays_skip_background_jobs(api, client):
+    from toolkit.outbound import replay
+
+    app = tk.App("shop")
+    jobs = tk.Background(app, client)
+
+    @app.handler("/go")
+    def go(sessionId: str):  # noqa: N803
+        jobs.run(sessionId, lambda: "Done!")
+        return "Working on it"
+
+    with replay([]):
+        assert app.call("/go", {"sessionId": "sess-1"})["messages"] == [tk.text("Working on it")]
+    [job] = jobs.jobs
+    assert job.status == "skipped (offline replay)" and api.pushed("sess-1") == [] and len(api.log) == 0

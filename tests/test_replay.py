@@ -1,0 +1,169 @@
+"""Replay a logged request against the current handler, and the structured diff of the answers."""
+
+from __future__ import annotations
+
+import toolkit as tk
+from toolkit.events import Exchange
+from toolkit.replay import MISSING, Change, diff, replay, replay_all, short, side_by_side_html
+
+
+def _shop(app: tk.App, status: str = "shipped", block: str = "ok-block") -> None:
+    @app.handler("/orders")
+    def orders(order_id: str, password: str = ""):
+        if password and password != "hunter2":
+            raise ValueError("wrong password")
+        return tk.Reply(session={"order": {"id": order_id, "status": status}},
+                        messages=[tk.text(f"Order {order_id} is {status}.")], next_dialogstate=block)
+
+
+# --- diff --------------------------------------------------------------------------------------
+
+
+def test_same_answers_have_no_diff():
+    body = {"messages": [tk.text("hi")], "nextDialogstate": "b"}
+    d = diff(body, dict(body), old_status=200, new_status=200)
+    assert not d and d.parts == [] and str(d) == "no differences"
+
+
+def test_session_change_is_named_by_its_path():
+    old = {"session": {"namespace": "order", "data": {"status": "shipped", "eta": "Mon"}}}
+    new = {"session": {"namespace": "order", "data": {"status": "late", "carrier": "bpost"}}}
+    d = diff(old, new)
+    assert d.parts == ["session"]
+    assert [str(c) for c in d.changes] == [
+        "session.data.status: 'shipped' -> 'late'",
+        "session.data.eta: 'Mon' -> (none)",
+        "session.data.carrier: (none) -> 'bpost'",
+    ]
+    assert [c.kind for c in d.changes] == ["changed", "removed", "added"]
+
+
+def test_messages_changed_added_and_retyped():
+    old = {"messages": [tk.text("a"), tk.text("b")]}
+    new = {"messages": [tk.text("A"), tk.buttons("b", tk.postback("Go", "x")), tk.text("c")]}
+    d = diff(old, new)
+    paths = [c.path for c in d.changes]
+    assert paths == ["messages[0].textMessages[0].text", "messages[1]", "messages[2]"]
+    assert d.changes[1].old["type"] == "text" and d.changes[1].new["type"] == "buttons"
+    assert d.changes[2].kind == "added"
+
+
+def test_redirect_is_compared_by_target_whatever_the_form():
+    both = {"nextDialogstate": "b1", "action": {"nextDialogstate": "b1"}}
+    assert not diff(both, {"action": {"nextDialogstate": "b1"}})
+    assert not diff(both, {"nextDialogstate": "b1"})
+    d = diff(both, {"nextDialogstate": "b2", "action": {"nextDialogstate": "b2"}})
+    assert d.parts == ["redirect"] and str(d) == "redirect: 'b1' -> 'b2'"
+    assert str(diff({}, {"nextDialogstate": "b2"})) == "redirect: (none) -> 'b2'"
+
+
+def test_status_error_and_other_members():
+    ok = {"messages": [tk.text("hi")]}
+    err = {"error": {"status": 500, "type": "handler_error", "message": "boom"}}
+    d = diff(ok, err, old_status=200, new_status=500)
+    assert d.parts == ["status", "messages", "error"]
+    assert d.changes[0] == Change("status", "status", 200, 500)
+    d = diff({"action": {"x": 1}}, {"action": {"x": 2}})
+    assert d.parts == ["body"] and str(d) == "action.x: 1 -> 2"
+
+
+def test_bodies_that_are_not_objects_compare_whole():
+    d = diff("not json", {"a": 1})
+    assert d.parts == ["body"] and d.changes[0].old == "not json"
+
+
+def test_short_values_stay_on_one_line():
+    assert short(MISSING) == "(none)"
+    assert short("x" * 200).endswith("…") and len(short("x" * 200)) == 70
+    assert short({"a": [1, 2]}) == '{"a": [1, 2]}'
+
+
+# --- replay ------------------------------------------------------------------------------------
+
+
+def test_replay_of_an_unchanged_handler_is_unchanged(app):
+    app.call("/greet", {"name": "Ada"})
+    result = replay(app, app.log.last())
+    assert not result.changed
+    assert repr(result) == "<Replayed POST /greet: unchanged>"
+    assert result.new.source == "replay" and app.log.last() is result.new
+
+
+def test_replay_after_editing_the_handler_shows_what_changed():
+    app = tk.App("shop")
+    _shop(app)
+    app.call("/orders", {"order_id": "A-1"})
+    logged = app.log.last()
+    _shop(app, status="late", block="sorry-block")  # the analyst edits the cell and re-runs it
+    result = replay(app, logged)
+    assert result.changed and result.diff.parts == ["session", "messages", "redirect"]
+    assert repr(result) == "<Replayed POST /orders: changed (session, messages, redirect)>"
+    assert "session.data.status: 'shipped' -> 'late'" in str(result.diff)
+    assert "redirect: 'ok-block' -> 'sorry-block'" in str(result.diff)
+
+
+def test_replay_sends_the_body_as_received_not_the_masked_copy():
+    app = tk.App("shop")
+    _shop(app)
+    app.call("/orders", {"order_id": "A-1", "password": "hunter2"})
+    logged = app.log.last()
+    assert logged.body["password"] == "***"  # the log masks it ...
+    result = replay(app, logged)  # ... but the replay still sends the real value
+    assert result.new.status == 200 and not result.changed
+
+
+def test_replay_of_an_exchange_without_kept_bytes_sends_its_logged_body(app):
+    entry = Exchange("POST", "/greet", 200)  # built by hand (e.g. from a saved log): no bytes kept
+    assert entry.raw_body() is None
+    result = replay(app, entry)
+    assert result.new.response["messages"][0]["config"]["textMessages"][0]["text"] == "Hello there!"
+
+
+def test_replay_skips_access_control_for_accepted_requests_only(app):
+    app.configure(auth_bearer="s3cret-token")
+    app.handle("POST", "/greet", headers={"Authorization": "Bearer s3cret-token"}, raw=b"{}")
+    accepted = app.log.last()
+    assert accepted.status == 200 and accepted.headers["Authorization"] == "***"
+    assert not replay(app, accepted).changed  # the masked header would fail the check
+    app.handle("POST", "/greet", headers={"Authorization": "Bearer wrong"}, raw=b"{}")
+    refused = app.log.last()
+    assert refused.status == 401
+    result = replay(app, refused)
+    assert result.new.status == 401 and result.diff.parts == ["error"]  # masked header: another reason
+    assert replay_all(app) == []  # refused requests cannot be replayed faithfully: left out
+
+
+def test_replay_all_lists_only_changed_answers_once_per_request():
+    app = tk.App("shop")
+    _shop(app)
+
+    @app.handler("/hello")
+    def hello():
+        return "hi"
+
+    for order in ("A-1", "A-2", "A-1"):
+        app.call("/orders", {"order_id": order})
+    app.call("/hello")
+    replay(app, app.log.last())  # a replay in the log is not replayed again
+    assert replay_all(app) == []
+    _shop(app, status="late")
+    changed = replay_all(app)
+    assert sorted(r.old.body["order_id"] for r in changed) == ["A-1", "A-2"]
+    assert all(r.diff.parts == ["session", "messages"] for r in changed)
+    everything = replay_all(app, changed_only=False)
+    assert len(everything) == 3  # A-1, A-2 and /hello: replays in the log are left out
+
+
+def test_side_by_side_html_marks_the_changed_parts():
+    app = tk.App("shop")
+    _shop(app)
+    app.call("/orders", {"order_id": "A-1"})
+    logged = app.log.last()
+    _shop(app, status="late")
+    result = replay(app, logged)
+    html = result._repr_html_()
+    assert html == side_by_side_html(result)
+    assert "Before" in html and "After" in html
+    assert html.count(">changed<") == 2 * 2  # session and messages, marked in both columns
+    assert "Order A-1 is shipped." in html and "Order A-1 is late." in html
+    assert "<del" in html and "<ins" in html

@@ -1,0 +1,151 @@
+"""The emulated V1 API on loopback: paths, Bearer auth, ?version=, knobs, and pushes reaching chats."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+
+import toolkit as tk
+from toolkit.v1_emulator import V1Emulator
+
+TOKEN = "emulator-secret"
+
+
+@pytest.fixture
+def api():
+    api = V1Emulator("demo-bot", token=TOKEN).start()
+    api.add_conversation("sess-1", {"order": {"id": "A-1042"}})
+    yield api
+    api.stop()
+
+
+def call(api, method, path, *, token=TOKEN, version="DRAFT", json=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    params = {"version": version} if version else {}
+    with requests.Session() as s:
+        return s.request(method, api.url + path, headers=headers, params=params, json=json, timeout=5)
+
+
+PUSH = "/v1/bots/demo-bot/conversations/sess-1/actions"
+TEXT = {"textMessageTemplate": {"textMessages": [{"text": "hi"}]}}
+
+
+def test_bearer_auth_is_required(api):
+    missing = call(api, "POST", PUSH, token=None, json={"sendMessages": [TEXT]})
+    wrong = call(api, "POST", PUSH, token="nope", json={"sendMessages": [TEXT]})
+    assert (missing.status_code, wrong.status_code) == (401, 401)
+    assert "Bearer" in missing.json()["error"]["message"] and api.pushed("sess-1") == []
+    assert call(api, "POST", PUSH, json={"sendMessages": [TEXT]}).json() == {"sessionId": "sess-1", "sent": 1}
+
+
+@pytest.mark.parametrize(("method", "path", "version", "body", "status", "words"), [
+    ("POST", PUSH, "", {"sendMessages": [TEXT]}, 400, "version must be DRAFT or LIVE"),
+    ("POST", PUSH, "DRAFT", {"sendMessages": []}, 400, "at least one message"),
+    ("POST", PUSH, "DRAFT", {"sendMessages": [TEXT], "goTo": "b1"}, 400, "only knows sendMessages; got goTo"),
+    ("POST", PUSH, "DRAFT", {"sendMessages": [{"type": "text"}]}, 400, "one V1 template object"),
+    ("POST", "/v1/bots/other-bot/conversations/sess-1/actions", "DRAFT", {}, 404, "Bot 'other-bot' not found"),
+    ("POST", "/v1/bots/demo-bot/conversations/nope/actions", "DRAFT", {}, 404, "(known: sess-1)"),
+    ("GET", PUSH, "DRAFT", None, 405, "use POST"),
+    ("GET", "/v1/nothing", "DRAFT", None, 404, "No V1 endpoint"),
+], ids=["no-version", "no-messages", "unknown-action", "bad-template", "other-bot", "unknown-session",
+        "wrong-method", "unknown-path"])
+def test_bad_calls_get_readable_errors(api, method, path, version, body, status, words):
+    answer = call(api, method, path, version=version, json=body)
+    assert answer.status_code == status and words in answer.json()["error"]["message"]
+
+
+def test_every_endpoint_answers(api):
+    assert call(api, "GET", "/v1/bots", version="").json() == {"data": [{"id": "demo-bot", "name": "demo-bot"}]}
+    call(api, "POST", PUSH, json={"sendMessages": [TEXT]})
+    base = "/v1/bots/demo-bot/conversations"
+    assert call(api, "GET", base).json()["data"][0]["user"]["sessionId"] == "sess-1"
+    assert call(api, "GET", base, version="LIVE").json() == {"data": []}
+    assert call(api, "GET", f"{base}/sess-1/messages").json()["data"][0]["message"] == tk.text("hi")
+    assert call(api, "GET", f"{base}/sess-1/session-data").json() == {"order": {"id": "A-1042"}}
+    assert call(api, "DELETE", f"{base}/sess-1/session-data").status_code == 200
+    assert call(api, "GET", f"{base}/sess-1/session-data").json() == {}
+
+
+def test_rate_limit_headers_and_429(api):
+    api.rate_limit(2, window_s=60)
+    first = call(api, "GET", "/v1/bots", version="")
+    assert first.headers["x-ratelimit-limit"] == "2" and first.headers["x-ratelimit-remaining"] == "1"
+    call(api, "GET", "/v1/bots", version="")
+    limited = call(api, "GET", "/v1/bots", version="")
+    assert limited.status_code == 429 and 1 <= int(limited.headers["x-ratelimit-reset"]) <= 60
+    api.rate_limit(None)
+    assert "x-ratelimit-limit" not in call(api, "GET", "/v1/bots", version="").headers
+
+
+def test_fail_next_answers_the_next_calls_only(api):
+    api.fail_next(503, times=2, message="maintenance", headers={"Retry-After": "7"})
+    statuses = [call(api, "GET", "/v1/bots", version="") for _ in range(3)]
+    assert [r.status_code for r in statuses] == [503, 503, 200]
+    assert statuses[0].headers["Retry-After"] == "7"
+
+
+def test_the_log_records_every_call_with_the_token_masked(api):
+    call(api, "POST", PUSH, json={"sendMessages": [TEXT]})
+    call(api, "POST", PUSH, token="nope", json={"sendMessages": [TEXT]})
+    ok, refused = api.log.entries()[-2:]
+    assert (ok.status, ok.handler, ok.source) == (200, "actions", "v1")
+    assert ok.headers["Authorization"] == "***" and ok.body == {"sendMessages": [TEXT]}
+    assert refused.status == 401 and refused.error == "Invalid access token."
+    assert TOKEN not in str([e.to_dict() for e in api.log])
+
+
+class FakeChat:
+    """What the emulator needs from an emulator conversation."""
+
+    def __init__(self):
+        self.session_id, self.received, self.lock = "chat-7", [], threading.Lock()
+
+    def receive(self, messages, source="push"):
+        with self.lock:
+            self.received.append((source, messages))
+
+
+def test_pushes_reach_an_attached_conversation(api):
+    chat = FakeChat()
+    assert api.attach(chat) == "chat-7"
+    with api.client() as client:
+        client.push("chat-7", tk.text("Paid!"), tk.media("https://example.com/r.png"))
+    assert chat.received == [("push", [tk.text("Paid!"), tk.media("https://example.com/r.png")])]
+
+
+def test_restarting_replaces_the_running_emulator_of_the_same_bot(api):
+    url = api.url
+    again = V1Emulator("demo-bot", token=TOKEN).start()  # a re-run notebook cell
+    try:
+        assert not api.running and again.running and again.url != url
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url + "/v1/bots", timeout=2)
+    finally:
+        again.stop()
+    assert not again.running
+    again.stop()  # twice is fine
+
+
+def test_client_starts_the_emulator_and_reprs_are_short():
+    api = V1Emulator("repr-bot", token=TOKEN)
+    assert repr(api) == "<V1Emulator bot 'repr-bot': 0 conversations, stopped>"
+    with pytest.raises(RuntimeError, match=r"api.start\(\)"):
+        _ = api.url
+    with api.client() as client:
+        assert api.running and client.base_url == api.url
+        assert repr(client) == "<ChatlayerClient bot 'repr-bot', custom base_url, DRAFT, token ***>"
+    api.stop()
+    with V1Emulator("ctx-bot") as ctx:
+        assert ctx.running
+    assert not ctx.running
+
+
+def test_reset_forgets_conversations_and_knobs(api):
+    api.rate_limit(1)
+    api.delay_s = 1.0
+    api.reset()
+    assert len(api.store) == 0 and len(api.log) == 0 and api.delay_s == 0
+    assert call(api, "GET", "/v1/bots", version="").status_code == 200
+    assert call(api, "GET", "/v1/bots", version="").status_code == 200

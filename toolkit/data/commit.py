@@ -1,0 +1,127 @@
+"""Serialised writes to one file, shared by every Table on it, with group commit of appends.
+
+Each write rewrites the file (temp file + ``os.replace``), so one write costs O(file size).
+When many threads append at once, the thread holding the lock writes every row queued so far
+in one rewrite; each caller still gets its own row back, or its own error.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .csvformat import Format, write_atomic
+from .load import Signature, read_bytes
+from .write import appended
+
+
+class Appender(Protocol):
+    """What a commit needs from a Table: its file, lock, and the check of one new row."""
+
+    _file: str
+    key: str | None
+
+    @property
+    def _shared(self) -> Shared: ...
+
+    def _prepare_append(self, raw: bytes, sig: Signature, values: dict[str, Any],
+                        taken: set[Any]) -> tuple[dict[str, Any], bytes, Format]: ...
+
+
+@dataclass
+class Append:
+    """One queued ``Table.append``: filled in (``row`` or ``error``) by whichever thread commits it."""
+
+    table: Appender
+    values: dict[str, Any]
+    row: dict[str, Any] = field(default_factory=dict)
+    error: BaseException | None = None
+    done: bool = False
+    lead: bool = False  # this caller commits the queue (the others wait for their event)
+    event: threading.Event = field(default_factory=threading.Event)
+
+
+class Shared:
+    """What every Table on the same file shares: the write lock, the append queue, a write count.
+
+    Appends use a leader: the first caller commits every queued row in one rewrite, then hands
+    the lead to the first row queued meanwhile, so no caller commits for ever.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.generation = 0  # bumped after every write: readers reload before they answer
+        self._queue: list[Append] = []
+        self._queue_lock = threading.Lock()
+        self._leading = False
+
+    def write(self, path: str, data: bytes) -> None:
+        """Replace the file atomically. Call with ``lock`` held."""
+        write_atomic(path, data)
+        self.generation += 1
+
+    def append(self, table: Appender, values: dict[str, Any]) -> dict[str, Any]:
+        """Queue a row and return it once it is in the file (written by this thread or another)."""
+        job = Append(table, values)
+        with self._queue_lock:
+            self._queue.append(job)
+            job.lead, self._leading = not self._leading, True
+        if not job.lead:
+            job.event.wait()
+        if not job.done:  # leading (from the start, or handed the lead)
+            self._lead(table._file)
+        if job.error is not None:
+            raise job.error
+        return job.row
+
+    def _lead(self, path: str) -> None:
+        with self._queue_lock:
+            batch, self._queue = self._queue, []
+        try:
+            with self.lock:
+                self._commit(path, batch)
+        finally:
+            with self._queue_lock:
+                if self._queue:
+                    self._queue[0].lead = True
+                    self._queue[0].event.set()
+                else:
+                    self._leading = False
+            for job in batch:
+                job.event.set()
+
+    def _commit(self, path: str, batch: list[Append]) -> None:
+        try:
+            raw, sig = read_bytes(path)
+            records: list[bytes] = []
+            fmt: Format | None = None
+            taken: dict[str | None, set[Any]] = {}
+            for job in batch:
+                try:
+                    job.row, record, fmt = job.table._prepare_append(
+                        raw, sig, job.values, taken.setdefault(job.table.key, set()))
+                    records.append(record)
+                except Exception as exc:  # this row is refused; the others still go in
+                    job.error = exc
+            if records and fmt is not None:
+                self.write(path, appended(raw, records, fmt))
+        except BaseException as exc:  # nothing was written: every row gets the error
+            for job in batch:
+                job.error = job.error or exc
+        finally:
+            for job in batch:
+                job.done = True
+
+
+_shared: dict[str, Shared] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_for(path: Path) -> Shared:
+    """The one Shared of a file (symlinks and relative paths resolved)."""
+    real = os.path.realpath(path)
+    with _shared_lock:
+        return _shared.setdefault(real, Shared())

@@ -1,0 +1,234 @@
+"""Loading one version of a CSV file into a :class:`State`, and explaining why a load failed.
+
+Loading is ``pandas.read_csv`` plus a cheap key check (a hashed ``pd.Index``), so it costs about
+what ``read_csv`` costs. Line numbers are only worked out when something is wrong.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from .csvformat import SNIFF_BYTES, Format, data_line_numbers, lines_of, records, sniff
+from .errors import SAVE_HINT, TableError, bad_lines, missing_file, unknown_column
+from .values import kind_of, to_python
+
+Signature = tuple[int, int, int]
+
+
+@dataclass
+class State:
+    """One loaded version of a file: the frame, its key index and where it came from."""
+
+    df: pd.DataFrame
+    index: pd.Index | None
+    signature: Signature
+    generation: int
+    fmt: Format
+    _arrays: list[tuple[str, Any]] | None = field(default=None, repr=False)
+    _kinds: dict[str, str] | None = field(default=None, repr=False)
+
+    @property
+    def version(self) -> str:
+        return f"mtime:{self.signature[0]}"
+
+    def kinds(self) -> dict[str, str]:
+        """The kind of each column (int, float, bool, datetime, text)."""
+        if self._kinds is None:
+            self._kinds = {str(c): kind_of(t) for c, t in self.df.dtypes.items()}
+        return self._kinds
+
+    def row(self, position: int) -> dict[str, Any]:
+        """Row ``position`` as a dict of plain Python values."""
+        if self._arrays is None:
+            self._arrays = [(str(c), self.df[c].array) for c in self.df.columns]
+        return {name: to_python(values[position]) for name, values in self._arrays}
+
+
+def signature(st: os.stat_result) -> Signature:
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def read_bytes(path: str) -> tuple[bytes, Signature]:
+    """The whole file and the signature of exactly that version."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(), signature(os.fstat(f.fileno()))
+    except FileNotFoundError:
+        raise missing_file(Path(path)) from None
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+
+
+def _unreadable(path: str, exc: OSError) -> TableError:
+    return TableError(f"Cannot read {path}: {exc.strerror or exc}.",
+                      hint="Check that the path is a file you may read (not a folder), and that no "
+                           "other program locks it.")
+
+
+def load(path: str, name: str, key: str | None, options: Mapping[str, Any], generation: int,
+         source: tuple[bytes, Signature] | None = None) -> State:
+    """Read ``path`` (or ``source``: its bytes and signature, already read) and check the key column."""
+    f: IO[bytes]
+    try:
+        f = io.BytesIO(source[0]) if source is not None else open(path, "rb")
+    except FileNotFoundError:
+        raise missing_file(Path(path)) from None
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+    with f:
+        sig = source[1] if source is not None else signature(os.fstat(f.fileno()))
+        fmt = sniff(f.read(SNIFF_BYTES), options)
+        f.seek(0)
+        try:
+            df = pd.read_csv(f, **read_options(fmt, options))
+        except Exception as exc:
+            raise explain(exc, path, name, fmt, options) from exc
+    if "index_col" not in options and not _plain_index(df.index):
+        raise _extra_fields(path, name, fmt)
+    index = check_key(df, key, name, path, fmt) if key is not None else None
+    return State(df, index, sig, generation, fmt)
+
+
+def _plain_index(index: pd.Index) -> bool:
+    """True unless pandas took the first column as the index (rows with more fields than the header)."""
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+
+
+def read_options(fmt: Format, options: Mapping[str, Any]) -> dict[str, Any]:
+    """read_csv keywords: the caller's, plus the sniffed delimiter, encoding and decimal mark."""
+    opts = dict(options)
+    opts["encoding"] = fmt.encoding
+    if "sep" not in opts and "delimiter" not in opts:
+        opts["sep"] = fmt.delimiter
+    if fmt.decimal != ".":
+        opts.setdefault("decimal", fmt.decimal)
+    return opts
+
+
+def check_key(df: pd.DataFrame, key: str, name: str, path: str, fmt: Format) -> pd.Index:
+    """The hashed key index; errors for a missing key column, empty keys and duplicate keys."""
+    if key not in df.columns:
+        raise unknown_column(key, [str(c) for c in df.columns], name, what="key column")
+    index = pd.Index(df[key])
+    if index.hasnans:
+        lines = _lines(path, fmt, np.flatnonzero(index.isna()))
+        raise bad_lines(name, f"the key column {key!r} is empty", lines,
+                        fix=f"Give every row a {key}, or delete the unfinished row, and save.")
+    if not index.is_unique:
+        raise _duplicates(index, key, name, path, fmt)
+    return index
+
+
+def _duplicates(index: pd.Index, key: str, name: str, path: str, fmt: Format) -> TableError:
+    positions = np.flatnonzero(index.duplicated(keep=False))
+    numbers = _lines(path, fmt, positions)
+    groups: dict[Any, list[int]] = {}
+    for pos, line in zip(positions, numbers, strict=True):
+        groups.setdefault(to_python(index[pos]), []).append(line)
+    shown = "; ".join(f"{k!r} on lines {', '.join(map(str, v))}" for k, v in list(groups.items())[:10])
+    more = f" (and {len(groups) - 10} more keys)" if len(groups) > 10 else ""
+    return TableError(
+        f"{name}: the key column {key!r} has duplicate keys: {shown}{more}.",
+        hint=f"Each {key} must appear once: remove or renumber the extra rows and save "
+             "(or pick another key column).",
+    )
+
+
+def _lines(path: str, fmt: Format, positions: Any) -> list[int]:
+    """File line numbers of data rows at ``positions``."""
+    numbers = data_line_numbers(_text(path, fmt), fmt)
+    return [numbers[p] if p < len(numbers) else p + 2 for p in positions]
+
+
+def _text(path: str, fmt: Format) -> str:
+    with open(path, "rb") as f:
+        return f.read().decode(fmt.encoding, errors="replace")
+
+
+def explain(exc: Exception, path: str, name: str, fmt: Format, options: Mapping[str, Any]) -> TableError:
+    """A read_csv failure as a TableError with line numbers and the fix."""
+    message = str(exc)
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return TableError(f"{name}: the file is empty, not even a header line.",
+                          hint="If it is being saved, try again in a moment; otherwise write the "
+                               "header line (the column names) and save.")
+    if isinstance(exc, UnicodeDecodeError):
+        return _not_encoded(path, name, fmt)
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if fields:
+        want, record, saw = (int(g) for g in fields.groups())
+        line = _record_line(path, fmt, record - 1)
+        return bad_lines(name, f"{saw} fields where the header has {want}", [line],
+                         fix=f"A value containing {fmt.delimiter!r} must be in double quotes "
+                             f"(\"Ghent{fmt.delimiter} Belgium\"); otherwise remove the extra "
+                             f"{fmt.delimiter!r}. {SAVE_HINT}")
+    unclosed = re.search(r"EOF inside string starting at row (\d+)", message)
+    if unclosed:
+        line = _record_line(path, fmt, int(unclosed.group(1)))
+        return bad_lines(name, "a quote (\") that is never closed starts", [line],
+                         fix=f"Close the quote, or write a quote inside a value as two (\"\"). {SAVE_HINT}")
+    if isinstance(exc, ValueError) and options.get("dtype"):
+        return _bad_values(exc, path, name, fmt, options)
+    return TableError(f"{name}: pandas could not read the file: {type(exc).__name__}: {exc}",
+                      hint=f"Check the read_csv options passed to Table. {SAVE_HINT}")
+
+
+def _record_line(path: str, fmt: Format, record: int) -> int:
+    """The line where record ``record`` (0 = header) starts."""
+    found = records(lines_of(_text(path, fmt)), fmt)
+    return found[record][0] + 1 if record < len(found) else record + 1
+
+
+def _extra_fields(path: str, name: str, fmt: Format) -> TableError:
+    found = records(lines_of(_text(path, fmt)), fmt)
+    width = len(found[0][2]) if found else 0
+    lines = [start + 1 for start, _, fields in found[1:] if len(fields) > width]
+    return bad_lines(name, f"more fields than the {width} of the header", lines or [2],
+                     fix=f"Remove the extra {fmt.delimiter!r} (or quote the value that contains it) "
+                         f"and save. {SAVE_HINT}")
+
+
+def _not_encoded(path: str, name: str, fmt: Format) -> TableError:
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        raw.decode(fmt.encoding)
+        line = 0
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+    return TableError(
+        f"{name}: the file is not {fmt.encoding} text" + (f" (first bad byte on line {line})." if line
+                                                          else "."),
+        hint="In Excel save it as 'CSV UTF-8 (comma delimited)', or pass the file's encoding, "
+             "e.g. Table(path, encoding='cp1252') for Excel's plain 'CSV' on Windows.",
+    )
+
+
+def _bad_values(exc: Exception, path: str, name: str, fmt: Format,
+                options: Mapping[str, Any]) -> TableError:
+    dtypes = options["dtype"] if isinstance(options["dtype"], Mapping) else {}
+    plain = {k: v for k, v in read_options(fmt, options).items() if k not in ("dtype", "converters")}
+    try:
+        with open(path, "rb") as f:
+            text = pd.read_csv(f, **plain, dtype=str)
+    except Exception:
+        text = None
+    for column, dtype in dtypes.items():
+        if text is None or column not in text or not pd.api.types.is_numeric_dtype(np.dtype(dtype)):
+            continue
+        values = text[column]
+        bad = np.flatnonzero(pd.to_numeric(values, errors="coerce").isna() & values.notna())
+        if len(bad):
+            return bad_lines(name, f"column {column!r} holds text where {np.dtype(dtype).name} is expected "
+                             f"({values.iloc[bad[0]]!r})", _lines(path, fmt, bad))
+    return TableError(f"{name}: a value does not fit the dtype passed to Table: {exc}",
+                      hint=f"Correct the value or the dtype option. {SAVE_HINT}")

@@ -1,0 +1,141 @@
+"""Finding a row by key (forgiving about spaces and ``"12"`` vs ``12``) and suggesting close keys.
+
+Suggestions never scan a big table: up to ``FULL_SCAN`` keys difflib compares them all; above
+that, only keys one edit away from what was asked (typo, swapped or missing character, case)
+are probed in the hashed index, so a miss on a million rows costs about a millisecond.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .values import kind_of, to_python
+
+FULL_SCAN = 5000
+CUTOFF = 0.6
+
+
+def position(index: pd.Index, key: Any) -> int | None:
+    """The row position of ``key``, or None. Tries the key as given first, then the same key with
+    spaces trimmed, in upper or lower case, or as a number / as text to match the key column."""
+    for candidate in _spellings(index, key):
+        try:
+            found = index.get_loc(candidate)
+        except (KeyError, TypeError, ValueError, pd.errors.InvalidIndexError):
+            continue
+        if isinstance(found, int | np.integer):
+            return int(found)
+    return None
+
+
+def _spellings(index: pd.Index, key: Any) -> Iterator[Any]:
+    yield key
+    kind = kind_of(index.dtype)
+    if isinstance(key, str):
+        text = key.strip()
+        if text != key:
+            yield text
+        if kind == "text":
+            yield from (t for t in (text.upper(), text.lower()) if t != text)
+        if kind in ("int", "float"):
+            try:
+                number = float(text)
+            except ValueError:
+                return
+            yield int(number) if kind == "int" and number.is_integer() else number
+    elif isinstance(key, int | float | np.number) and not isinstance(key, bool) and kind == "text":
+        number = to_python(key)
+        yield str(int(number)) if isinstance(number, float) and number.is_integer() else str(number)
+
+
+def suggest(index: pd.Index, key: Any, n: int = 3) -> list[Any]:
+    """Up to ``n`` existing keys close to ``key``, best first."""
+    text = str(key).strip()
+    if not text or n <= 0:
+        return []
+    if len(index) <= FULL_SCAN:
+        pool = [str(k) for k in index]
+        folded: dict[str, str] = {}
+        for k in pool:
+            folded.setdefault(k.casefold(), k)
+        close = difflib.get_close_matches(text.casefold(), list(folded), n=3 * n, cutoff=CUTOFF)
+        found = _ranked(text, [folded[c] for c in close])
+    else:
+        found = _ranked(text, _one_edit_away(index, text))
+    by_text = {str(k): k for k in (index[position] for position in _positions(index, found))}
+    return [to_python(by_text[f]) for f in found if f in by_text][:n]
+
+
+def _positions(index: pd.Index, texts: list[str]) -> list[int]:
+    probes = _typed(index, texts)
+    hits = index.get_indexer(probes) if probes else np.array([], dtype=int)
+    return [int(h) for h in hits if h >= 0]
+
+
+def _one_edit_away(index: pd.Index, text: str) -> list[str]:
+    sample = [str(k) for k in index[:500]] + [str(k) for k in index[-500:]]
+    alphabet = sorted(set("".join(sample)) | set(text.upper()) | set(text.lower()))[:80]
+    candidates: set[str] = set()
+    for word in {text, text.upper(), text.lower()}:
+        candidates |= _edits(word, alphabet)
+    return [str(index[p]) for p in _positions(index, sorted(candidates))]
+
+
+def _ranked(text: str, found: list[str]) -> list[str]:
+    """Fewest typing mistakes first; a swap (same letters) before a wrong letter; then similarity."""
+    want = text.casefold()
+
+    def score(candidate: str) -> tuple[int, bool, float]:
+        have = candidate.casefold()
+        return (_distance(want, have), sorted(want) != sorted(have),
+                -difflib.SequenceMatcher(None, want, have).ratio())
+
+    return sorted(found, key=score)
+
+
+def _distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap of neighbours) from ``a`` to ``b``; capped for long text."""
+    if len(a) > 64 or len(b) > 64:
+        return abs(len(a) - len(b))
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def _edits(word: str, alphabet: list[str]) -> set[str]:
+    """Every string one deletion, swap, replacement or insertion away from ``word`` (and itself)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {a + b[1:] for a, b in splits if b}
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    replaces = {a + c + b[1:] for a, b in splits if b for c in alphabet}
+    inserts = {a + c + b for a, b in splits for c in alphabet}
+    return deletes | swaps | replaces | inserts | {word}
+
+
+def _typed(index: pd.Index, texts: list[str]) -> list[Any]:
+    """``texts`` as values of the index's type (numbers for a numeric key column)."""
+    kind = kind_of(index.dtype)
+    if kind not in ("int", "float"):
+        return list(texts)
+    out: list[Any] = []
+    for t in texts:
+        try:
+            number = float(t)
+        except ValueError:
+            continue
+        if kind == "float":
+            out.append(number)
+        elif number.is_integer():
+            out.append(int(number))
+    return out

@@ -1,0 +1,288 @@
+"""``toolkit.Table``: a CSV file as a pandas frame that handlers query, that follows edits of the
+file, and that writes rows back safely.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..events import Trace, current_trace, logger, note_table_error, note_table_read
+from . import lookup, query
+from .commit import shared_for
+from .csvformat import SNIFF_BYTES, Format, sniff
+from .errors import KeyNotFound, TableError, quoted_list
+from .load import Signature, State, load, read_bytes, signature
+from .write import Records, check_row, header_of, kinds, record_bytes
+
+CHECK_INTERVAL_S = 0.5  # outside a request, how often the file is looked at
+NOT_SUPPORTED = ("chunksize", "iterator")
+
+
+class Table:
+    """A CSV file loaded with pandas: ``.df`` is the frame, ``.get(key)`` a row as a dict.
+
+    >>> orders = Table("data/orders.csv", key="order_id")        # doctest: +SKIP
+    >>> orders.get("A-1042")["status"]                           # doctest: +SKIP
+    'shipped'
+
+    Extra keywords go to ``pandas.read_csv``. The delimiter (``,`` ``;`` tab ``|``), the encoding
+    (UTF-8 with or without BOM) and a decimal comma in ``;`` files are detected. Edits of the
+    file are picked up on the next request; writes (``append``, ``update``, ``delete``) are
+    atomic and keep the file's format.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], key: str | None = None, **read_csv_options: Any) -> None:
+        for option in NOT_SUPPORTED:
+            if option in read_csv_options:
+                raise TableError(f"Table loads the whole file, so read_csv's {option!r} cannot be used.",
+                                 hint=f"Drop {option}=...; filter the frame after loading instead.")
+        self.path = Path(path).expanduser().absolute()
+        self.name = self.path.stem
+        self.key = key
+        self.options = dict(read_csv_options)
+        self.error: str | None = None
+        self._file = str(self.path)
+        self._shared = shared_for(self.path)
+        self._reload_lock = threading.Lock()
+        self._checked_in: Trace | None = None
+        self._checked_at = time.monotonic()
+        self._failed: Signature | None = None
+        self._state = load(self._file, self.name, key, self.options, self._shared.generation)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    @property
+    def df(self) -> pd.DataFrame:
+        """The frame of the current version of the file (treat it as read-only)."""
+        return self._read().df
+
+    @property
+    def version(self) -> str:
+        """The version being served (``mtime:<ns>``), as recorded in the request log."""
+        return self._read().version
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in self._read().df.columns]
+
+    def __len__(self) -> int:
+        return len(self._read().df)
+
+    def get(self, key: Any, default: Any = None) -> dict[str, Any] | Any:
+        """The row with this key as a dict of plain values, or ``default``.
+
+        Spaces around the key, ``a-1042`` vs ``A-1042`` and ``"12"`` vs ``12`` do not matter (an
+        exact match wins). On a miss, :meth:`suggest` gives close keys ("did you mean A-1042?").
+        """
+        state = self._read()
+        found = lookup.position(self._index(state), key)
+        return default if found is None else state.row(found)
+
+    def __getitem__(self, key: Any) -> dict[str, Any]:
+        """The row with this key; a miss raises KeyNotFound naming close keys."""
+        state = self._read()
+        found = lookup.position(self._index(state), key)
+        if found is None:
+            raise self._not_found(state, key)
+        return state.row(found)
+
+    def __contains__(self, key: Any) -> bool:
+        return lookup.position(self._index(self._read()), key) is not None
+
+    def suggest(self, key: Any, n: int = 3) -> list[Any]:
+        """Up to ``n`` keys close to ``key`` (typos, swapped characters, case), best first."""
+        return lookup.suggest(self._index(self._read()), key, n)
+
+    def find(self, **equals: Any) -> pd.DataFrame:
+        """Rows where each column equals the value (text ignoring case; a list means any of)."""
+        return query.find(self._read().df, equals, self.name)
+
+    def search(self, text: str, columns: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """Rows where every word of ``text`` appears in ``columns`` (default: the text columns)."""
+        return query.search(self._read().df, text, columns, self.name)
+
+    def nearest(self, lat: Any, lon: Any, *, lat_col: str = "lat", lon_col: str = "lon",
+                n: int = 1) -> pd.DataFrame:
+        """The ``n`` rows closest to (lat, lon), nearest first, with a ``distance_km`` column."""
+        return query.nearest(self._read().df, lat, lon, lat_col, lon_col, n, self.name)
+
+    def _index(self, state: State) -> pd.Index:
+        if state.index is None:
+            raise TableError(f"{self.name} has no key column, so rows cannot be looked up by key.",
+                             hint=f"Pass one: Table({self._shown()!r}, key=...) with one of "
+                                  f"{quoted_list([str(c) for c in state.df.columns])}; or use find().")
+        return state.index
+
+    def _not_found(self, state: State, key: Any) -> KeyNotFound:
+        close = lookup.suggest(self._index(state), key)
+        guess = f" Did you mean {' or '.join(map(str, close))}?" if close else ""
+        return KeyNotFound(f"No row of {self.name} has {self.key} {key!r}.{guess}",
+                           hint=f"Use get() to receive None instead, and check the {self.key} asked for.",
+                           suggestions=close)
+
+    # --- following the file --------------------------------------------------------------------
+
+    def _read(self) -> State:
+        state = self._fresh()
+        note_table_read(self.name, state.version)
+        if self.error is not None:
+            note_table_error(self.name, self.error)
+        return state
+
+    def _fresh(self) -> State:
+        """The current state, after looking at the file once per request (or per interval)."""
+        state = self._state
+        if state.generation == self._shared.generation:
+            trace = current_trace()
+            if trace is not None:
+                if trace is self._checked_in:
+                    return state
+                self._checked_in = trace
+            else:
+                now = time.monotonic()
+                if now - self._checked_at < CHECK_INTERVAL_S:
+                    return state
+                self._checked_at = now
+        return self._check(state)
+
+    def _check(self, state: State) -> State:
+        try:
+            sig = signature(os.stat(self._file))
+        except OSError:
+            self._fail(f"{self._file} was moved or deleted; serving the version loaded before.", None)
+            return state
+        if sig == state.signature:  # e.g. a bad edit undone by putting the old file back
+            state.generation = self._shared.generation
+            self.error = self._failed = None
+            return state
+        if sig == self._failed:
+            return state
+        return self._reload(sig)
+
+    def _reload(self, sig: Signature | None, strict: bool = False) -> State:
+        with self._reload_lock:
+            current = self._state
+            if sig is not None and current.signature == sig:
+                return current
+            try:
+                new = load(self._file, self.name, self.key, self.options, self._shared.generation)
+            except TableError as exc:
+                self._fail(f"Reload failed, still serving the last good version ({current.version}). "
+                           f"{exc}", sig)
+                if strict:
+                    raise
+                return current
+            self._state, self.error, self._failed = new, None, None
+            return new
+
+    def _fail(self, message: str, sig: Signature | None) -> None:
+        if message != self.error:
+            logger.warning("Table %s: %s", self.name, message)
+        self.error, self._failed = message, sig
+
+    def reload(self) -> Table:
+        """Read the file now. A bad file raises (and the last good version stays in use)."""
+        self._reload(None, strict=True)
+        return self
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def append(self, row: Mapping[str, Any] | None = None, /, **fields: Any) -> dict[str, Any]:
+        """Add a row at the end of the file (atomically). Returns the row as written.
+
+        Columns left out stay empty. Unknown columns, values of the wrong type and (for a keyed
+        table) a missing or existing key raise TableError before anything is written.
+        """
+        return self._shared.append(self, {**(row or {}), **fields})
+
+    def _prepare_append(self, raw: bytes, sig: Signature, values: dict[str, Any],
+                        taken: set[Any]) -> tuple[dict[str, Any], bytes, Format]:
+        """Check one new row against the file's current bytes; its record. Under the lock."""
+        state = self._current(raw, sig) if self.key else self._state
+        fmt = sniff(raw[:SNIFF_BYTES], self.options)
+        header = header_of(raw, fmt)
+        checked = check_row(values, header, kinds(state.kinds(), header), self.name, fmt.decimal)
+        full = {c: checked.get(c) for c in header}
+        if self.key is not None:
+            self._check_new_key(state, full.get(self.key), taken)
+            taken.add(full[self.key])
+        return full, record_bytes(full, header, fmt), fmt
+
+    def update(self, key: Any, /, **fields: Any) -> dict[str, Any]:
+        """Change some cells of the row with this key (other cells keep their exact text).
+
+        Returns the updated row.
+        """
+        if not fields:
+            raise TableError(f"update({key!r}) on {self.name} got no column to change.",
+                             hint="Pass the new values by column name, e.g. update(key, status='shipped').")
+        with self._shared.lock:
+            raw, sig = read_bytes(self._file)
+            state, found = self._locate(raw, sig, key)
+            file = Records(raw, state.fmt, len(state.df), self.name)
+            checked = check_row(fields, file.header, kinds(state.kinds(), file.header), self.name,
+                                state.fmt.decimal)
+            if self.key is not None and self.key in checked:
+                other = lookup.position(self._index(state), checked[self.key])
+                if checked[self.key] is None or other not in (None, found):
+                    self._check_new_key(state, checked[self.key])
+            self._write(file.replaced(found, checked))
+            return {**state.row(found), **checked}
+
+    def delete(self, key: Any) -> dict[str, Any]:
+        """Remove the row with this key from the file. Returns the removed row."""
+        with self._shared.lock:
+            raw, sig = read_bytes(self._file)
+            state, found = self._locate(raw, sig, key)
+            self._write(Records(raw, state.fmt, len(state.df), self.name).removed(found))
+            return state.row(found)
+
+    def _current(self, raw: bytes, sig: Signature) -> State:
+        """The state of exactly these bytes (loading them when the file changed). Under the lock."""
+        if sig == self._state.signature:
+            return self._state
+        new = load(self._file, self.name, self.key, self.options, self._shared.generation, (raw, sig))
+        self._state, self.error, self._failed = new, None, None
+        return new
+
+    def _locate(self, raw: bytes, sig: Signature, key: Any) -> tuple[State, int]:
+        if self.key is None:
+            self._index(self._state)
+        state = self._current(raw, sig)
+        found = lookup.position(self._index(state), key)
+        if found is None:
+            raise self._not_found(state, key)
+        return state, found
+
+    def _check_new_key(self, state: State, value: Any, taken: AbstractSet[Any] = frozenset()) -> None:
+        if value is None:
+            raise TableError(f"A new row of {self.name} needs a {self.key} (the key column).",
+                             hint=f"Pass {self.key}=... with a value no other row has.")
+        if value in taken or lookup.position(self._index(state), value) is not None:
+            raise TableError(f"{self.name} already has a row with {self.key} {value!r}.",
+                             hint=f"Use update({value!r}, ...) to change that row, or pick a new {self.key}.")
+
+    def _write(self, data: bytes) -> None:
+        self._shared.write(self._file, data)
+
+    # --- display -------------------------------------------------------------------------------
+
+    def _shown(self) -> str:
+        try:
+            return os.path.relpath(self.path)
+        except ValueError:
+            return str(self.path)
+
+    def __repr__(self) -> str:
+        state = self._read()
+        key = f", key {self.key}" if self.key else ""
+        stale = ", reload failed: see .error" if self.error else ""
+        return f"<Table {self.name}: {len(state.df):,} rows{key}{stale}>"

@@ -1,0 +1,271 @@
+"""Replay a logged request against the handler as it is now, and diff the old and new answers.
+
+Edit a handler, re-run its cell, then ``replay(app, app.log.last())``: the request goes through
+``app.handle`` in-process (no network, access control skipped for requests that were accepted
+the first time) and the result says what changed, part by part: status, session, messages,
+redirect. Replaying runs the handler again, side effects included (a lead written twice).
+
+>>> result = replay(app, app.log.last())     # doctest: +SKIP
+>>> print(result.diff)                       # doctest: +SKIP
+messages[0].textMessages[0].text: 'Your order has shipped.' -> 'Your order is on its way.'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from .events import Exchange
+from .render import messages_html
+from .reply import redirect_target
+
+if TYPE_CHECKING:
+    from .app import App
+
+PARTS = ("status", "session", "messages", "redirect", "error", "body")
+REPLAYED_SOURCES = ("replay", "fixture")
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "(none)"
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference: where (``part`` and a JSON ``path``), the old value and the new one."""
+
+    part: str
+    path: str
+    old: Any
+    new: Any
+
+    @property
+    def kind(self) -> str:
+        """``added``, ``removed`` or ``changed``."""
+        return "added" if self.old is MISSING else "removed" if self.new is MISSING else "changed"
+
+    def __str__(self) -> str:
+        return f"{self.path}: {short(self.old)} -> {short(self.new)}"
+
+
+@dataclass
+class Diff:
+    """The differences between two answers, in the order status, session, messages, redirect."""
+
+    changes: list[Change] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def parts(self) -> list[str]:
+        """The parts that changed, e.g. ``['messages', 'redirect']``."""
+        found = {c.part for c in self.changes}
+        return [p for p in PARTS if p in found]
+
+    def __str__(self) -> str:
+        return "\n".join(str(c) for c in self.changes) if self.changes else "no differences"
+
+    def __repr__(self) -> str:
+        return f"<Diff: {', '.join(self.parts) or 'no differences'}>"
+
+
+def short(value: Any, limit: int = 70) -> str:
+    """A value as one short line for a diff."""
+    if value is MISSING:
+        return "(none)"
+    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def diff(old: Any, new: Any, *, old_status: int | None = None, new_status: int | None = None) -> Diff:
+    """Compare two response bodies (and statuses): session, messages, redirect, error, the rest."""
+    changes: list[Change] = []
+    if old_status != new_status:
+        changes.append(Change("status", "status", old_status, new_status))
+    if not isinstance(old, Mapping) or not isinstance(new, Mapping):
+        if old != new:
+            changes.append(Change("body", "body", old, new))
+        return Diff(changes)
+    _walk("session", old.get("session", MISSING), new.get("session", MISSING), "session", changes)
+    _messages(old.get("messages") or [], new.get("messages") or [], changes)
+    old_to, new_to = redirect_target(old), redirect_target(new)
+    if old_to != new_to:
+        changes.append(Change("redirect", "redirect", _or_missing(old_to), _or_missing(new_to)))
+    _walk("error", old.get("error", MISSING), new.get("error", MISSING), "error", changes)
+    seen = {"session", "messages", "error", "nextDialogstate"}
+    for key in [k for k in old if k not in seen] + [k for k in new if k not in old and k not in seen]:
+        a, b = _without_redirect(key, old.get(key, MISSING)), _without_redirect(key, new.get(key, MISSING))
+        _walk("body", a, b, str(key), changes)
+    return Diff(changes)
+
+
+def _or_missing(value: Any) -> Any:
+    return MISSING if value is None else value
+
+
+def _without_redirect(key: str, value: Any) -> Any:
+    """``action`` minus its ``nextDialogstate`` (compared as the redirect); empty counts as none."""
+    if key == "action" and isinstance(value, Mapping):
+        rest = {k: v for k, v in value.items() if k != "nextDialogstate"}
+        return rest or MISSING
+    return value
+
+
+def _messages(old: list[Any], new: list[Any], out: list[Change]) -> None:
+    for i in range(max(len(old), len(new))):
+        a = old[i] if i < len(old) else MISSING
+        b = new[i] if i < len(new) else MISSING
+        path = f"messages[{i}]"
+        if a is MISSING or b is MISSING or not isinstance(a, Mapping) or not isinstance(b, Mapping) \
+                or a.get("type") != b.get("type"):
+            if a != b:
+                out.append(Change("messages", path, a, b))
+            continue
+        _walk("messages", a.get("config", MISSING), b.get("config", MISSING), path, out)
+
+
+def _walk(part: str, old: Any, new: Any, path: str, out: list[Change]) -> None:
+    """Append the leaf differences between two JSON values."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        for key in list(old) + [k for k in new if k not in old]:
+            _walk(part, old.get(key, MISSING), new.get(key, MISSING), f"{path}.{key}", out)
+    elif isinstance(old, list) and isinstance(new, list):
+        for i in range(max(len(old), len(new))):
+            _walk(part, old[i] if i < len(old) else MISSING, new[i] if i < len(new) else MISSING,
+                  f"{path}[{i}]", out)
+    elif old is MISSING and new is MISSING:
+        return
+    elif type(old) is not type(new) or old != new:
+        out.append(Change(part, path, old, new))
+
+
+# --- replaying --------------------------------------------------------------------------------
+
+
+@dataclass
+class Replayed:
+    """A logged exchange (``old``), the same request answered now (``new``), and their diff."""
+
+    old: Exchange
+    new: Exchange
+    diff: Diff
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.diff)
+
+    def __repr__(self) -> str:
+        what = f"changed ({', '.join(self.diff.parts)})" if self.changed else "unchanged"
+        return f"<Replayed {self.old.method} {self.old.path}: {what}>"
+
+    def _repr_html_(self) -> str:
+        return side_by_side_html(self)
+
+
+def request_bytes(exchange: Exchange) -> bytes:
+    """The body to send again: the bytes as received when still in memory, else the logged body."""
+    raw = exchange.raw_body()
+    if raw is not None:
+        return raw
+    body = exchange.body
+    if body is None:
+        return b""
+    return body.encode() if isinstance(body, str) else json.dumps(body, ensure_ascii=False).encode()
+
+
+def replay(app: App, exchange: Exchange) -> Replayed:
+    """Send a logged request again to the current handler (in-process) and diff the answers.
+
+    The new exchange is recorded in ``app.log`` with ``source="replay"``. Access control is skipped
+    unless the first answer was 401 (a refused request stays refused).
+    """
+    response = app.handle(exchange.method, exchange.path, query=exchange.query, headers=exchange.headers,
+                          raw=request_bytes(exchange), source="replay",
+                          check_access=exchange.status == 401)
+    new = response.exchange
+    if new is None:  # only internal /_toolkit/ paths are not recorded
+        new = Exchange(exchange.method, exchange.path, response.status, source="replay")
+    changes = diff(exchange.response, new.response, old_status=exchange.status, new_status=new.status)
+    return Replayed(exchange, new, changes)
+
+
+def replay_all(app: App, exchanges: Iterable[Exchange] | None = None, *,
+               changed_only: bool = True) -> list[Replayed]:
+    """Replay every logged request once (the newest of identical ones). Replays are skipped, and so
+    are requests refused with 401: their logged headers are masked, so they cannot be re-sent as they were.
+
+    Returns the replays whose answer changed (all of them with ``changed_only=False``), oldest first.
+    """
+    chosen: dict[str, Exchange] = {}
+    for entry in app.log.entries() if exchanges is None else exchanges:
+        if entry.source not in REPLAYED_SOURCES and entry.status != 401:
+            chosen.pop(entry.fingerprint or str(entry.id), None)
+            chosen[entry.fingerprint or str(entry.id)] = entry
+    results = [replay(app, e) for e in chosen.values()]
+    return [r for r in results if r.changed or not changed_only]
+
+
+# --- side by side -----------------------------------------------------------------------------
+
+_COLUMN = "flex:1;min-width:260px;border:1px solid #ddd;border-radius:8px;padding:8px;background:#fff"
+_MARK = ("display:inline-block;margin-left:6px;padding:0 6px;border-radius:8px;background:#fde68a;"
+         "color:#78350f;font:11px sans-serif")
+
+
+def _pretty(value: Any) -> str:
+    if value is None or value is MISSING:
+        return "<i style='color:#888'>none</i>"
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return f"<pre style='margin:2px 0;font-size:11px;white-space:pre-wrap'>{escape(text)}</pre>"
+
+
+def answer_html(exchange: Exchange, changed: Iterable[str] = ()) -> str:
+    """One answer as a user sees it (messages), plus its status, redirect and session."""
+    marks = set(changed)
+
+    def title(name: str, part: str) -> str:
+        mark = f"<span style='{_MARK}'>changed</span>" if part in marks else ""
+        return f"<div style='margin-top:6px;font:600 12px sans-serif;color:#444'>{name}{mark}</div>"
+
+    body = exchange.response if isinstance(exchange.response, Mapping) else {}
+    messages = body.get("messages") or []
+    parts = [title(f"Status {exchange.status}", "status")]
+    if "error" in body:
+        parts += [title("Error", "error"), _pretty(body["error"])]
+    parts += [title("Messages", "messages"),
+              messages_html(messages) if messages else "<i style='color:#888'>no messages</i>"]
+    parts += [title("Redirect", "redirect"), _pretty(redirect_target(body))]
+    parts += [title("Session", "session"), _pretty(body.get("session"))]
+    if "body" in marks:
+        parts += [title("Response", "body"), _pretty(exchange.response)]
+    return "".join(parts)
+
+
+def changes_html(d: Diff) -> str:
+    """The list of changes, old value struck through in red, new in green."""
+    if not d:
+        return "<div style='color:#15803d;font:12px sans-serif'>✓ Same answer as before.</div>"
+    rows = "".join(
+        f"<li><code>{escape(c.path)}</code>: <del style='color:#b91c1c'>{escape(short(c.old))}</del>"
+        f" → <ins style='color:#15803d;text-decoration:none'>{escape(short(c.new))}</ins></li>"
+        for c in d.changes)
+    return f"<ul style='margin:4px 0;padding-left:18px;font:12px sans-serif'>{rows}</ul>"
+
+
+def side_by_side_html(result: Replayed) -> str:
+    """The logged answer and the new one side by side, with the changed parts marked."""
+    parts = result.diff.parts
+    head = (f"<div style='font:600 13px sans-serif'>Replay of {escape(result.old.method)} "
+            f"{escape(result.old.path)}: {'changed' if result.changed else 'unchanged'}</div>")
+    return (f"<div>{head}{changes_html(result.diff)}<div style='display:flex;gap:8px;flex-wrap:wrap'>"
+            f"<div style='{_COLUMN}'><b>Before</b> (logged){answer_html(result.old, parts)}</div>"
+            f"<div style='{_COLUMN}'><b>After</b> (now){answer_html(result.new, parts)}</div>"
+            "</div></div>")

@@ -1,0 +1,214 @@
+"""``app.serve()``: the embedded server's lifecycle, safe to re-run from a notebook.
+
+``app.serve(port=5000)`` binds in the caller's thread (a busy port fails in the cell, with the way
+out), serves on daemon threads (:mod:`toolkit.serving`) and returns a :class:`Server`. Running the
+cell again, even with a new ``App`` of the same name, first stops the server it replaces. Every
+running server is kept in one registry of this process and stopped at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import errno
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .errors import ConfigError, PortInUse
+from .serving import HTTPServer
+from .signing import check_settings
+
+if TYPE_CHECKING:
+    from .app import App
+
+logger = logging.getLogger("toolkit.server")
+C = TypeVar("C", bound=Callable[[], object])
+
+_running: list[Server] = []
+_registry_lock = threading.RLock()
+
+
+class Server:
+    """A running embedded server: ``.url``, ``.port``, ``.stop()``; also a context manager.
+
+    >>> with app.serve(port=0) as server:        # doctest: +SKIP
+    ...     requests.post(server.url + "/greet", json={"name": "Ada"})
+    """
+
+    def __init__(self, app: App, core: HTTPServer, host: str) -> None:
+        self.app, self.host, self._core = app, host, core
+        self._callbacks: list[Callable[[], object]] = []
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (the one picked when served with ``port=0``)."""
+        return self._core.port
+
+    @property
+    def url(self) -> str:
+        """Where to send requests from this machine, e.g. ``http://127.0.0.1:5000``."""
+        host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return not self._stopped and self._core.running
+
+    def on_stop(self, callback: C) -> C:
+        """Call ``callback()`` when the server stops (at once if it already has). Returns it."""
+        with self._lock:
+            if not self._stopped:
+                self._callbacks.append(callback)
+                return callback
+        _call(callback)
+        return callback
+
+    def stop(self) -> None:
+        """Stop serving and free the port: prompt, and safe to call twice."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            _call(callback)
+        left = self._core.stop()
+        with _registry_lock:
+            if self in _running:
+                _running.remove(self)
+        if getattr(self.app, "server", None) is self:
+            self.app.server = None
+        if left:
+            self.app._notice(f"Server {self.app.name!r} stopped while {len(left)} request(s) were still "
+                             "in a handler; their answers are dropped when the handler returns.")
+
+    def expose(self, **kwargs: Any) -> Any:
+        from .tunnel import expose
+
+        return expose(self, **kwargs)
+
+    def unexpose(self) -> Any:
+        from .tunnel import unexpose
+
+        return unexpose(self)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<Server {self.app.name!r} {'running' if self.running else 'stopped'}>"
+
+
+def serve(app: App, host: str = "127.0.0.1", port: int = 5000, **settings: Any) -> Server:
+    """Serve ``app`` on ``host:port`` from daemon threads; returns once it is listening.
+
+    A server of the same app (or of an app with the same name: a re-run notebook) is stopped
+    first. ``port=0`` picks a free port. A port held by anyone else raises :class:`PortInUse`.
+    """
+    if settings:
+        app.configure(**settings)
+    port = _check_port(port)
+    check_settings(app.settings)
+    with _registry_lock:
+        for old in [s for s in _running if s.app is app or s.app.name == app.name]:
+            logger.info("Replacing the running server of app %r.", app.name)
+            old.stop()
+        holder = next((s for s in _running if port and s.port == port), None)
+        if holder is not None:
+            raise _in_use_here(holder, port, host)
+        core = _bind(app, host, port)
+        server = Server(app, core, host)
+        core.start()
+        _running.append(server)
+    app.server = server
+    return server
+
+
+def running() -> list[Server]:
+    """Every server running in this process."""
+    with _registry_lock:
+        return list(_running)
+
+
+def stop_all() -> None:
+    """Stop every server of this process (also run at interpreter exit)."""
+    for server in running():
+        server.stop()
+
+
+atexit.register(stop_all)
+
+
+def _bind(app: App, host: str, port: int) -> HTTPServer:
+    from .wsgi import make_wsgi  # imports Flask: only when serving
+
+    try:
+        return HTTPServer(make_wsgi(app), host, port, name=app.name,
+                          max_body=lambda: app.settings.max_body_bytes)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            free = next_free_port(host, port)
+            raise PortInUse(
+                f"Port {port} on {host} is already in use by another program.",
+                port=port, free_port=free,
+                hint=f"Use app.serve(port=0) to pick a free port{_or_free(free)}. If it is a server "
+                "of yours in another notebook, stop it there (or restart that kernel).",
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise ConfigError(f"Port {port} needs administrator rights.",
+                              hint="Use a port above 1023, or port=0 to pick a free one.") from None
+        raise ConfigError(f"Cannot listen on {host!r}: {exc.strerror or exc}.",
+                          hint="Use host='127.0.0.1' (this machine only) or '0.0.0.0' (every "
+                          "network interface).") from None
+
+
+def _in_use_here(holder: Server, port: int, host: str) -> PortInUse:
+    free = next_free_port(host, port)
+    return PortInUse(
+        f"Port {port} is already served by app {holder.app.name!r} in this kernel.",
+        port=port, free_port=free,
+        hint=f"Stop that server first (its .stop(), or toolkit.server.stop_all()), or use "
+        f"app.serve(port=0){_or_free(free)}.",
+    )
+
+
+def _or_free(free: int | None) -> str:
+    return f", or app.serve(port={free}) (free now)" if free else ""
+
+
+def next_free_port(host: str, port: int, tries: int = 50) -> int | None:
+    """The first port after ``port`` that can be bound on ``host`` now, or None."""
+    taken = {s.port for s in running()}
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for candidate in range(port + 1, min(port + 1 + tries, 65536)):
+        if candidate in taken:
+            continue
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind((host, candidate))
+            except OSError:
+                continue
+            return candidate
+    return None
+
+
+def _check_port(port: Any) -> int:
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigError(f"port must be a whole number from 0 to 65535, got {port!r}.",
+                          hint="Use e.g. app.serve(port=5000), or port=0 to pick a free port.")
+    return port
+
+
+def _call(callback: Callable[[], object]) -> None:
+    try:
+        callback()
+    except Exception:  # a failing callback never blocks the stop
+        logger.exception("on_stop callback %r failed", callback)

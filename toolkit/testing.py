@@ -1,0 +1,339 @@
+"""Turn traffic into tests: save logged exchanges as JSON fixtures, then check that an app still
+gives the same answers, from pytest or from a notebook.
+
+A fixture file is one JSON object (secrets masked, like the log)::
+
+    {"name": "order_status-3",
+     "request": {"method": "POST", "path": "/order-status", "query": {}, "headers": {...}, "body": {...}},
+     "response": {"status": 200, "body": {...}},
+     "outbound": [...]}          # HTTP calls the handler made (method, url, status, ms, bodies)
+
+In a test module, three lines make one pytest case per fixture file::
+
+    from toolkit.testing import fixture_tests
+    from mybot import app
+    test_fixtures = fixture_tests("fixtures", app)
+
+A case fails with a readable diff (``session.data.status: 'shipped' -> 'late'``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import Settings
+from .errors import ToolkitError
+from .events import Exchange, Masker
+from .replay import Diff, diff
+
+if TYPE_CHECKING:
+    from .app import App
+
+TRANSPORT_HEADERS = frozenset({"host", "content-length", "connection", "keep-alive", "accept-encoding",
+                               "transfer-encoding", "te", "upgrade"})
+FIXTURE_KEYS = ("name", "request", "response")
+
+
+class FixtureError(ToolkitError):
+    """A fixture cannot be saved or read."""
+
+    kind = "fixture_error"
+
+
+# --- saving -----------------------------------------------------------------------------------
+
+
+def default_name(exchange: Exchange) -> str:
+    """``<handler or path>-<log id>``, safe as a file name."""
+    stem = exchange.handler or exchange.path.strip("/").replace("/", "_") or "root"
+    return f"{slug(stem)}-{exchange.id}"
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "fixture"
+
+
+def _masker(app: App | None) -> Masker:
+    s = app.settings if app is not None else Settings()
+    keys = tuple(s.sensitive_keys.split(",")) + (s.hmac_header, s.auth_header.split(":")[0])
+    return Masker(keys, s.log_body_bytes)
+
+
+def to_fixture(exchange: Exchange, name: str | None = None, *, app: App | None = None) -> dict[str, Any]:
+    """A logged exchange as a fixture dict (headers, bodies and outbound calls masked)."""
+    body = exchange.body
+    if isinstance(body, str) and "…[cut:" in body:
+        raise FixtureError(
+            f"The body of exchange #{exchange.id} ({exchange.method} {exchange.path}) was cut in the log, "
+            "so it cannot be replayed from a fixture.",
+            hint="Raise the log_body_bytes setting (app.configure(log_body_bytes=...)) and send the "
+            "request again, then save that exchange.")
+    mask = _masker(app)
+    headers = {k: v for k, v in mask.headers(exchange.headers).items() if k.lower() not in TRANSPORT_HEADERS}
+    return {
+        "name": name or default_name(exchange),
+        "request": {"method": exchange.method, "path": exchange.path, "query": dict(exchange.query),
+                    "headers": headers, "body": mask(body)},
+        "response": {"status": exchange.status, "body": mask(exchange.response)},
+        "outbound": mask([dict(call) for call in exchange.outbound]),
+    }
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Write JSON atomically: a temp file in the same folder, then ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(value, f, indent=2, ensure_ascii=False, default=str)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def save_fixtures(exchanges: Exchange | Iterable[Exchange], folder: str | os.PathLike[str] = "fixtures",
+                  *, app: App | None = None, names: Iterable[str] | None = None) -> list[Path]:
+    """Save exchanges as ``<folder>/<name>.json`` (one file each; same name overwrites).
+
+    Returns the paths written. ``app`` supplies the masking settings (default: the defaults).
+    """
+    items = [exchanges] if isinstance(exchanges, Exchange) else list(exchanges)
+    chosen = list(names) if names is not None else [default_name(e) for e in items]
+    if len(chosen) != len(items):
+        raise FixtureError(f"save_fixtures got {len(items)} exchanges but {len(chosen)} names.",
+                           hint="Give one name per exchange, or leave names out.")
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    fixtures = [to_fixture(e, slug(n), app=app) for e, n in zip(items, chosen, strict=True)]
+    paths = []
+    for fx in fixtures:
+        path = target / f"{fx['name']}.json"
+        write_json(path, fx)
+        paths.append(path)
+    return paths
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def load_fixture(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read one fixture file and check its shape (errors name the file and the fix)."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise FixtureError(f"Fixture {p.name} is not valid JSON: {exc}.",
+                           hint="Fix the file by hand or save the exchange again.") from None
+    problems = [] if isinstance(data, dict) else ["it is not a JSON object"]
+    if not problems:
+        problems = [f"'{k}' is missing" for k in FIXTURE_KEYS if k not in data]
+        request, response = data.get("request"), data.get("response")
+        if isinstance(request, dict):
+            problems += [f"'request.{k}' is missing" for k in ("method", "path") if k not in request]
+        elif request is not None:
+            problems.append("'request' is not an object")
+        if isinstance(response, dict) and "status" not in response:
+            problems.append("'response.status' is missing")
+    if problems:
+        raise FixtureError(f"Fixture {p.name} is not a toolkit fixture: {'; '.join(problems)}.",
+                           hint='Expected {"name", "request": {method, path, query, headers, body}, '
+                           '"response": {status, body}, "outbound": [...]}; save it again with '
+                           "toolkit.testing.save_fixtures.")
+    data.setdefault("outbound", [])
+    return data
+
+
+def load_fixtures(folder: str | os.PathLike[str] = "fixtures") -> list[dict[str, Any]]:
+    """Every ``*.json`` fixture in ``folder``, sorted by file name."""
+    p = Path(folder)
+    if not p.is_dir():
+        raise FixtureError(f"No fixture folder {os.fspath(folder)!r} (looked in {p.resolve()}).",
+                           hint="Save fixtures first (the log view's 'Save fixture' button or "
+                           "toolkit.testing.save_fixtures(app.log.entries(), folder)).")
+    return [load_fixture(f) for f in sorted(p.glob("*.json"))]
+
+
+# --- checking ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Checked:
+    """One fixture run against an app: the expected answer, the answer now, and their diff."""
+
+    fixture: dict[str, Any]
+    status: int
+    body: Any
+    diff: Diff
+
+    @property
+    def passed(self) -> bool:
+        return not self.diff
+
+    @property
+    def name(self) -> str:
+        return str(self.fixture["name"])
+
+    def message(self) -> str:
+        """The readable failure text (what changed and how to accept the change)."""
+        req = self.fixture["request"]
+        lines = "\n".join(f"  {c}" for c in self.diff.changes)
+        return (f"Fixture {self.name!r} ({req['method']} {req['path']}): the answer changed.\n{lines}\n"
+                "If the new answer is right, save the exchange again to update the fixture.")
+
+    def __repr__(self) -> str:
+        return f"<Checked {self.name}: {'passed' if self.passed else 'FAILED'}>"
+
+
+def _outbound_replay(fixture: Mapping[str, Any]) -> AbstractContextManager[Any]:
+    """Answer the handler's HTTP calls from the fixture's recording (``toolkit.outbound.replay``), so
+    fixture tests never touch the network; a call missing from the recording fails the case."""
+    try:
+        outbound = importlib.import_module("toolkit.outbound")
+    except ImportError:
+        return nullcontext()
+    replay: Callable[..., AbstractContextManager[Any]] | None = getattr(outbound, "replay", None)
+    return replay(fixture.get("outbound") or []) if replay is not None else nullcontext()
+
+
+def check(app: App, fixture: Mapping[str, Any]) -> Checked:
+    """Send a fixture's request to ``app`` (in-process) and compare the answer with the saved one."""
+    req, expected = fixture["request"], fixture["response"]
+    body = req.get("body")
+    raw = b"" if body is None else body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    with _outbound_replay(fixture):
+        response = app.handle(req["method"], req["path"], query=req.get("query") or {},
+                              headers=req.get("headers") or {}, raw=raw, source="fixture",
+                              check_access=expected["status"] == 401)
+    got = _masker(app).decode(response.data)  # masked and cut like the saved answer
+    found = diff(expected.get("body"), got, old_status=expected["status"], new_status=response.status)
+    return Checked(dict(fixture), response.status, got, found)
+
+
+def assert_fixture(app: App, fixture: Mapping[str, Any]) -> None:
+    """Raise ``AssertionError`` with a readable diff when the app's answer differs."""
+    result = check(app, fixture)
+    if not result.passed:
+        raise AssertionError(result.message())
+
+
+@dataclass
+class Report:
+    """The result of :func:`check_folder`: one :class:`Checked` per fixture."""
+
+    results: list[Checked]
+
+    @property
+    def passed(self) -> list[Checked]:
+        return [r for r in self.results if r.passed]
+
+    @property
+    def failed(self) -> list[Checked]:
+        return [r for r in self.results if not r.passed]
+
+    def __bool__(self) -> bool:
+        return not self.failed
+
+    def __str__(self) -> str:
+        head = f"{len(self.passed)} passed, {len(self.failed)} failed"
+        return "\n\n".join([head] + [r.message() for r in self.failed])
+
+    def __repr__(self) -> str:
+        return f"<Report: {len(self.passed)} passed, {len(self.failed)} failed>"
+
+    def _repr_html_(self) -> str:
+        from .replay import changes_html
+
+        rows = "".join(
+            f"<li>{'✅' if r.passed else '❌'} <b>{escape(r.name)}</b> "
+            f"{escape(r.fixture['request']['method'])} {escape(r.fixture['request']['path'])}"
+            f"{'' if r.passed else changes_html(r.diff)}</li>" for r in self.results)
+        return (f"<div style='font:13px sans-serif'><b>{len(self.passed)} passed, {len(self.failed)} "
+                f"failed</b><ul style='list-style:none;padding-left:4px'>{rows}</ul></div>")
+
+
+def check_folder(app: App, folder: str | os.PathLike[str] = "fixtures") -> Report:
+    """Run every fixture of ``folder`` against ``app`` and report (no pytest needed)."""
+    return Report([check(app, f) for f in load_fixtures(folder)])
+
+
+# --- pytest -----------------------------------------------------------------------------------
+
+
+def _resolve(app: App | Callable[[], App]) -> App:
+    from .app import App
+
+    return app if isinstance(app, App) else app()
+
+
+def fixture_tests(folder: str | os.PathLike[str], app: App | Callable[[], App] | None = None) -> Any:
+    """A pytest test function with one case per fixture file in ``folder``.
+
+    ``app`` is the App, a function returning it, or ``None`` to use a pytest fixture named
+    ``toolkit_app`` (define it in ``conftest.py``). Bind the result to a ``test_*`` name.
+    """
+    import pytest
+
+    fixtures = load_fixtures(folder)
+    params = [pytest.param(f, id=str(f["name"])) for f in fixtures] or [pytest.param(
+        None, id="none", marks=pytest.mark.skip(reason=f"No fixtures in {os.fspath(folder)!r} yet: save "
+                                                "some with toolkit.testing.save_fixtures."))]
+
+    def run(case: dict[str, Any], target: App) -> None:
+        result = check(target, case)
+        if not result.passed:
+            pytest.fail(result.message(), pytrace=False)
+
+    if app is None:
+        @pytest.mark.parametrize("case", params)
+        def test_fixture(case: dict[str, Any], toolkit_app: App) -> None:
+            run(case, toolkit_app)
+    else:
+        @pytest.mark.parametrize("case", params)
+        def test_fixture(case: dict[str, Any]) -> None:
+            run(case, _resolve(app))
+
+    return test_fixture
+
+
+TEST_MODULE = '''"""One pytest case per fixture in {folder!r} (written by toolkit.testing)."""
+from toolkit.testing import fixture_tests
+
+test_fixture = fixture_tests({folder!r})
+'''
+
+
+def run_tests(app: App, folder: str | os.PathLike[str] = "fixtures", *args: str) -> int:
+    """Run the fixtures of ``folder`` as pytest cases against ``app`` (from a notebook cell).
+
+    Prints pytest's report and returns its exit code (0: all passed). ``args`` go to pytest.
+    """
+    import pytest
+
+    class AppPlugin:
+        @pytest.fixture(name="toolkit_app")
+        def toolkit_app(self) -> App:
+            return app
+
+    with tempfile.TemporaryDirectory(prefix="toolkit-fixtures-") as tmp:
+        Path(tmp, "test_fixtures.py").write_text(TEST_MODULE.format(folder=str(Path(folder).resolve())))
+        options = ["-q", "-p", "no:cacheprovider", "--import-mode=importlib", f"--rootdir={tmp}",
+                   "-o", "addopts=", "--color=no", "-rN", "--capture=sys",
+                   "-p", "no:faulthandler", *args]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):  # printed in one piece below: one output in a notebook
+            code = pytest.main([*options, os.path.join(tmp, "test_fixtures.py")], plugins=[AppPlugin()])
+    print(out.getvalue().strip())
+    return int(code)

@@ -1,0 +1,184 @@
+"""The in-memory side of :class:`toolkit.V1Emulator`: conversations, their session data and messages,
+and the answer of each V1 endpoint.
+
+Response shapes the sources do not show are assumptions, kept simple: lists come as ``{"data": [...]}``
+(as the Pipedream Chatlayer app reads them), a push answers ``{"sessionId", "sent"}``, session data is
+the session object itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .v1_messages import from_v1
+
+_ids = itertools.count(1)
+
+
+class V1Error(Exception):
+    """An error answer of the emulated API: ``{"error": {"status", "message"}}``."""
+
+    def __init__(self, status: int, message: str, endpoint: str | None = None,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.endpoint = status, message, endpoint
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"status": self.status, "message": self.message}}
+
+
+@dataclass
+class V1Conversation:
+    """One conversation of the emulated API. ``chat`` is an attached emulator conversation, if any."""
+
+    session_id: str
+    version: str = "DRAFT"
+    user: dict[str, Any] = field(default_factory=dict)
+    session: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    chat: Any = None
+    updated: float = field(default_factory=time.time)
+
+    def deliver(self, messages: list[dict[str, Any]]) -> None:
+        """Add pushed messages; an attached chat shows them in its transcript."""
+        now = time.time()
+        self.events += [{"id": next(_ids), "sender": "bot", "source": "push", "message": m,
+                         "createdAt": _iso(now)} for m in messages]
+        self.updated = now
+        if self.chat is not None:
+            self.chat.receive(messages, source="push")
+
+    def session_data(self) -> dict[str, Any]:
+        if self.chat is None:
+            return self.session
+        return _chat_session(self.chat)
+
+    def delete_session_data(self) -> None:
+        if self.chat is None:
+            self.session.clear()
+            return
+        _clear_chat_session(self.chat)
+
+    def pushed_messages(self) -> list[dict[str, Any]]:
+        return [e["message"] for e in self.events if e["source"] == "push"]
+
+    def history(self) -> list[dict[str, Any]]:
+        """Every message: the chat's transcript when attached, else what was pushed."""
+        if self.chat is None:
+            return list(self.events)
+        return _chat_history(self.chat)
+
+    def summary(self) -> dict[str, Any]:
+        return {"sessionId": self.session_id, "user": {"sessionId": self.session_id, **self.user},
+                "version": self.version, "channel": "emulator", "updatedAt": _iso(self.updated)}
+
+
+class Store:
+    """Conversations by session id, and one method per endpoint: ``(status, body)``."""
+
+    def __init__(self) -> None:
+        self._conversations: dict[str, V1Conversation] = {}
+        self._lock = threading.RLock()
+
+    def __len__(self) -> int:
+        return len(self._conversations)
+
+    def attach(self, chat: Any, session_id: str | None, version: str) -> str:
+        sid = session_id or _chat_session_id(chat)
+        with self._lock:
+            conv = self._conversations.get(sid) or V1Conversation(sid, version)
+            conv.chat, conv.version = chat, version
+            self._conversations[sid] = conv
+        return sid
+
+    def add(self, session_id: str, session: Mapping[str, Any] | None, version: str,
+            user: Mapping[str, Any] | None) -> V1Conversation:
+        with self._lock:
+            conv = V1Conversation(session_id, version, dict(user or {}), dict(session or {}))
+            self._conversations[session_id] = conv
+        return conv
+
+    def get(self, session_id: str, version: str = "") -> V1Conversation:
+        with self._lock:
+            conv = self._conversations.get(session_id)
+            known = sorted(self._conversations)
+        if conv is None or (version and conv.version != version):
+            where = f" in {version}" if version else ""
+            shown = ", ".join(known[:5]) or "none yet"
+            raise V1Error(404, f"Conversation {session_id!r} not found{where} (known: {shown}).")
+        return conv
+
+    # --- endpoints --------------------------------------------------------------------------------
+
+    def actions(self, *, params: Mapping[str, str], version: str, raw: bytes, **_: Any) -> tuple[int, Any]:
+        conv = self.get(params["sid"], version)
+        body = _json(raw)
+        items = body.get("sendMessages")
+        unknown = sorted(set(body) - {"sendMessages"})
+        if unknown:
+            raise V1Error(400, f"The emulated API only knows sendMessages; got {', '.join(unknown)}.")
+        if not isinstance(items, list) or not items:
+            raise V1Error(400, "Body must be {\"sendMessages\": [...]} with at least one message.")
+        try:
+            messages = [from_v1(item) for item in items]
+        except ValueError as exc:
+            raise V1Error(400, str(exc)) from None
+        with self._lock:
+            conv.deliver(messages)
+        return 200, {"sessionId": conv.session_id, "sent": len(messages)}
+
+    def session_data(self, *, method: str, params: Mapping[str, str], version: str,
+                     **_: Any) -> tuple[int, Any]:
+        conv = self.get(params["sid"], version)
+        if method == "DELETE":
+            conv.delete_session_data()
+            return 200, {}
+        return 200, conv.session_data()
+
+    def messages(self, *, params: Mapping[str, str], version: str, **_: Any) -> tuple[int, Any]:
+        return 200, {"data": self.get(params["sid"], version).history()}
+
+    def conversations(self, *, version: str, **_: Any) -> tuple[int, Any]:
+        with self._lock:
+            convs = [c for c in self._conversations.values() if c.version == version]
+        return 200, {"data": [c.summary() for c in convs]}
+
+
+def _json(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise V1Error(400, "Body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise V1Error(400, "Body must be a JSON object.")
+    return body
+
+
+def _iso(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+# --- emulator conversations (toolkit.emulator), read through their public attributes --------------------
+
+
+def _chat_session_id(chat: Any) -> str:
+    return str(chat.session_id)
+
+
+def _chat_session(chat: Any) -> dict[str, Any]:
+    return dict(chat.session.data)
+
+
+def _clear_chat_session(chat: Any) -> None:
+    chat.session.clear()
+
+
+def _chat_history(chat: Any) -> list[dict[str, Any]]:
+    return list(chat.transcript)
