@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
-.PHONY: install demo test lint bench lab clean
+.PHONY: install demo test lint bench lab notebooks clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,6 +28,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Re-run every notebook and store its outputs (what nbval compares against).
+notebooks: $(STAMP)
+	for nb in notebooks/*.ipynb; do \
+		$(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

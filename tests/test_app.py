@@ -111,3 +111,13 @@ def test_repr_is_short_and_deterministic(app):
     assert repr(app) == "<App 'test': 1 handler>"
     app.add_handler("/b", lambda: None)
     assert repr(app) == "<App 'test': 2 handlers>"
+
+
+def test_in_process_call_skips_access_control_unless_asked():
+    app = tk.App("guarded", auth_bearer="s3cr3t-token")
+    app.add_handler("/a", lambda: "ok")
+    assert app.call("/a")["messages"]
+    with pytest.raises(tk.Unauthorized):
+        app.call("/a", check_access=True)
+    assert app.call("/a", check_access=True, headers={"Authorization": "Bearer s3cr3t-token"})["messages"]
+    assert app.test_client().post("/a").status_code == 401

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from helpers import wait_until
 
 import toolkit as tk
 from toolkit.v1_emulator import V1Emulator
@@ -24,14 +25,6 @@ def api():
 def client(api):
     with api.client() as client:
         yield client
-
-
-def until(condition, timeout=5.0):
-    """Poll ``condition`` until it is true or ``timeout`` passes; its last value."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    return value
 
 
 def test_the_answer_comes_now_and_the_result_is_pushed_later(api, client):
@@ -155,3 +148,60 @@ def test_fixture_replays_skip_background_jobs(api, client):
         assert app.call("/go", {"sessionId": "sess-1"})["messages"] == [tk.text("Working on it")]
     [job] = jobs.jobs
     assert job.status == "skipped (offline replay)" and api.pushed("sess-1") == [] and len(api.log) == 0
+
+
+def test_a_conversation_shows_the_answer_then_the_later_push_in_order(api, client):
+    from toolkit.emulator import ApiStep, Conversation, Flow
+
+    app = tk.App("shop")
+    jobs = tk.Background(app, client)
+    release = threading.Event()
+
+    def check_payment(amount):
+        assert release.wait(5)  # the slow part: done only once the test says so
+        return tk.text(f"Payment of {amount:.2f} EUR received.")
+
+    @app.handler("/payment")
+    def payment(sessionId: str, amount: float):  # noqa: N803
+        jobs.run(sessionId, check_payment, amount)
+        return "One moment, I'm checking your payment…"
+
+    flow = Flow("shop")
+    flow.message("welcome", "Hi! Type 'pay' to pay.")
+    flow.api("pay", ApiStep("POST", "/payment", body=[("sessionId", "variable", "internal.sessionId"),
+                                                      ("amount", "text", "12.5")]))
+    flow.intent("pay", go="pay", keywords=["pay"])
+    chat = Conversation(flow, backend=app)
+    assert api.attach(chat) == chat.session_id
+    turn = chat.say("pay")
+    assert turn.text == "One moment, I'm checking your payment…"  # the step's answer, at once
+    release.set()
+    assert jobs.wait(5) and api.wait(5)
+    assert wait_until(lambda: len(chat.transcript) == 4)
+    assert chat.text().splitlines() == [
+        "bot: Hi! Type 'pay' to pay.",
+        "you: pay",
+        "bot: One moment, I'm checking your payment…",
+        "bot: Payment of 12.50 EUR received.",
+    ]
+    assert [e.get("source") for e in chat.transcript] == ["flow", None, "api", "push"]
+
+
+def test_a_push_made_inside_the_step_waits_for_the_steps_answer(api, client):
+    from toolkit.emulator import ApiStep, Conversation, Flow
+
+    app = tk.App("sync")
+
+    @app.handler("/now")
+    def now(sessionId: str):  # noqa: N803
+        client.push(sessionId, "pushed during the step")  # answered at once, delivered after the step
+        return "the step's answer"
+
+    flow = Flow("sync")
+    flow.api("now", ApiStep("POST", "/now", body=[("sessionId", "variable", "internal.sessionId")]))
+    chat = Conversation(flow, backend=app, start=False)
+    api.attach(chat)
+    assert chat.start().text == "the step's answer"
+    assert api.wait(5) and wait_until(lambda: len(chat.transcript) == 2)
+    assert chat.text().splitlines() == ["bot: the step's answer", "bot: pushed during the step"]
+    assert client.messages(chat.session_id)[-1]["message"] == tk.text("pushed during the step")

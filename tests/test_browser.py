@@ -13,10 +13,8 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import requests
+from helpers import free_port, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -69,21 +68,6 @@ def _skip_reason() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_until(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 @dataclass
 class Lab:
     url: str
@@ -109,7 +93,7 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
     quiet.mkdir(parents=True)  # no "Jupyter news?" toast over the screenshot, no update checks
     (quiet / "notification.jupyterlab-settings").write_text(
         '{"fetchNews": "false", "checkForUpdates": false, "doNotDisturbMode": true}')
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     log = open(tmp_path / "lab.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "jupyter-lab"), "--no-browser", "--ip=127.0.0.1",
@@ -118,7 +102,7 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until(lambda: _status(url, token) == 200, 45, "JupyterLab to answer")
+        wait_until(lambda: _status(url, token) == 200, 45, "JupyterLab to answer", interval=0.2)
         yield Lab(url, token, work)
     finally:
         _stop_lab(proc, url, token)

@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import free_port
 
 import toolkit
 import toolkit.server
@@ -146,12 +146,6 @@ def test_importing_the_module_starts_nothing(tmp_path):
     assert toolkit.server.running() == before
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _request(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -168,7 +162,7 @@ def test_gunicorn_serves_app_wsgi(tmp_path):
     nb = make_project(tmp_path / "project")
     deploy = tmp_path / "deploy"
     export(nb, deploy / "app.py")
-    port = _free_port()
+    port = free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen([str(gunicorn), "app:wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
                              "--no-control-socket"], cwd=deploy, stdout=subprocess.DEVNULL,

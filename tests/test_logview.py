@@ -10,21 +10,11 @@ import time
 
 import pytest
 import requests
+from helpers import wait_until
 
 import toolkit as tk
 from toolkit.events import note_outbound
 from toolkit.widgets.logtable import Filter, counts_html, row_html, where_options
-
-
-def wait_for(condition, timeout: float = 5.0):
-    """Poll ``condition`` until it is truthy (returned) or the deadline passes (AssertionError)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"condition still false after {timeout} s")
 
 
 @pytest.fixture
@@ -65,7 +55,7 @@ def test_rows_reflect_real_http_requests_within_a_bounded_wait(app, view):
             http.get(f"{server.url}/missing", timeout=5)
     finally:
         server.stop()
-    shown = wait_for(lambda: len(view.shown) == 13 and view.shown)
+    shown = wait_until(lambda: len(view.shown) == 13 and view.shown)
     assert [e.path for e in shown[:2]] == ["/missing", "/greet"]  # newest first
     assert shown[0].status == 404 and shown[1].body == {"name": "n11"}
     assert [e.id for e in shown] == sorted((e.id for e in shown), reverse=True)
@@ -136,7 +126,7 @@ def test_filter_controls_redraw_through_the_timer(app, view):
     app.call("/greet", {"name": "Ada"})
     app.call("/greet", {"name": "Bo"})
     view.text_filter.value = "bo"  # what typing in the box does
-    wait_for(lambda: [e.body for e in view.shown] == [{"name": "Bo"}])
+    wait_until(lambda: [e.body for e in view.shown] == [{"name": "Bo"}])
 
 
 def test_pure_filter_and_options():
@@ -239,7 +229,7 @@ def test_clear_hides_rows_but_the_log_keeps_them(app, view):
     assert view.shown == [] and view.selected is None and len(app.log) == 1
     assert "No requests yet" in view.counts.value
     app.call("/greet", {"name": "new"})
-    wait_for(lambda: [e.body for e in view.shown] == [{"name": "new"}])
+    wait_until(lambda: [e.body for e in view.shown] == [{"name": "new"}])
 
 
 def test_replay_from_the_view_shows_old_and_new_side_by_side(app, view):
@@ -322,7 +312,7 @@ def test_redraws_are_throttled_whatever_the_load(app):
             t.start()
         while any(t.is_alive() for t in threads) or time.monotonic() - start < 0.5:
             time.sleep(0.02)
-        wait_for(lambda: view.shown and view.shown[0].id == app.log.last().id)
+        wait_until(lambda: view.shown and view.shown[0].id == app.log.last().id)
         times = list(view.redraw_times)
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
         assert gaps and min(gaps) >= 0.1 - 0.005  # never more than 10 redraws in a second

@@ -57,6 +57,15 @@ def test_outbound_calls_are_nested_in_the_log_entry(app, partner):
     assert outbound.installed()
 
 
+def test_the_log_view_shows_them_nested_under_the_exchange(app, partner):
+    from toolkit.widgets.logtable import detail_html
+
+    app.call("/quote", {"amount": 10})
+    html = detail_html(app.log.last())
+    assert "Outbound calls (1)" in html and f"POST {partner}/rates?day=mon&amp;api_key=***" in html
+    assert "SECRET-BEARER" not in html and "partner-session-token" not in html
+
+
 def test_outbound_calls_are_masked(app):
     app.call("/quote", {"amount": 10})
     [call] = app.log.last().outbound

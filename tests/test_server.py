@@ -372,6 +372,15 @@ def test_a_body_over_the_default_1_mib_limit_is_413(served):
     assert request(served, "POST", "/orders", ok)[0] == 200
 
 
+def test_a_client_waiting_for_100_continue_gets_413_at_once_for_a_body_over_the_limit():
+    with make_app(max_body_bytes=100).serve(port=0) as server:
+        head = (b"POST /orders HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                b"Content-Length: 5000\r\n\r\n")
+        status, body = status_and_json(raw_exchange(server.port, head))  # the body is never sent
+        assert status == 413 and "5,000 bytes" in body["error"]["message"]
+        assert healthy(server)
+
+
 def test_a_chunked_body_over_the_limit_is_413_and_the_connection_closes():
     with make_app(max_body_bytes=100).serve(port=0) as server:
         chunk = b"x" * 80
@@ -416,6 +425,21 @@ def test_debug_setting_puts_the_traceback_in_the_response():
 def test_broken_http_gets_an_error_answer_and_the_server_keeps_serving(served, data):
     status, body = status_and_json(raw_exchange(served.port, data))
     assert 400 <= status < 500 and body["error"]["status"] == status and body["error"]["message"]
+    assert healthy(served)
+
+
+def test_too_many_open_connections_get_503_and_the_server_recovers(served, monkeypatch):
+    from toolkit import serving
+
+    monkeypatch.setattr(serving, "MAX_CONNECTIONS", 2)
+    idle = [socket.create_connection(("127.0.0.1", served.port), timeout=10) for _ in range(2)]
+    try:
+        status, body = status_and_json(raw_exchange(served.port, b"GET /_toolkit/health HTTP/1.1\r\n\r\n"))
+        assert status == 503 and "connections open" in body["error"]["message"]
+    finally:
+        for s in idle:
+            s.close()
+    monkeypatch.undo()
     assert healthy(served)
 
 

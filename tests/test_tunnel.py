@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from helpers import wait_until
 
 import toolkit
 from toolkit import tunnel
@@ -52,15 +53,6 @@ def shop():
 
 def _tunnel_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if t.name == "toolkit-tunnel-open"}
-
-
-def _wait_for(predicate, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 # --- the fake provider: URL, auth, reuse, stop ------------------------------------------------
@@ -182,7 +174,7 @@ def test_a_failed_expose_leaves_the_app_as_it_was(shop):
     assert app.settings.auth_bearer == ""  # no token the user never saw
     assert app.call("/stock", method="GET")["messages"]
     release.set()
-    assert _wait_for(lambda: _tunnel_threads() <= before)
+    assert wait_until(lambda: _tunnel_threads() <= before, 10.0)
 
 
 def test_unexpose_closes_and_is_safe_twice(shop):
@@ -265,8 +257,8 @@ def test_a_provider_that_hangs_fails_at_the_deadline_and_is_cleaned_up(shop):
     assert "provider='fake'" in info.value.hint and "tunnel_timeout_s" in info.value.hint
     assert slow.events[-1] == ("abort",)
     release.set()  # the stuck attempt returns late: what it opened is cleaned up again
-    assert _wait_for(lambda: slow.events.count(("abort",)) == 2)
-    assert _wait_for(lambda: _tunnel_threads() <= before)
+    assert wait_until(lambda: slow.events.count(("abort",)) == 2, 10.0)
+    assert wait_until(lambda: _tunnel_threads() <= before, 10.0)
 
 
 def test_the_default_deadline_is_15_seconds():
@@ -370,7 +362,7 @@ def test_a_network_that_never_answers_hits_the_deadline(shop, offline_ngrok):
         with pytest.raises(TunnelError, match="did not open within 1 s"):
             server.expose(provider=offline_ngrok(silent.getsockname()[1]), timeout_s=1)
         assert time.monotonic() - started < 5
-    assert _wait_for(lambda: _tunnel_threads() <= before)
+    assert wait_until(lambda: _tunnel_threads() <= before, 10.0)
 
 
 def test_an_agent_that_hangs_is_killed_at_the_deadline(shop, tmp_path, monkeypatch):
@@ -386,9 +378,9 @@ def test_an_agent_that_hangs_is_killed_at_the_deadline(shop, tmp_path, monkeypat
     provider = NgrokProvider(authtoken="test-token", config_path=str(config), ngrok_path=str(agent))
     with pytest.raises(TunnelError, match="did not open within 1.5 s"):
         server.expose(provider=provider, timeout_s=1.5)
-    assert _wait_for(lambda: _tunnel_threads() <= before)
+    assert wait_until(lambda: _tunnel_threads() <= before, 10.0)
     pid = int(pidfile.read_text())
-    assert _wait_for(lambda: not Path(f"/proc/{pid}").exists()), "the hung agent was left running"
+    assert wait_until(lambda: not Path(f"/proc/{pid}").exists(), 10.0), "the hung agent was left running"
 
 
 def test_ngrok_errors_are_explained():

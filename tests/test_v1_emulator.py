@@ -112,6 +112,7 @@ def test_pushes_reach_an_attached_conversation(api):
     assert api.attach(chat) == "chat-7"
     with api.client() as client:
         client.push("chat-7", tk.text("Paid!"), tk.media("https://example.com/r.png"))
+    assert api.wait(5)
     assert chat.received == [("push", [tk.text("Paid!"), tk.media("https://example.com/r.png")])]
 
 
@@ -149,3 +150,20 @@ def test_reset_forgets_conversations_and_knobs(api):
     assert len(api.store) == 0 and len(api.log) == 0 and api.delay_s == 0
     assert call(api, "GET", "/v1/bots", version="").status_code == 200
     assert call(api, "GET", "/v1/bots", version="").status_code == 200
+
+
+def test_session_data_and_messages_of_an_attached_conversation(api):
+    from toolkit.emulator import Conversation, Flow
+
+    flow = Flow("hello")
+    flow.message("hi", "Hello {name}!")
+    chat = Conversation(flow, session={"name": "Ada"}, session_id="emulator-chat-1")
+    assert api.attach(chat) == "emulator-chat-1"
+    with api.client() as client:
+        data = client.session_data("emulator-chat-1")
+        assert data["name"] == "Ada" and data["internal"]["sessionId"] == "emulator-chat-1"
+        assert [m["message"] for m in client.messages("emulator-chat-1")] == [tk.text("Hello Ada!")]
+        client.delete_session_data("emulator-chat-1")
+        assert chat.session.data == {}
+        with api.client(version="LIVE") as live, pytest.raises(tk.ChatlayerError, match="not found in LIVE"):
+            live.session_data("emulator-chat-1")

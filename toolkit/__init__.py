@@ -7,6 +7,7 @@ Plain Python functions answer the API step; ``app.serve()`` serves them from the
 from .app import App, Response
 from .background import Background
 from .config import SETTINGS, Settings
+from .emulator import ApiStep, Conversation, Flow, Session, StepResult
 from .errors import (
     BadRequest,
     ConfigError,
@@ -59,13 +60,17 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "ApiStep",
     "App",
     "Background",
     "BadRequest",
     "ChatlayerClient",
     "ChatlayerError",
+    "ChatView",
     "ConfigError",
+    "Conversation",
     "Exchange",
+    "Flow",
     "HandlerError",
     "Log",
     "LogView",
@@ -78,8 +83,10 @@ __all__ = [
     "Request",
     "Response",
     "Server",
+    "Session",
     "SETTINGS",
     "Settings",
+    "StepResult",
     "Table",
     "ToolkitError",
     "Unauthorized",

@@ -233,14 +233,17 @@ class App:
         headers: Mapping[str, str] | None = None,
         method: str = "POST",
         raise_errors: bool = True,
+        check_access: bool = False,
     ) -> dict[str, Any]:
         """Answer a request in-process and return exactly the JSON body the server would send.
 
         Handler exceptions (and toolkit errors) are re-raised unless ``raise_errors=False``.
+        In-process calls come from your own kernel, so access control (Bearer, Basic, HMAC) is
+        skipped unless ``check_access=True``; HTTP requests and the test client always check it.
         """
         raw = b"" if body is None else json.dumps(body).encode()
         response = self.handle(method, path, query=query, headers=headers, raw=raw, source="call",
-                               raise_errors=raise_errors)
+                               raise_errors=raise_errors, check_access=check_access)
         return response.body
 
     @cached_property

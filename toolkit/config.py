@@ -68,6 +68,25 @@ SETTINGS: tuple[Setting, ...] = (
             "How a {missing} template variable renders: 'empty', 'keep' (left as written) or 'error'.",
             choices=("empty", "keep", "error")),
     Setting("emulator_timeout_s", 20.0, "Emulated API step timeout, in seconds."),
+    Setting("emulator_body_methods", "POST,PUT,PATCH,DELETE",
+            "Methods whose Body rows the emulated API step sends (sources disagree; body rows of "
+            "other methods are left out, with a note)."),
+    Setting("emulator_keep_types", True,
+            "Body rows of Type variable keep their JSON type (500 stays a number); off: sent as text."),
+    Setting("emulator_content_type", True,
+            "The emulated API step adds 'Content-Type: application/json' to a body unless a Header "
+            "row sets one (undocumented whether Chatlayer does)."),
+    Setting("emulator_interpolate", "url",
+            "Where the emulator fills {variables} in an API step: 'url', 'all' (URL, text rows and "
+            "auth) or 'none' (undocumented in Chatlayer).",
+            choices=("none", "url", "all")),
+    Setting("emulator_nest_keys", False,
+            "Body keys with dots ('order.id') build nested objects; off: sent as written."),
+    Setting("emulator_empty_reply", "error",
+            "A 2xx answer with an empty body: 'error' (an error-log entry) or 'ok' (treated as {}).",
+            choices=("error", "ok")),
+    Setting("emulator_location_variable", "location",
+            "Session variable a shared location is stored in, as {lat, lon}."),
     # --- tunnel ---
     Setting("tunnel_timeout_s", 15.0, "Longest wait for a tunnel to open before failing."),
 )

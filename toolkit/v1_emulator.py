@@ -116,12 +116,17 @@ class V1Emulator:
 
     # --- conversations ------------------------------------------------------------------------------
 
-    def attach(self, conversation: Any, session_id: str | None = None, *, version: str = "DRAFT") -> str:
+    def attach(self, conversation: Any, session_id: str | None = None, *, version: str | None = None) -> str:
         """Let pushes to ``session_id`` arrive in an emulator conversation. Returns the session id.
 
-        ``session_id`` defaults to the conversation's own (what ``{internal.sessionId}`` sends).
+        ``session_id`` and ``version`` default to the conversation's own (what ``{internal.sessionId}``
+        and ``{internal.version}`` send). Pushed messages reach its transcript (and chat view) in order.
         """
         return self.store.attach(conversation, session_id, version)
+
+    def wait(self, timeout: float | None = 5.0) -> bool:
+        """Wait until every pushed message has reached its conversation; False on timeout."""
+        return self.store.wait(timeout)
 
     def add_conversation(self, session_id: str, session: Mapping[str, Any] | None = None, *,
                          version: str = "DRAFT", user: Mapping[str, Any] | None = None) -> V1Conversation:

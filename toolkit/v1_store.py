@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 from .v1_messages import from_v1
 
 _ids = itertools.count(1)
+logger = logging.getLogger("toolkit")
 
 
 class V1Error(Exception):
@@ -36,7 +39,12 @@ class V1Error(Exception):
 
 @dataclass
 class V1Conversation:
-    """One conversation of the emulated API. ``chat`` is an attached emulator conversation, if any."""
+    """One conversation of the emulated API. ``chat`` is an attached emulator conversation, if any.
+
+    Pushed messages reach the chat on a short-lived delivery thread, in order: the emulator answers
+    the push at once, as Chatlayer queues it, and a push made while the chat is in an API step (even
+    by that step's own handler) waits for the step's answer instead of blocking it.
+    """
 
     session_id: str
     version: str = "DRAFT"
@@ -45,6 +53,10 @@ class V1Conversation:
     events: list[dict[str, Any]] = field(default_factory=list)
     chat: Any = None
     updated: float = field(default_factory=time.time)
+    _queue: deque[list[dict[str, Any]]] = field(default_factory=deque, repr=False)
+    _busy: bool = field(default=False, repr=False)
+    _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _seen: list[dict[str, Any]] = field(default_factory=list, repr=False)  # the chat's transcript
 
     def deliver(self, messages: list[dict[str, Any]]) -> None:
         """Add pushed messages; an attached chat shows them in its transcript."""
@@ -52,19 +64,47 @@ class V1Conversation:
         self.events += [{"id": next(_ids), "sender": "bot", "source": "push", "message": m,
                          "createdAt": _iso(now)} for m in messages]
         self.updated = now
-        if self.chat is not None:
-            self.chat.receive(messages, source="push")
+        if self.chat is None:
+            return
+        with self._cond:
+            self._queue.append(messages)
+            if not self._busy:
+                self._busy = True
+                threading.Thread(target=self._drain, name="toolkit-v1-delivery", daemon=True).start()
+
+    def _drain(self) -> None:
+        while True:
+            with self._cond:
+                if not self._queue:
+                    self._busy = False
+                    self._cond.notify_all()
+                    return
+                batch = self._queue.popleft()
+            try:
+                self.chat.receive(batch, source="push")
+            except Exception:  # a broken chat must not stop later deliveries
+                logger.exception("Delivering pushed messages to conversation %r failed", self.session_id)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every pushed message has reached the chat (True) or ``timeout`` passed."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._busy, timeout)
+
+    def watch(self) -> None:
+        """Keep a copy of the chat's transcript after each change (read without the chat's lock)."""
+        self._seen = self.chat.transcript
+        self.chat.subscribe(lambda: setattr(self, "_seen", self.chat.transcript))
 
     def session_data(self) -> dict[str, Any]:
         if self.chat is None:
             return self.session
-        return _chat_session(self.chat)
+        return dict(self.chat.session.to_dict())
 
     def delete_session_data(self) -> None:
         if self.chat is None:
             self.session.clear()
-            return
-        _clear_chat_session(self.chat)
+        else:
+            self.chat.session.clear()
 
     def pushed_messages(self) -> list[dict[str, Any]]:
         return [e["message"] for e in self.events if e["source"] == "push"]
@@ -73,7 +113,7 @@ class V1Conversation:
         """Every message: the chat's transcript when attached, else what was pushed."""
         if self.chat is None:
             return list(self.events)
-        return _chat_history(self.chat)
+        return [{"id": i, **entry} for i, entry in enumerate(self._seen, 1)]
 
     def summary(self) -> dict[str, Any]:
         return {"sessionId": self.session_id, "user": {"sessionId": self.session_id, **self.user},
@@ -90,13 +130,27 @@ class Store:
     def __len__(self) -> int:
         return len(self._conversations)
 
-    def attach(self, chat: Any, session_id: str | None, version: str) -> str:
-        sid = session_id or _chat_session_id(chat)
+    def attach(self, chat: Any, session_id: str | None, version: str | None) -> str:
+        sid = str(session_id or chat.session_id)
+        internal = getattr(getattr(chat, "session", None), "internal", {})
+        version = version or internal.get("version", "DRAFT")
         with self._lock:
-            conv = self._conversations.get(sid) or V1Conversation(sid, version)
-            conv.chat, conv.version = chat, version
+            conv = self._conversations.get(sid)
+            if conv is None or conv.chat is not chat:
+                conv = V1Conversation(sid, version, dict(internal.get("user") or {}), chat=chat)
+                if hasattr(chat, "subscribe"):
+                    conv.watch()
+            conv.version = version
             self._conversations[sid] = conv
         return sid
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every pushed message has reached its chat (True), or ``timeout`` passed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            conversations = list(self._conversations.values())
+        return all(c.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+                   for c in conversations)
 
     def add(self, session_id: str, session: Mapping[str, Any] | None, version: str,
             user: Mapping[str, Any] | None) -> V1Conversation:
@@ -163,22 +217,3 @@ def _json(raw: bytes) -> dict[str, Any]:
 
 def _iso(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-
-
-# --- emulator conversations (toolkit.emulator), read through their public attributes --------------------
-
-
-def _chat_session_id(chat: Any) -> str:
-    return str(chat.session_id)
-
-
-def _chat_session(chat: Any) -> dict[str, Any]:
-    return dict(chat.session.data)
-
-
-def _clear_chat_session(chat: Any) -> None:
-    chat.session.clear()
-
-
-def _chat_history(chat: Any) -> list[dict[str, Any]]:
-    return list(chat.transcript)

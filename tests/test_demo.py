@@ -1,0 +1,89 @@
+"""The demo bot: `python -m toolkit demo --once` prints a transcript of at least 6 turns that uses
+every message type, and a log summary, without touching the committed data/leads.csv; without
+--once it serves until Ctrl-C and stops cleanly."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import toolkit as tk
+from toolkit import demo
+
+ROOT = Path(__file__).resolve().parents[1]
+LEADS = ROOT / "data" / "leads.csv"
+
+
+def test_once_prints_a_transcript_with_every_message_type_and_a_log_summary():
+    before = LEADS.read_bytes()
+    out = io.StringIO()
+    assert demo.main(once=True, out=out) == 0
+    text = out.getvalue()
+    turns = re.findall(r"^\s*(\d+)  ", text, flags=re.MULTILINE)
+    assert len(turns) >= 6 and turns[-1] == str(len(demo.SCRIPT))
+    for label in ("bot: ", "bot [buttons]:", "bot [quick replies]:", "bot [carousel]:", "bot [media]:"):
+        assert label in text, f"the transcript shows no {label!r}"
+    assert "Message types shown: buttons, carousel, media, quickReplies, text" in text
+    assert "over HTTP to http://127.0.0.1:" in text
+    assert re.search(r"Log summary \(app.log\): \d+ calls, 0 errors", text)
+    for path in ("/order-status", "/products", "/product", "/nearest-store", "/leads", "/faq"):
+        assert re.search(rf"POST\s+{re.escape(path)}\s", text), path
+    assert "Order A-1042 is shipped" in text and "Thanks Ada Lovelace!" in text
+    assert "Lead capture wrote 1 row to a temporary copy of data/leads.csv" in text
+    assert "Press Ctrl-C" not in text
+    assert LEADS.read_bytes() == before  # the committed file stays clean
+
+
+def test_leads_go_where_asked(tmp_path):
+    leads = tmp_path / "leads.csv"
+    shutil.copyfile(LEADS, leads)
+    assert demo.main(once=True, leads=leads, out=io.StringIO()) == 0
+    rows = leads.read_text().splitlines()
+    assert len(rows) == 2 and rows[1].startswith("Ada Lovelace,ada@example.com,+32 470 12 34 56,")
+
+
+def test_the_handlers_answer_the_odd_cases(tmp_path):
+    shutil.copyfile(LEADS, tmp_path / "leads.csv")
+    app = demo.build_app(leads=tmp_path / "leads.csv")
+    missing = app.call("/order-status", {"order_id": "A-10420", "found": "f", "not_found": "nf"})
+    assert "I can't find order A-10420. Did you mean A-1042?" in str(missing["messages"])
+    assert missing["action"] == {"nextDialogstate": "nf"}
+    unknown = app.call("/faq", {"question": "Can I pay with seashells on Mars?", "sales": "s"})
+    assert unknown["messages"][0]["type"] == "quickReplies"
+    none = app.call("/products", {"category": "snacks", "chosen": "c"})
+    assert none["messages"] == [tk.text("Sorry, no snacks in stock right now.")]
+
+
+def test_without_once_it_serves_until_ctrl_c_and_stops_cleanly():
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit", "demo"], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline, lines = time.monotonic() + 60, []
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Press Ctrl-C to stop." in line:
+                break
+        assert any("Press Ctrl-C to stop." in line for line in lines), "".join(lines)
+        url = re.search(r"Serving (http://127\.0\.0\.1:\d+)", "".join(lines)).group(1)
+        import requests
+
+        assert requests.get(url + "/_toolkit/health", timeout=5).json()["app"] == "beanbox"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "Stopped." in out and "Traceback" not in err

@@ -1,0 +1,28 @@
+"""The Chatlayer side, emulated: a :class:`Session` with templates, the :class:`ApiStep` that calls a
+backend and applies its reply in Chatlayer's order, a :class:`Flow` of blocks (Python, YAML or JSON),
+and a :class:`Conversation` to chat with it or to test it from a script.
+
+Facts and open questions: ``shared/chatlayer-contract.md``; every assumption is listed in the README
+("The emulator") and, where the sources are silent, is a setting (``emulator_*``, ``missing_variable``).
+"""
+
+from .apistep import ApiStep, StepError, StepResult, apply, interpret
+from .blocks import ApiBlock, Block, GoToBlock, InputBlock, MessageBlock, SetBlock
+from .choices import Choice, ConversationError
+from .conversation import Conversation
+from .flow import Flow
+from .paths import PathError
+from .request import ApiStepError, Row, StepRequest
+from .rules import Condition, FlowError, Intent
+from .script import Report, ScriptTurn
+from .session import Internal, Session, SessionError
+from .templating import MODIFIERS, TemplateError
+from .transcript import Turn, message_text
+
+__all__ = [
+    "ApiBlock", "ApiStep", "ApiStepError", "Block", "Choice", "Condition", "Conversation",
+    "ConversationError", "Flow", "FlowError", "GoToBlock", "InputBlock", "Intent", "Internal", "MODIFIERS",
+    "MessageBlock",
+    "PathError", "Report", "Row", "ScriptTurn", "Session", "SessionError", "SetBlock", "StepError",
+    "StepRequest", "StepResult", "TemplateError", "Turn", "apply", "interpret", "message_text",
+]

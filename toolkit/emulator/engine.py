@@ -1,0 +1,150 @@
+"""The engine under :class:`~toolkit.Conversation`: entering blocks one after the other until one
+waits for the user, running each kind of block, and the API step's error path.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..config import Settings
+from ..messages import text as text_message
+from .apistep import StepError, StepResult
+from .blocks import ApiBlock, Block, GoToBlock, InputBlock, MessageBlock, SetBlock
+from .choices import ConversationError
+from .flow import Flow
+from .rules import INVALID, check_input
+from .session import Session
+from .transcript import Turn
+
+MAX_HOPS = 50
+
+
+class Engine:
+    """Runs a flow for one conversation (the state lives in the :class:`Conversation`)."""
+
+    flow: Flow
+    backend: Any
+    session: Session
+    errors: list[StepError]
+    results: list[StepResult]
+    notices: list[str]
+    current: str | None
+    waiting: InputBlock | None
+    _entries: list[dict[str, Any]]
+    _listeners: list[Callable[[], None]]
+    _lock: threading.RLock
+
+    @property
+    def settings(self) -> Settings:
+        raise NotImplementedError
+
+    def _turn(self, user: dict[str, Any] | None, act: Callable[[], Any]) -> Turn:
+        with self._lock:
+            self.session.settings = self.settings  # follows app.configure(...) on the backend
+            if user is not None:
+                self._entries.append(user)
+            first = len(self._entries)
+            seen = len(self.session.missing)
+            try:
+                act()
+            finally:
+                for name in self.session.missing[seen:]:
+                    self._notice(f"Template variable {{{name}}} was not set (in {self.current!r}); it "
+                                 f"rendered per missing_variable={self.settings.missing_variable!r}.")
+                turn = Turn(copy.deepcopy(user), copy.deepcopy(self._entries[first:]))
+                listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+        return turn
+
+    def _notice(self, text: str) -> None:
+        self.notices.append(text)
+        del self.notices[:-200]
+
+    def _bot(self, message: Mapping[str, Any], block: str | None, source: str = "flow") -> None:
+        self._entries.append({"sender": "bot", "source": source, "block": block,
+                              "message": self.session.render_all(dict(message))})
+
+    def _system(self, text: str) -> None:
+        self._entries.append({"sender": "system", "type": "error", "text": text})
+
+    def _enter(self, ref: str | None) -> None:
+        hops = 0
+        while ref:
+            hops += 1
+            block = self.flow.find(ref)
+            if block is None or hops > MAX_HOPS:
+                why = (f"no block {ref!r} in flow {self.flow.name!r}" if block is None else
+                       f"{MAX_HOPS} blocks in a row ran without waiting for the user (a loop?)")
+                self._system(f"The conversation stopped: {why}.")
+                return
+            self.waiting = None
+            self.session._move_to(block.state())
+            self.current = block.name
+            ref = self._run(block)
+
+    def _run(self, block: Block) -> str | None:
+        if isinstance(block, MessageBlock):
+            for message in block.messages:
+                self._bot(message, block.name)
+            return block.next
+        if isinstance(block, InputBlock):
+            for message in block.prompt:
+                self._bot(message, block.name)
+            self.waiting = block
+            return None
+        if isinstance(block, ApiBlock):
+            return self._api(block)
+        if isinstance(block, GoToBlock):
+            for rule, target in block.rules:
+                s = self.session
+                if rule(s) if callable(rule) else rule.holds(s.find, s.render):
+                    return target
+            if block.default is None:
+                self._notice(f"Go-to block {block.name!r}: no condition held and there is no default; "
+                             "the flow waits.")
+            return block.default
+        if isinstance(block, SetBlock):
+            for path, value in block.values.items():
+                self.session.set(path, self.session.evaluate(value))
+            return block.next
+        raise ConversationError(f"Unknown block type {type(block).__name__}.", hint="Use the Flow builders.")
+
+    def _answer(self, block: InputBlock, text: str) -> None:
+        ok, value = check_input(text, block.validate)
+        if not ok:
+            self._bot(text_message(block.invalid or INVALID[block.validate]), block.name)
+            return
+        self.session.set(block.variable, value)
+        self.waiting = None
+        self._enter(block.next)
+
+    def _target(self) -> Any:
+        return self.backend
+
+    def _api(self, block: ApiBlock) -> str | None:
+        assert block.step is not None
+        result = block.step.call(self.session, self._target(), settings=self.settings,
+                                 resolve=self.flow.resolve, block=block.name)
+        self.results.append(result)
+        for message in result.messages:  # already rendered, after the session write
+            self._entries.append({"sender": "bot", "source": "api", "block": block.name, "message": message})
+        if result.error is not None:
+            return self._fail(result.error, block)
+        target = result.next_dialogstate
+        if target and self.flow.find(target) is None:
+            blocks = self.flow.blocks.values()
+            known = ", ".join(b.name if b.id == b.name else f"{b.name} ({b.id})" for b in blocks)
+            error = StepError("unknown_block", f"The reply of {block.name!r} redirects to {target!r}, which "
+                              f"is no block of flow {self.flow.name!r} (blocks: {known}).",
+                              status=result.status, request=result.request, block=block.name)
+            return self._fail(error, block)
+        return target or block.next
+
+    def _fail(self, error: StepError, block: ApiBlock) -> str | None:
+        self.errors.append(error)
+        self._system(f"API step {block.name!r} failed: {error.message}")
+        return block.on_error or self.flow.on_error
