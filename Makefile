@@ -31,8 +31,7 @@ bench: $(STAMP)
 
 # Re-run every notebook and store its outputs (what nbval compares against).
 notebooks: $(STAMP)
-	for nb in notebooks/*.ipynb; do \
-		$(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+	$(BIN)/python notebooks/execute.py notebooks/*.ipynb
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
