@@ -50,3 +50,19 @@ def test_readme_mentions_every_public_name():
 def test_ci_runs_make_test_and_installs_chromium():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci and "apt-get install" in ci and "chromium" in ci
+
+
+def test_the_readme_example_runs_and_answers():
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"## The 10-line example\s+```python\n(.*?)```", readme, re.S).group(1)
+    assert len([line for line in example.splitlines() if line.strip()]) <= 14
+    namespace: dict = {}
+    exec(compile(example, "README example", "exec"), namespace)
+    try:
+        import requests
+
+        answer = requests.post(namespace["server"].url + "/order-status", json={"order_id": "A-1"}, timeout=10)
+        assert answer.status_code == 200
+        assert answer.json()["session"] == {"namespace": "order", "data": {"id": "A-1", "status": "shipped"}}
+    finally:
+        namespace["server"].stop()
