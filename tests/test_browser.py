@@ -161,7 +161,8 @@ def test_live_log_shows_requests_in_jupyterlab(lab: Lab):
             assert "/refunds" in rows.nth(0).inner_text() and "404" in rows.nth(0).inner_text()
             assert "500" in rows.nth(1).inner_text() and "error" in rows.nth(1).inner_text()
             assert "orders" in rows.nth(2).inner_text() and "200" in rows.nth(2).inner_text()
-            assert "Showing 8 of 8 exchanges" in page.locator(OUTPUT).last.inner_text()
+            # the count line is its own widget: it may reach the page a redraw after the rows
+            page.wait_for_selector(f"{OUTPUT} >> text=Showing 8 of 8 exchanges", timeout=10_000)
 
             page.locator(f"{OUTPUT} .widget-button", has_text="›").nth(2).click()  # the newest 200
             page.wait_for_selector(f"{OUTPUT} >> text=What the user sees", timeout=10_000)
