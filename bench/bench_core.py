@@ -10,8 +10,9 @@ BODY = {"orderId": "A-1042", "sessionId": "emulator-3f0c", "lang": "nl",
         "okBlock": "7b1e0c9a", "failBlock": "c02d55e1"}
 
 
-def make_app() -> tk.App:
-    app = tk.App("bench")
+def make_app(name: str = "bench") -> tk.App:
+    """An app with one Chatlayer-shaped handler, shared by the benches."""
+    app = tk.App(name)
 
     @app.handler("/orders")
     def orders(orderId: str, lang: str = "en", okBlock: str = ""):  # noqa: N803 - Chatlayer keys

@@ -12,6 +12,7 @@ import time
 
 import toolkit as tk
 
+from .bench_core import make_app
 from .harness import Figure
 
 SECONDS = 2.0
@@ -44,17 +45,6 @@ print(sum(counts), time.perf_counter() - start)
 """
 
 
-def make_app() -> tk.App:
-    app = tk.App("bench-logview")
-
-    @app.handler("/orders")
-    def orders(orderId: str, lang: str = "en", okBlock: str = ""):  # noqa: N803 - Chatlayer keys
-        return tk.Reply(session={"order": {"id": orderId, "status": "shipped"}},
-                        messages=[tk.text(f"Order {orderId} has shipped.")], next_dialogstate=okBlock)
-
-    return app
-
-
 def load(url: str, seconds: float = SECONDS) -> float:
     """Requests per second answered with 200 by ``url`` under the client process's load."""
     out = subprocess.run([sys.executable, "-c", CLIENT, url, str(seconds), str(CLIENT_THREADS)],
@@ -64,7 +54,7 @@ def load(url: str, seconds: float = SECONDS) -> float:
 
 
 def run() -> list[Figure]:
-    app = make_app()
+    app = make_app("bench-logview")
     server = app.serve(port=0)
     bare, viewed, redraw_rates = 0.0, 0.0, []
     try:

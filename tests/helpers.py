@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import socket
 import time
 from collections.abc import Callable
@@ -31,3 +33,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def request_json(host: str, port: int, method: str, path: str, body: dict | None = None,
+                 timeout: float = 30) -> tuple[int, dict]:
+    """One JSON request over a fresh HTTP connection: ``(status, decoded body)``."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=None if body is None else json.dumps(body))
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()

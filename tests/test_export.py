@@ -5,7 +5,6 @@ and `gunicorn app:wsgi` serves it.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import signal
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import free_port
+from helpers import free_port, request_json
 
 import toolkit
 import toolkit.server
@@ -147,13 +146,7 @@ def test_importing_the_module_starts_nothing(tmp_path):
 
 
 def _request(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request(method, path, body=None if body is None else json.dumps(body))
-        response = conn.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        conn.close()
+    return request_json("127.0.0.1", port, method, path, body, timeout=10)
 
 
 @pytest.mark.slow

@@ -5,8 +5,6 @@ the App is found, and a production WSGI server answers: waitress, and gunicorn w
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import re
 import signal
@@ -19,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import request_json
 
 import toolkit
 import toolkit.server
@@ -154,13 +153,7 @@ class Served:
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
         host, port = self.url.removeprefix("http://").split(":")
-        conn = http.client.HTTPConnection(host, int(port), timeout=30)
-        try:
-            conn.request(method, path, body=None if body is None else json.dumps(body))
-            response = conn.getresponse()
-            return response.status, json.loads(response.read())
-        finally:
-            conn.close()
+        return request_json(host, int(port), method, path, body)
 
     def wait_healthy(self) -> None:
         deadline = time.monotonic() + 30
