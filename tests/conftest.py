@@ -16,3 +16,10 @@ def app() -> toolkit.App:
         return f"Hello {name}!"
 
     return app
+
+
+@pytest.fixture
+def client(api):
+    """A ChatlayerClient for the module's own ``api`` fixture (an emulated V1 API)."""
+    with api.client() as client:
+        yield client

@@ -21,12 +21,6 @@ def api():
     api.stop()
 
 
-@pytest.fixture
-def client(api):
-    with api.client() as client:
-        yield client
-
-
 def test_the_answer_comes_now_and_the_result_is_pushed_later(api, client):
     app = tk.App("shop")
     jobs = tk.Background(app, client)

@@ -22,12 +22,6 @@ def api():
     api.stop()
 
 
-@pytest.fixture
-def client(api):
-    with api.client() as client:
-        yield client
-
-
 def test_push_sends_builders_as_v1_templates_and_they_arrive(api, client):
     answer = client.push("sess-1", "Paid!", tk.buttons("Next?", tk.postback("Receipt", "b-receipt")))
     assert answer == {"sessionId": "sess-1", "sent": 2}
