@@ -112,3 +112,8 @@ def test_reply_over_size_limit_says_what_to_change():
 ])
 def test_validator_accepts_real_backend_shapes(wire):
     assert tk.validate(wire) == wire
+
+
+def test_validate_bounds_the_size_with_the_same_message():
+    with pytest.raises(tk.ReplyError, match="The reply is [0-9,]+ bytes, over the max_reply_bytes limit of 100"):
+        tk.validate({"messages": [tk.text("x" * 200)]}, max_bytes=100)

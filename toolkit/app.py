@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import outbound, signing
 from .config import Settings
-from .errors import HandlerError, ReplyError, ToolkitError, error_body
+from .errors import HandlerError, ToolkitError, error_body
 from .events import Exchange, Log, Masker, fingerprint, logger, trace
 from .params import bind
 from .reply import encode, normalize
@@ -153,9 +153,7 @@ class App:
                 finally:
                     entry.handler_ms = (time.perf_counter() - h0) * 1000
             wire, data = encode(normalize(result, handler=route.name, redirect_form=s.redirect_form),
-                                handler=route.name)
-            if len(data) > s.max_reply_bytes:
-                raise _too_big(route.name, len(data), s.max_reply_bytes)
+                                handler=route.name, max_bytes=s.max_reply_bytes)
             response = Response(200, wire, data)
         except ToolkitError as exc:
             exc.handler = exc.handler or entry.handler
@@ -285,11 +283,3 @@ def _masker(s: Settings) -> Masker:
     keys = tuple(s.sensitive_keys.split(",")) + (s.hmac_header, s.auth_header.split(":")[0])
     return Masker(keys, s.log_body_bytes)
 
-
-def _too_big(handler: str, size: int, limit: int) -> ReplyError:
-    return ReplyError(
-        f"Handler {handler!r} returned a reply of {size:,} bytes, over the max_reply_bytes limit "
-        f"of {limit:,}.",
-        hint="Send fewer or shorter messages (e.g. fewer carousel cards), or raise max_reply_bytes.",
-        handler=handler,
-    )

@@ -121,18 +121,14 @@ def validate(wire: Any, *, max_bytes: int | None = None, handler: str | None = N
     Raises :class:`ReplyError` with every problem found, each saying what to change. Accepts
     both redirect forms and the ``{type, config}`` messages that real backends send.
     """
-    wire, data = encode(wire, handler=handler)
-    if max_bytes is not None and len(data) > max_bytes:
-        raise ReplyError(
-            f"The reply is {len(data):,} bytes, over the max_reply_bytes limit of {max_bytes:,}.",
-            hint="Send fewer or shorter messages (e.g. fewer carousel cards), or raise the setting.",
-            handler=handler,
-        )
-    return wire
+    return encode(wire, handler=handler, max_bytes=max_bytes)[0]
 
 
-def encode(wire: Any, *, handler: str | None = None) -> tuple[Any, bytes]:
-    """Validate a wire reply and encode it: ``(plain JSON value, UTF-8 bytes)``."""
+def encode(wire: Any, *, handler: str | None = None, max_bytes: int | None = None) -> tuple[Any, bytes]:
+    """Validate a wire reply and encode it: ``(plain JSON value, UTF-8 bytes)``.
+
+    ``max_bytes`` (the ``max_reply_bytes`` setting) bounds the encoded size.
+    """
     try:
         data = json.dumps(wire, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):  # numpy / pandas values, NaN, timestamps: convert first
@@ -150,7 +146,15 @@ def encode(wire: Any, *, handler: str | None = None) -> tuple[Any, bytes]:
             hint="Build replies with toolkit.Reply and the message builders (toolkit.text, ...).",
             handler=handler,
         )
-    return wire, data.encode()
+    encoded = data.encode()
+    if max_bytes is not None and len(encoded) > max_bytes:
+        of = f" of handler {handler!r}" if handler else ""
+        raise ReplyError(
+            f"The reply{of} is {len(encoded):,} bytes, over the max_reply_bytes limit of {max_bytes:,}.",
+            hint="Send fewer or shorter messages (e.g. fewer carousel cards), or raise max_reply_bytes.",
+            handler=handler,
+        )
+    return wire, encoded
 
 
 def _reply_problems(wire: Any) -> list[str]:
