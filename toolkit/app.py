@@ -57,7 +57,7 @@ class App:
         self.settings = Settings(**settings)
         self.log = Log(self.settings.log_size, self.settings.retry_window_s)
         self.notices: list[str] = []
-        self._masker = _masker(self.settings)
+        self._masker = Masker.from_settings(self.settings)
         self._router = Router()
         self._warned_slow: set[str] = set()
         self.server: Server | None = None  # the running server of app.serve(), if any
@@ -105,7 +105,7 @@ class App:
     def configure(self, **settings: Any) -> None:
         """Change settings on the live app (e.g. ``app.configure(deadline_s=2)``)."""
         self.settings = self.settings.replace(**settings)
-        self._masker = _masker(self.settings)
+        self._masker = Masker.from_settings(self.settings)
         if self.log.size != self.settings.log_size:
             self.log.resize(self.settings.log_size)
         self.log.retry_window_s = self.settings.retry_window_s
@@ -277,9 +277,3 @@ class App:
     def __repr__(self) -> str:
         n = len(self.handlers)
         return f"<App {self.name!r}: {n} handler{'' if n == 1 else 's'}>"
-
-
-def _masker(s: Settings) -> Masker:
-    keys = tuple(s.sensitive_keys.split(",")) + (s.hmac_header, s.auth_header.split(":")[0])
-    return Masker(keys, s.log_body_bytes)
-

@@ -186,8 +186,3 @@ class Settings(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in self.changed().items())})"
-
-
-def is_secret(name: str) -> bool:
-    """Whether a setting holds a secret (masked in reprs and logs)."""
-    return name in _BY_NAME and _BY_NAME[name].secret

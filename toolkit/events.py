@@ -164,6 +164,14 @@ class Masker:
         self.body_limit = body_limit
         self._memo: dict[str, bool] = {}
 
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Masker:
+        """The masker of a set of settings: ``sensitive_keys``, the HMAC header and the name of the
+        required custom header, bodies cut at ``log_body_bytes``."""
+        keys = tuple(settings["sensitive_keys"].split(","))
+        keys += (settings["hmac_header"], settings["auth_header"].split(":")[0])
+        return cls(keys, settings["log_body_bytes"])
+
     def sensitive(self, name: str) -> bool:
         hit = self._memo.get(name)
         if hit is None:

@@ -66,9 +66,7 @@ def slug(text: str) -> str:
 
 
 def _masker(app: App | None) -> Masker:
-    s = app.settings if app is not None else Settings()
-    keys = tuple(s.sensitive_keys.split(",")) + (s.hmac_header, s.auth_header.split(":")[0])
-    return Masker(keys, s.log_body_bytes)
+    return Masker.from_settings(app.settings if app is not None else Settings())
 
 
 def to_fixture(exchange: Exchange, name: str | None = None, *, app: App | None = None) -> dict[str, Any]:
