@@ -11,13 +11,14 @@ import contextvars
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from .files import write_atomic
 
 logger = logging.getLogger("toolkit")
 logger.addHandler(logging.NullHandler())
@@ -327,17 +328,8 @@ class Log:
     def save(self, path: str | os.PathLike[str]) -> int:
         """Write the exchanges as JSON lines (atomically). Returns how many were written."""
         entries = self.entries()
-        target = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(target))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".toolkit-log-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                for e in entries:
-                    f.write(json.dumps(e.to_dict(), ensure_ascii=False, default=str) + "\n")
-            os.replace(tmp, target)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        lines = "".join(json.dumps(e.to_dict(), ensure_ascii=False, default=str) + "\n" for e in entries)
+        write_atomic(path, lines.encode("utf-8"))
         return len(entries)
 
     def to_frame(self) -> Any:

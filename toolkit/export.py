@@ -12,10 +12,10 @@ from __future__ import annotations
 import ast
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .files import write_atomic
 from .production import Cell, ServeError, notebook_cells
 
 MARK = "# Exported from a notebook by `python -m toolkit export`."
@@ -235,14 +235,7 @@ def export(notebook: str | os.PathLike[str], out: str | os.PathLike[str] = "app.
     result = export_source(nb, target, app)
     compile(result.source, str(target), "exec")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(result.source)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomic(target, result.source.encode("utf-8"))
     return result
 
 

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Settings
 from .errors import ToolkitError
 from .events import Exchange, Masker
+from .files import write_atomic
 from .replay import Diff, diff
 
 if TYPE_CHECKING:
@@ -91,15 +92,7 @@ def to_fixture(exchange: Exchange, name: str | None = None, *, app: App | None =
 
 def write_json(path: Path, value: Any) -> None:
     """Write JSON atomically: a temp file in the same folder, then ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(value, f, indent=2, ensure_ascii=False, default=str)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomic(path, (json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
 
 
 def save_fixtures(exchanges: Exchange | Iterable[Exchange], folder: str | os.PathLike[str] = "fixtures",

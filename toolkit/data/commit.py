@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .csvformat import Format, write_atomic
+from ..files import write_atomic
+from .csvformat import Format
 from .load import Signature, read_bytes
 from .write import appended
 

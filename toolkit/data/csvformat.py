@@ -9,9 +9,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -153,26 +151,3 @@ def quote(text: str, numeric: bool, fmt: Format) -> str:
 def format_record(cells: Iterable[tuple[str, bool]], fmt: Format) -> str:
     """A record from (text, is_numeric) cells, ending with the file's line end."""
     return fmt.delimiter.join(quote(t, n, fmt) for t, n in cells) + fmt.newline
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to a temp file in the same folder, flush it to disk, then ``os.replace``.
-
-    Readers see the old file or the new one, never half of one. The file keeps its permissions.
-    """
-    folder, name = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(dir=folder or ".", prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        except FileNotFoundError:
-            pass
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
