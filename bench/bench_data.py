@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.data import Table
-from toolkit.events import trace
+from toolkit.log import trace
 
 from .harness import Figure, rate
 

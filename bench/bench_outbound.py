@@ -18,7 +18,7 @@ import requests
 from requests.adapters import BaseAdapter
 
 import toolkit as tk
-from toolkit import outbound
+from toolkit.log import outbound
 
 from .bench_core import BODY, make_app
 from .harness import Figure

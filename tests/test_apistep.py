@@ -12,7 +12,7 @@ import pytest
 
 import toolkit as tk
 from toolkit.emulator import ApiStepError, TemplateError
-from toolkit.serving import HTTPServer
+from toolkit.server.engine import HTTPServer
 
 ROWS = dict(
     query=[("lang", "variable", "internal.preferredLanguage"), ("source", "text", "chatlayer")],

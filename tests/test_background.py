@@ -10,7 +10,7 @@ import pytest
 from helpers import wait_until
 
 import toolkit as tk
-from toolkit.v1_emulator import V1Emulator
+from toolkit.emulator.v1 import V1Emulator
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_nothing_to_push_and_jobs_started_from_a_cell(api, client):
 
 
 def test_fixture_replays_skip_background_jobs(api, client):
-    from toolkit.outbound import replay
+    from toolkit.log.outbound import replay
 
     app = tk.App("shop")
     jobs = tk.Background(app, client)

@@ -14,7 +14,7 @@ import toolkit
 from toolkit.data import KeyNotFound, Table, TableError, TableFileNotFound, haversine_km, lookup
 from toolkit.data import table as table_module
 from toolkit.errors import error_body
-from toolkit.events import trace
+from toolkit.log import trace
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

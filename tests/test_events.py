@@ -10,7 +10,7 @@ import threading
 import pytest
 
 import toolkit as tk
-from toolkit.events import Exchange, Log, Masker, cut, fingerprint, mask
+from toolkit.log import Exchange, Log, Masker, cut, fingerprint, mask
 
 
 @pytest.fixture

@@ -18,11 +18,11 @@ import pytest
 from helpers import free_port, request_json
 
 import toolkit
-import toolkit.server
+import toolkit.server.lifecycle
 from toolkit.__main__ import main
-from toolkit.export import MARK, export, export_source
-from toolkit.production import ServeError, load
-from toolkit.testing import check_folder, save_fixtures
+from toolkit.deploy.export import MARK, export, export_source
+from toolkit.deploy.load import ServeError, load
+from toolkit.testing.fixtures import check_folder, save_fixtures
 
 CELLS = [
     "%load_ext autoreload\nimport json\nfrom pathlib import Path\n\nimport pandas as pd\nimport toolkit",
@@ -133,16 +133,16 @@ def test_importing_the_module_starts_nothing(tmp_path):
     nb = make_project(tmp_path / "project")
     out = tmp_path / "deploy" / "app.py"
     export(nb, out)
-    before = toolkit.server.running()
-    probe = ("import runpy, sys, threading, toolkit.server\n"
+    before = toolkit.server.lifecycle.running()
+    probe = ("import runpy, sys, threading, toolkit.server.lifecycle\n"
              f"ns = runpy.run_path({str(out)!r})\n"
-             "assert callable(ns['wsgi']) and not toolkit.server.running()\n"
+             "assert callable(ns['wsgi']) and not toolkit.server.lifecycle.running()\n"
              "assert 'toolkit.widgets.logview' not in sys.modules\n"
              "print(sorted(ns['app'].handlers))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['/product', '/stock/<sku>']"
-    assert toolkit.server.running() == before
+    assert toolkit.server.lifecycle.running() == before
 
 
 def _request(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:

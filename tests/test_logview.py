@@ -13,7 +13,7 @@ import requests
 from helpers import wait_until
 
 import toolkit as tk
-from toolkit.events import note_outbound
+from toolkit.log import note_outbound
 from toolkit.widgets.logtable import Filter, counts_html, row_html, where_options
 
 
@@ -34,7 +34,7 @@ def _shop(app: tk.App) -> None:
 
 
 def test_import_toolkit_never_imports_ipywidgets():
-    code = ("import sys, toolkit, toolkit.replay, toolkit.testing, toolkit.widgets.logtable; "
+    code = ("import sys, toolkit, toolkit.testing.replay, toolkit.testing.fixtures, toolkit.widgets.logtable; "
             "assert 'ipywidgets' not in sys.modules; toolkit.LogView; assert 'ipywidgets' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 

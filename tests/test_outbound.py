@@ -9,10 +9,10 @@ import pytest
 import requests
 
 import toolkit as tk
-from toolkit import outbound
-from toolkit.outbound import MissingRecording, mask_url, replay
-from toolkit.serving import HTTPServer
-from toolkit.testing import check, load_fixture, save_fixtures
+from toolkit.log import outbound
+from toolkit.log.outbound import MissingRecording, mask_url, replay
+from toolkit.server.engine import HTTPServer
+from toolkit.testing.fixtures import check, load_fixture, save_fixtures
 
 
 def partner_api(environ, start_response):
@@ -206,7 +206,7 @@ def test_install_and_uninstall_restore_requests():
 
 
 def test_mask_url_masks_sensitive_query_keys_only():
-    masker = tk.events.Masker(("token", "api_key"))
+    masker = tk.log.Masker(("token", "api_key"))
     assert mask_url("https://x.test/p?api_key=1&q=a+b&access_token=2", masker) == \
         "https://x.test/p?api_key=***&q=a+b&access_token=***"
     assert mask_url("https://x.test/p", masker) == "https://x.test/p"

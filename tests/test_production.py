@@ -20,10 +20,10 @@ import pytest
 from helpers import request_json
 
 import toolkit
-import toolkit.server
+import toolkit.server.lifecycle
 from toolkit.__main__ import main
-from toolkit.deploy import choose_server, describe
-from toolkit.production import ServeError, find_app, load, notebook_cells
+from toolkit.deploy.load import ServeError, find_app, load, notebook_cells
+from toolkit.deploy.service import choose_server, describe
 
 CELLS = [
     "%matplotlib inline\nimport os\nimport pandas as pd\nimport toolkit\nfrom IPython.display import display",
@@ -60,11 +60,11 @@ def make_notebook(folder: Path, cells=CELLS, name="shop.ipynb") -> Path:
 def test_a_notebook_runs_headless_and_its_app_answers(tmp_path, monkeypatch):
     nb = make_notebook(tmp_path / "nb")
     monkeypatch.chdir(nb.parent)
-    before = toolkit.server.running()
+    before = toolkit.server.lifecycle.running()
     app = load(nb.name)
     assert app.name == "serve-shop" and sorted(app.handlers) == ["/pid", "/price"]
     assert app.call("/price", {"sku": "B2"})["session"]["data"] == 59
-    assert toolkit.server.running() == before  # app.serve() was inert: nothing bound
+    assert toolkit.server.lifecycle.running() == before  # app.serve() was inert: nothing bound
     assert toolkit.App.serve.__qualname__ == "App.serve"  # restored after the headless run
     assert "LogView" not in vars(toolkit)  # the widget stand-in is gone again
 

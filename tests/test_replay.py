@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import toolkit as tk
-from toolkit.events import Exchange
-from toolkit.replay import MISSING, Change, diff, replay, replay_all, short, side_by_side_html
+from toolkit.log import Exchange
+from toolkit.testing.replay import MISSING, Change, diff, replay, replay_all, short, side_by_side_html
 
 
 def _shop(app: tk.App, status: str = "shipped", block: str = "ok-block") -> None:

@@ -429,7 +429,7 @@ def test_broken_http_gets_an_error_answer_and_the_server_keeps_serving(served, d
 
 
 def test_too_many_open_connections_get_503_and_the_server_recovers(served, monkeypatch):
-    from toolkit import serving
+    from toolkit.server import engine as serving
 
     monkeypatch.setattr(serving, "MAX_CONNECTIONS", 2)
     idle = [socket.create_connection(("127.0.0.1", served.port), timeout=10) for _ in range(2)]

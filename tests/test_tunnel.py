@@ -21,8 +21,8 @@ from helpers import wait_until
 
 import toolkit
 from toolkit import tunnel
-from toolkit.tunnel import FakeProvider, TunnelError, TunnelProvider
-from toolkit.tunnel_ngrok import NgrokProvider, explain
+from toolkit.tunnel.expose import FakeProvider, TunnelError, TunnelProvider
+from toolkit.tunnel.ngrok import NgrokProvider, explain
 
 FAKE_URL = re.compile(r"^https://[0-9a-f]{8}\.fake-tunnel\.test$")
 
@@ -269,7 +269,7 @@ def test_interpreter_exit_stops_the_agent(tmp_path):
     marker = tmp_path / "stopped"
     script = textwrap.dedent(f"""
         import toolkit
-        from toolkit.tunnel import FakeProvider
+        from toolkit.tunnel.expose import FakeProvider
 
         class Marked(FakeProvider):
             def shutdown(self):

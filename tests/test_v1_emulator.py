@@ -8,7 +8,7 @@ import pytest
 import requests
 
 import toolkit as tk
-from toolkit.v1_emulator import V1Emulator
+from toolkit.emulator.v1 import V1Emulator
 
 TOKEN = "emulator-secret"
 

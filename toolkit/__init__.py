@@ -5,7 +5,7 @@ Plain Python functions answer the API step; ``app.serve()`` serves them from the
 """
 
 from .app import App, Response
-from .background import Background
+from .chatlayer.background import Background
 from .config import SETTINGS, Settings
 from .emulator import ApiStep, Conversation, Flow, Session, StepResult
 from .errors import (
@@ -20,7 +20,7 @@ from .errors import (
     ToolkitError,
     Unauthorized,
 )
-from .events import Exchange, Log
+from .log import Exchange, Log
 from .messages import (
     buttons,
     card,
@@ -36,7 +36,7 @@ from .messages import (
 )
 from .reply import Reply, validate
 from .request import Request
-from .server import Server
+from .server.lifecycle import Server
 
 __version__ = "0.1.0"
 
@@ -44,9 +44,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "LogView": "toolkit.widgets.logview",
     "ChatView": "toolkit.widgets.chat",
-    "ChatlayerClient": "toolkit.chatlayer_api",  # imports requests
-    "ChatlayerError": "toolkit.chatlayer_api",
-    "V1Emulator": "toolkit.v1_emulator",
+    "ChatlayerClient": "toolkit.chatlayer.client",  # imports requests
+    "ChatlayerError": "toolkit.chatlayer.client",
+    "V1Emulator": "toolkit.emulator.v1",
     "Table": "toolkit.data",  # imports pandas
 }
 

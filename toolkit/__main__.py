@@ -63,14 +63,14 @@ def _serve_or_export(args: argparse.Namespace) -> int:
 
     try:
         if args.command == "serve":
-            from .deploy import serve
+            from .deploy.service import serve
 
             if args.workers < 1 or args.threads < 1:
                 raise ToolkitError("--workers and --threads must be at least 1.", hint="e.g. --workers 4")
             return serve(args.path, host=args.host, port=args.port, workers=args.workers,
                          threads=args.threads, server=args.server, app_name=args.app,
                          strict=args.strict, log_requests=args.access_log)
-        from .export import export
+        from .deploy.export import export
 
         result = export(args.notebook, args.output, app=args.app, force=args.force)
         print(f"Wrote {args.output} (App variable {result.app_var!r}; left out {len(result.left_out)} "

@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import outbound, signing
+from . import signing
 from .config import Settings
 from .errors import HandlerError, ToolkitError, error_body
-from .events import Exchange, Log, Masker, fingerprint, logger, trace
+from .log import Exchange, Log, Masker, fingerprint, logger, outbound, trace
 from .params import bind
 from .reply import encode, normalize
 from .request import Request
 from .routing import Route, Router, compile_route, normalize_path
 
 if TYPE_CHECKING:
-    from .server import Server
+    from .server.lifecycle import Server
 
 F = TypeVar("F", bound=Callable[..., Any])
 INTERNAL = "/_toolkit/"
@@ -247,7 +247,7 @@ class App:
     @cached_property
     def flask_app(self) -> Any:
         """A Flask app over the same dispatch (a WSGI callable: ``gunicorn module:app.flask_app``)."""
-        from .wsgi import make_flask
+        from .server.adapter import make_flask
 
         return make_flask(self)
 
@@ -259,9 +259,9 @@ class App:
         """Serve the handlers over HTTP from background threads; returns once listening.
 
         Re-running replaces this app's running server; ``port=0`` picks a free port; ``settings``
-        are applied first (``app.configure``). See :mod:`toolkit.server`.
+        are applied first (``app.configure``). See :mod:`toolkit.server.lifecycle`.
         """
-        from .server import serve
+        from .server.lifecycle import serve
 
         return serve(self, host, port, **settings)
 

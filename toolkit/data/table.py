@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..events import Trace, current_trace, logger, note_table_error, note_table_read
+from ..log import Trace, current_trace, logger, note_table_error, note_table_read
 from . import lookup, query
 from .commit import shared_for
 from .csvformat import SNIFF_BYTES, Format, sniff

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import testing
-from ..events import Exchange
-from ..replay import REPLAYED_SOURCES, Replayed, changes_html, replay, replay_all, side_by_side_html
+from ..log import Exchange
+from ..testing.replay import REPLAYED_SOURCES, Replayed, changes_html, replay, replay_all, side_by_side_html
 
 if TYPE_CHECKING:
     import ipywidgets as w

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from ..events import Exchange
+from ..log import Exchange
 from ..render import messages_html
 from ..reply import redirect_target
 

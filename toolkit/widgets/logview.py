@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from ..errors import ConfigError
-from ..events import Exchange, logger
-from ..replay import Replayed
+from ..log import Exchange, logger
+from ..testing.replay import Replayed
 from .logactions import LogActions
 from .logtable import ROW_PX, Filter, counts_html, detail_html, header_html, row_html, where_options
 

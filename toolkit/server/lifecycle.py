@@ -1,7 +1,7 @@
 """``app.serve()``: the embedded server's lifecycle, safe to re-run from a notebook.
 
 ``app.serve(port=5000)`` binds in the caller's thread (a busy port fails in the cell, with the way
-out), serves on daemon threads (:mod:`toolkit.serving`) and returns a :class:`Server`. Running the
+out), serves on daemon threads (:mod:`toolkit.server.engine`) and returns a :class:`Server`. Running the
 cell again, even with a new ``App`` of the same name, first stops the server it replaces. Every
 running server is kept in one registry of this process and stopped at interpreter exit.
 """
@@ -16,12 +16,12 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import ConfigError, PortInUse
-from .serving import HTTPServer
-from .signing import check_settings
+from ..errors import ConfigError, PortInUse
+from ..signing import check_settings
+from .engine import HTTPServer
 
 if TYPE_CHECKING:
-    from .app import App
+    from ..app import App
 
 logger = logging.getLogger("toolkit.server")
 C = TypeVar("C", bound=Callable[[], object])
@@ -87,12 +87,12 @@ class Server:
                              "in a handler; their answers are dropped when the handler returns.")
 
     def expose(self, **kwargs: Any) -> Any:
-        from .tunnel import expose
+        from ..tunnel.expose import expose
 
         return expose(self, **kwargs)
 
     def unexpose(self) -> Any:
-        from .tunnel import unexpose
+        from ..tunnel.expose import unexpose
 
         return unexpose(self)
 
@@ -147,7 +147,7 @@ atexit.register(stop_all)
 
 
 def _bind(app: App, host: str, port: int) -> HTTPServer:
-    from .wsgi import make_wsgi  # imports Flask: only when serving
+    from .adapter import make_wsgi  # imports Flask: only when serving
 
     try:
         return HTTPServer(make_wsgi(app), host, port, name=app.name,
@@ -174,7 +174,7 @@ def _in_use_here(holder: Server, port: int, host: str) -> PortInUse:
     return PortInUse(
         f"Port {port} is already served by app {holder.app.name!r} in this kernel.",
         port=port, free_port=free,
-        hint=f"Stop that server first (its .stop(), or toolkit.server.stop_all()), or use "
+        hint=f"Stop that server first (its .stop(), or toolkit.server.lifecycle.stop_all()), or use "
         f"app.serve(port=0){_or_free(free)}.",
     )
 

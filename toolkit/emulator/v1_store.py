@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .v1_messages import from_v1
+from ..chatlayer.formats import from_v1
 
 _ids = itertools.count(1)
 logger = logging.getLogger("toolkit")

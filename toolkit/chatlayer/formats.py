@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .errors import ReplyError
-from .messages import text
-from .reply import message_problems
+from ..errors import ReplyError
+from ..messages import text
+from ..reply import message_problems
 
 TEMPLATES = ("textMessageTemplate", "buttonTemplate", "quickReplyTemplate", "carouselTemplate",
              "attachmentTemplate", "listTemplate")

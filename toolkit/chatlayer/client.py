@@ -22,8 +22,8 @@ from urllib.parse import quote
 
 import requests
 
-from .errors import ConfigError, ToolkitError
-from .v1_messages import flatten, to_v1
+from ..errors import ConfigError, ToolkitError
+from .formats import flatten, to_v1
 
 logger = logging.getLogger("toolkit")
 

@@ -17,11 +17,11 @@ from flask import Flask, Response
 from flask import request as flask_request
 from werkzeug.exceptions import HTTPException
 
-from .errors import ToolkitError, error_body
-from .request import METHODS
+from ..errors import ToolkitError, error_body
+from ..request import METHODS
 
 if TYPE_CHECKING:
-    from .app import App
+    from ..app import App
 
 
 def read_body(stream: Any, declared: int | None, limit: int) -> tuple[bytes, int | None]:

@@ -2,7 +2,7 @@
 
 :func:`install` wraps ``requests.Session.send`` once for the whole process (every ``requests.get``,
 ``requests.post`` and session call goes through it). Outside a handler the wrapper only looks up a
-context variable and steps aside. Inside a handler (while :func:`toolkit.events.trace` is active) each
+context variable and steps aside. Inside a handler (while :func:`toolkit.log.trace` is active) each
 call is recorded under the running exchange::
 
     {"method", "url", "status", "ms", "headers", "request", "response", "response_headers", "error"}
@@ -26,8 +26,9 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .errors import ToolkitError
-from .events import MASK, Masker, current_trace
+from ..errors import ToolkitError
+from .masking import MASK, Masker
+from .trace import current_trace
 
 DEFAULT_KEYS = ("password", "token", "secret", "apikey", "api_key")
 _default_masker = Masker(DEFAULT_KEYS)
@@ -120,7 +121,7 @@ def _unwrapped() -> Callable[..., Any]:
 
 
 def _fail_uninstalled(*args: Any, **kwargs: Any) -> Any:  # pragma: no cover - defensive
-    raise RuntimeError("toolkit.outbound lost the original requests.Session.send; restart the kernel.")
+    raise RuntimeError("toolkit.log.outbound lost the original requests.Session.send; restart the kernel.")
 
 
 def _ms(t0: float) -> float:

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .app import App
-from .production import ServeError, load, wsgi_app
-from .tunnel import has_access_control
+from ..app import App
+from ..tunnel.expose import has_access_control
+from .load import ServeError, load, wsgi_app
 
 SERVERS = ("auto", "waitress", "gunicorn")
 Announce = Callable[[str], None]

@@ -1,4 +1,4 @@
-"""HTTP/1.1 on the wire for :mod:`toolkit.serving`: the request head as a WSGI environ, bodies
+"""HTTP/1.1 on the wire for :mod:`toolkit.server.engine`: the request head as a WSGI environ, bodies
 (``Content-Length``, chunked, ``Expect: 100-continue``), calling the WSGI app, the response head.
 
 Limits are enforced here (line length, header count); a request that is not HTTP/1.x raises
@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from .errors import ToolkitError, error_body
+from ..errors import ToolkitError, error_body
 
 logger = logging.getLogger("toolkit.server")
 

@@ -33,14 +33,14 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Settings
-from .errors import ToolkitError
-from .events import Exchange, Masker
-from .files import write_atomic
+from ..config import Settings
+from ..errors import ToolkitError
+from ..files import write_atomic
+from ..log import Exchange, Masker
 from .replay import Diff, diff
 
 if TYPE_CHECKING:
-    from .app import App
+    from ..app import App
 
 TRANSPORT_HEADERS = frozenset({"host", "content-length", "connection", "keep-alive", "accept-encoding",
                                "transfer-encoding", "te", "upgrade"})
@@ -153,7 +153,7 @@ def load_fixtures(folder: str | os.PathLike[str] = "fixtures") -> list[dict[str,
     if not p.is_dir():
         raise FixtureError(f"No fixture folder {os.fspath(folder)!r} (looked in {p.resolve()}).",
                            hint="Save fixtures first (the log view's 'Save fixture' button or "
-                           "toolkit.testing.save_fixtures(app.log.entries(), folder)).")
+                           "toolkit.testing.fixtures.save_fixtures(app.log.entries(), folder)).")
     return [load_fixture(f) for f in sorted(p.glob("*.json"))]
 
 
@@ -189,10 +189,10 @@ class Checked:
 
 
 def _outbound_replay(fixture: Mapping[str, Any]) -> AbstractContextManager[Any]:
-    """Answer the handler's HTTP calls from the fixture's recording (``toolkit.outbound.replay``), so
+    """Answer the handler's HTTP calls from the fixture's recording (``toolkit.log.outbound.replay``), so
     fixture tests never touch the network; a call missing from the recording fails the case."""
     try:
-        outbound = importlib.import_module("toolkit.outbound")
+        outbound = importlib.import_module("toolkit.log.outbound")
     except ImportError:
         return nullcontext()
     replay: Callable[..., AbstractContextManager[Any]] | None = getattr(outbound, "replay", None)
@@ -264,7 +264,7 @@ def check_folder(app: App, folder: str | os.PathLike[str] = "fixtures") -> Repor
 
 
 def _resolve(app: App | Callable[[], App]) -> App:
-    from .app import App
+    from ..app import App
 
     return app if isinstance(app, App) else app()
 
@@ -280,7 +280,7 @@ def fixture_tests(folder: str | os.PathLike[str], app: App | Callable[[], App] |
     fixtures = load_fixtures(folder)
     params = [pytest.param(f, id=str(f["name"])) for f in fixtures] or [pytest.param(
         None, id="none", marks=pytest.mark.skip(reason=f"No fixtures in {os.fspath(folder)!r} yet: save "
-                                                "some with toolkit.testing.save_fixtures."))]
+                                                "some with toolkit.testing.fixtures.save_fixtures."))]
 
     def run(case: dict[str, Any], target: App) -> None:
         result = check(target, case)
@@ -299,7 +299,7 @@ def fixture_tests(folder: str | os.PathLike[str], app: App | Callable[[], App] |
     return test_fixture
 
 
-TEST_MODULE = '''"""One pytest case per fixture in {folder!r} (written by toolkit.testing)."""
+TEST_MODULE = '''"""One pytest case per fixture in {folder!r} (written by toolkit.testing.fixtures)."""
 from toolkit.testing import fixture_tests
 
 test_fixture = fixture_tests({folder!r})

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .app import App
-from .errors import ToolkitError
+from ..app import App
+from ..errors import ToolkitError
 
-logger = logging.getLogger("toolkit.production")
+logger = logging.getLogger("toolkit.serve")
 SKIP = re.compile(r"^\s*#\s*(toolkit:\s*skip|NBVAL_SKIP)\b", re.IGNORECASE | re.MULTILINE)
 UI_METHODS = ("log_view", "chat_view", "chat", "view", "show")
 
@@ -282,7 +282,7 @@ def wsgi_app(app: App) -> Any:
     """The WSGI callable that serves ``app``: the lean one ``app.serve()`` runs (same answers as
     ``app.flask_app``, faster), or ``app.flask_app``."""
     try:
-        from .wsgi import make_wsgi
+        from ..server.adapter import make_wsgi
     except ImportError:
         return app.flask_app
     return make_wsgi(app)

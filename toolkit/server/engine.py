@@ -4,7 +4,7 @@ Werkzeug's dev server opens a thread *and* a connection per request (it always a
 ``Connection: close``); this one keeps connections alive, reads requests with a buffered reader,
 and stops at once: the accept loop waits on a wake-up socket, idle connections are shut down, and
 busy ones get a short grace period. It binds in the caller's thread, so a busy port fails there,
-and never prints: problems go to the ``toolkit.server`` logger.
+and never prints: problems go to the ``toolkit.server.lifecycle`` logger.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from .errors import ToolkitError, error_body
+from ..errors import ToolkitError, error_body
 from .httpwire import MAX_LINE, BadHTTP, Body, WSGIApp, parse_head, read_chunked, response_head, run_wsgi
 
 logger = logging.getLogger("toolkit.server")

@@ -25,14 +25,13 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import outbound
-from .errors import ToolkitError, error_body
-from .events import Exchange, current_trace, logger, trace
-from .reply import normalize
+from ..errors import ToolkitError, error_body
+from ..log import Exchange, current_trace, logger, outbound, trace
+from ..reply import normalize
 
 if TYPE_CHECKING:
-    from .app import App
-    from .chatlayer_api import ChatlayerClient
+    from ..app import App
+    from .client import ChatlayerClient
 
 ANSWER_WAIT_S = 30.0  # longest wait for the handler's answer before pushing anyway
 _numbers = itertools.count(1)
@@ -139,7 +138,7 @@ class Background:
         job.done.set()
 
     def _failed(self, job: Job, entry: Exchange, exc: Exception) -> Any:
-        from .chatlayer_api import ChatlayerError
+        from .client import ChatlayerError
 
         job.status, entry.flags = "failed", ["push-failed"]
         entry.traceback = "".join(traceback.format_exception(exc))

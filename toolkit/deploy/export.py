@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import write_atomic
-from .production import Cell, ServeError, notebook_cells
+from ..files import write_atomic
+from .load import Cell, ServeError, notebook_cells
 
 MARK = "# Exported from a notebook by `python -m toolkit export`."
 NOTEBOOK_ONLY_CALLS = {"serve", "expose", "unexpose", "log_view", "chat_view", "display", "LogView",
@@ -265,12 +265,12 @@ def _path(relative):
 FOOTER = '''
 
 # --- serving ----------------------------------------------------------------------------------------
-from toolkit.production import wsgi_app  # noqa: E402
+from toolkit.deploy.load import wsgi_app  # noqa: E402
 
 wsgi = wsgi_app({var})  # the WSGI callable: gunicorn <module>:wsgi
 
 if __name__ == "__main__":
-    from toolkit.deploy import run_waitress
+    from toolkit.deploy.service import run_waitress
 
     run_waitress(wsgi, "127.0.0.1", 8000, 4, lambda url: print(f"Serving {{{var}.name!r}} at {{url}}"))
 '''

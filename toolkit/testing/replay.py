@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from .events import Exchange
-from .render import messages_html
-from .reply import redirect_target
+from ..log import Exchange
+from ..render import messages_html
+from ..reply import redirect_target
 
 if TYPE_CHECKING:
-    from .app import App
+    from ..app import App
 
 PARTS = ("status", "session", "messages", "redirect", "error", "body")
 REPLAYED_SOURCES = ("replay", "fixture")

@@ -23,9 +23,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from .chatlayer_api import ChatlayerClient
-from .events import Exchange, Log, Masker
-from .serving import HTTPServer
+from ..chatlayer.client import ChatlayerClient
+from ..log import Exchange, Log, Masker
+from ..server.engine import HTTPServer
 from .v1_store import Store, V1Conversation, V1Error
 
 _ID = r"(?P<{}>[^/]+)"

@@ -10,7 +10,7 @@ network means a clear error in seconds, never a hung cell.
 
 Providers are small (:class:`TunnelProvider`), so another tunnel tool can plug in
 (:func:`register_provider`). :class:`FakeProvider` rehearses the whole flow offline; the ngrok one
-is :class:`toolkit.tunnel_ngrok.NgrokProvider`.
+is :class:`toolkit.tunnel.ngrok.NgrokProvider`.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from .errors import ToolkitError
-from .events import logger
-from .tunnel_guide import Tunnel
+from ..errors import ToolkitError
+from ..log import logger
+from .guide import Tunnel
 
 __all__ = ["FakeProvider", "Tunnel", "TunnelError", "TunnelProvider", "agent", "close_all", "expose",
            "register_provider", "unexpose"]
@@ -144,7 +144,7 @@ class _FakeAdapter(HTTPAdapter):
 
 
 def _ngrok() -> TunnelProvider:
-    from .tunnel_ngrok import NgrokProvider
+    from .ngrok import NgrokProvider
 
     return NgrokProvider()
 
@@ -174,7 +174,7 @@ def _resolve(provider: TunnelProvider | str | None) -> TunnelProvider:
     if name not in PROVIDERS:
         raise TunnelError(f"Unknown tunnel provider {name!r}.",
                           hint=f"Use one of {', '.join(sorted(PROVIDERS))}, a TunnelProvider instance, "
-                          "or add one with toolkit.tunnel.register_provider(name, factory).")
+                          "or add one with toolkit.tunnel.expose.register_provider(name, factory).")
     return PROVIDERS[name]()
 
 

@@ -1,6 +1,6 @@
 """The ngrok tunnel provider, through pyngrok (the optional extra ``toolkit[ngrok]``).
 
-The first expose may download the ngrok agent; :func:`toolkit.tunnel.expose` runs it with a deadline
+The first expose may download the ngrok agent; :func:`toolkit.tunnel.expose.expose` runs it with a deadline
 and calls :meth:`NgrokProvider.abort` when it is missed, so a hung attempt leaves no process behind.
 """
 
@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .tunnel import TunnelError, TunnelProvider
+from .expose import TunnelError, TunnelProvider
 
 TOKEN_PAGE = "https://dashboard.ngrok.com/get-started/your-authtoken"
 OFFLINE = "To rehearse offline meanwhile: server.expose(provider='fake')."
@@ -156,7 +156,7 @@ def explain(exc: BaseException) -> TunnelError:
         return TunnelError(
             "Another ngrok agent already runs with this account (the free plan allows one).",
             hint="Stop the other one (another kernel or terminal: `pkill ngrok` there, or "
-            "toolkit.tunnel.close_all() in that kernel), then expose again.")
+            "toolkit.tunnel.expose.close_all() in that kernel), then expose again.")
     kind = "start" if isinstance(exc, PyngrokNgrokError) else "open a tunnel"
     return TunnelError(f"ngrok could not {kind}: {text}",
                        hint=f"Check the internet connection and the message above, then try again. {OFFLINE}")

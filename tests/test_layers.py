@@ -1,0 +1,112 @@
+"""The package's folders are its layers, and imports run one way (see ../shared/STYLE.md):
+
+    core (the root modules and log/)  <-  server, deploy, tunnel, chatlayer, emulator, testing, data  <-  widgets
+
+The core imports neither Flask nor ipywidgets; widgets/ is the only package importing ipywidgets.
+The only upward imports allowed are App's conveniences (serve, flask, log_view), made inside the
+method that needs them, as Flask's ``app.run`` imports Werkzeug.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "toolkit"
+MIDDLE = {"server", "deploy", "tunnel", "chatlayer", "emulator", "testing", "data"}
+TOP = {"widgets", "demo", "__main__", "__init__"}  # may import anything below them
+LEVEL = {"core": 0, "middle": 1, "top": 2}
+# (importing module, imported module): App's conveniences, imported inside the method.
+ALLOWED_UPWARD = {
+    ("toolkit.app", "toolkit.server.lifecycle"),
+    ("toolkit.app", "toolkit.server.adapter"),
+    ("toolkit.app", "toolkit.widgets.logview"),
+    # running a notebook headless swaps the public LogView/ChatView names for inert stand-ins
+    ("toolkit.deploy.load", "toolkit"),
+}
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "top"  # the package itself
+    head = parts[1]
+    if head in MIDDLE:
+        return "middle"
+    if head in TOP:
+        return "top"
+    return "core"
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports(path: Path) -> list[tuple[str, int]]:
+    """(absolute module, line) for every import of a toolkit module or of a third-party module."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if node.module is None and node.level:  # from . import a, b: each name may be a module
+                found += [(f"{target}.{alias.name}", node.lineno) for alias in node.names]
+            else:
+                found.append((target, node.lineno))
+    return found
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+def test_the_root_shows_the_layers() -> None:
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and not p.name.startswith("__")}
+    assert folders == MIDDLE | {"log", "widgets"}
+    flat = {p.stem for p in PACKAGE.glob("*.py")}
+    assert {"app", "routing", "params", "request", "reply", "messages", "errors", "config"} <= flat
+    assert not {p for p in flat if p.startswith(("v1_", "tunnel_"))}, "layer modules belong in their folder"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_run_one_way(path: Path) -> None:
+    me = module_name(path)
+    problems = []
+    for target, line in imports(path):
+        if target.split(".")[0] != "toolkit":
+            continue
+        if LEVEL[layer(target)] > LEVEL[layer(me)] and (me, target) not in ALLOWED_UPWARD:
+            problems.append(f"{path.name}:{line} imports {target} ({layer(me)} -> {layer(target)})")
+    assert not problems, "upward imports:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_core_imports_neither_flask_nor_ipywidgets(path: Path) -> None:
+    me = module_name(path)
+    third = {t.split(".")[0] for t, _ in imports(path)}
+    if layer(me) == "core":
+        assert not third & {"flask", "werkzeug", "ipywidgets", "waitress"}, me
+    if not me.startswith("toolkit.widgets"):
+        assert "ipywidgets" not in third, f"{me}: only toolkit.widgets imports ipywidgets"
+
+
+def test_the_guard_sees_an_upward_import(tmp_path: Path) -> None:
+    """The checker itself: a core module importing the server layer is caught."""
+    fake = PACKAGE / "reply.py"
+    targets = [t for t, _ in imports(fake)]
+    assert "toolkit.errors" in targets  # relative imports resolve to absolute names
+    assert layer("toolkit.server.engine") == "middle" and layer("toolkit.log.buffer") == "core"
+    assert layer("toolkit.widgets.chat") == "top" and layer("toolkit.app") == "core"

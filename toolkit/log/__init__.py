@@ -1,0 +1,16 @@
+"""The request log layer: :class:`Exchange` (one call), :class:`Log` (the ring buffer),
+:class:`Masker` (secrets out), the trace of a request, and the ``toolkit`` logger.
+
+Part of the core: it imports neither Flask nor ipywidgets.
+"""
+
+from .buffer import Log, Subscriber
+from .exchange import Exchange, fingerprint
+from .logger import logger
+from .masking import ALWAYS_MASKED, MASK, Masker, cut, mask
+from .trace import Trace, current_trace, note_outbound, note_table_error, note_table_read, trace
+
+__all__ = [
+    "ALWAYS_MASKED", "MASK", "Exchange", "Log", "Masker", "Subscriber", "Trace", "current_trace", "cut",
+    "fingerprint", "logger", "mask", "note_outbound", "note_table_error", "note_table_read", "trace",
+]

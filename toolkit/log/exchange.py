@@ -1,0 +1,81 @@
+"""One request and its answer as the log keeps it: :class:`Exchange`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .masking import Masker
+
+
+@dataclass
+class Exchange:
+    """One request and its answer, as the log shows it (secrets masked, bodies cut)."""
+
+    method: str
+    path: str
+    status: int
+    handler: str | None = None
+    query: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    handler_ms: float = 0.0
+    total_ms: float = 0.0
+    error: str | None = None
+    traceback: str | None = None
+    flags: list[str] = field(default_factory=list)
+    tables: dict[str, str] = field(default_factory=dict)
+    outbound: list[dict[str, Any]] = field(default_factory=list)
+    source: str = "http"  # "http" (served) or "call" (app.call / test client)
+    id: int = 0
+    time: float = field(default_factory=time.time)
+    fingerprint: str = ""
+
+    def keep_bodies(self, body: bytes, response: bytes, masker: Masker) -> None:
+        """Keep the raw bytes; ``body`` and ``response`` decode, mask and cut them when read."""
+        self._raw = (body, response, masker)
+
+    def raw_body(self) -> bytes | None:
+        """The request body bytes as received (unmasked, uncut; in memory only, never saved).
+
+        ``None`` when the exchange was not recorded by an app (e.g. loaded from a file).
+        """
+        raw = getattr(self, "_raw", None)
+        return raw[0] if raw is not None else None
+
+    @property
+    def body(self) -> Any:
+        """The request body (JSON, or text when it did not parse), masked and cut."""
+        return self._decoded(0)
+
+    @property
+    def response(self) -> Any:
+        """The response body, masked and cut."""
+        return self._decoded(1)
+
+    def _decoded(self, which: int) -> Any:
+        cache = self.__dict__.setdefault("_cache", {})
+        if which not in cache:
+            raw = getattr(self, "_raw", (b"", b"", None))
+            cache[which] = raw[2].decode(raw[which]) if raw[2] and raw[which] else None
+        return cache[which]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        out = asdict(self)
+        out.pop("fingerprint")
+        out["body"], out["response"] = self.body, self.response
+        return out
+
+    def __repr__(self) -> str:
+        who = f" -> {self.handler}" if self.handler else ""
+        return f"<Exchange {self.method} {self.path}{who} {self.status}>"
+
+
+def fingerprint(method: str, path: str, raw: bytes) -> str:
+    """Identifies identical requests within this process (retry detection); never saved.
+
+    Python's own hash: about ten times cheaper than a SHA-1 on every served request.
+    """
+    return format(hash((method, path, raw)) & 0xFFFF_FFFF_FFFF_FFFF, "x")

@@ -1,0 +1,80 @@
+"""The trace of one request: while a handler runs, :func:`trace` collects what it touched (table
+versions, outbound calls); :func:`note_table_read` and :func:`note_outbound` add to it from any
+layer without imports upward.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .logger import logger
+
+if TYPE_CHECKING:
+    from .masking import Masker
+
+
+@dataclass
+class Trace:
+    """What one handler call touched: table versions read and outbound HTTP calls made."""
+
+    tables: dict[str, str] = field(default_factory=dict)
+    outbound: list[dict[str, Any]] = field(default_factory=list)
+    masker: Masker | None = None  # how outbound calls are masked (the app's sensitive_keys)
+    after: list[Callable[[], None]] = field(default_factory=list)  # run when the handler returns
+    flags: list[str] = field(default_factory=list)  # copied into Exchange.flags, e.g. "stale:orders"
+
+
+_current: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("toolkit_trace", default=None)
+
+
+def current_trace() -> Trace | None:
+    """The trace of the handler running in this context, if any."""
+    return _current.get()
+
+
+def note_table_read(name: str, version: str) -> None:
+    """Record that the running handler read table ``name`` at ``version``."""
+    t = _current.get()
+    if t is not None:
+        t.tables[name] = version
+
+
+def note_table_error(name: str, message: str) -> None:
+    """Record that table ``name`` served its last good version (its reload failed: ``message``).
+
+    The exchange gets the flag ``stale:<name>``; the message itself is on ``Table.error``.
+    """
+    t = _current.get()
+    if t is not None and f"stale:{name}" not in t.flags:
+        t.flags.append(f"stale:{name}")
+
+
+def note_outbound(call: Mapping[str, Any]) -> None:
+    """Record an outbound HTTP call made by the running handler."""
+    t = _current.get()
+    if t is not None:
+        t.outbound.append(dict(call))
+
+
+class trace:  # noqa: N801 - used as a context manager, like a function
+    """``with trace() as t:`` collects what the code inside touches into ``t``."""
+
+    def __init__(self, masker: Masker | None = None) -> None:
+        self._masker = masker
+
+    def __enter__(self) -> Trace:
+        self._trace = Trace(masker=self._masker)
+        self._token = _current.set(self._trace)
+        return self._trace
+
+    def __exit__(self, *exc: object) -> None:
+        _current.reset(self._token)
+        for callback in self._trace.after:
+            try:
+                callback()
+            except Exception:  # e.g. a background job's hook: never breaks the answer
+                logger.exception("trace callback %r failed", callback)
+
