@@ -8,9 +8,20 @@ from .buffer import Log, Subscriber
 from .exchange import Exchange, fingerprint
 from .logger import logger
 from .masking import ALWAYS_MASKED, MASK, Masker, cut, mask
-from .trace import Trace, current_trace, note_outbound, note_table_error, note_table_read, trace
+from .trace import (
+    Sandbox,
+    Trace,
+    current_sandbox,
+    current_trace,
+    note_outbound,
+    note_table_error,
+    note_table_read,
+    sandbox,
+    trace,
+)
 
 __all__ = [
-    "ALWAYS_MASKED", "MASK", "Exchange", "Log", "Masker", "Subscriber", "Trace", "current_trace", "cut",
+    "ALWAYS_MASKED", "MASK", "Exchange", "Log", "Masker", "Sandbox", "Subscriber", "Trace", "current_sandbox",
+    "current_trace", "cut", "sandbox",
     "fingerprint", "logger", "mask", "note_outbound", "note_table_error", "note_table_read", "trace",
 ]

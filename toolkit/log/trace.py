@@ -78,3 +78,53 @@ class trace:  # noqa: N801 - used as a context manager, like a function
             except Exception:  # e.g. a background job's hook: never breaks the answer
                 logger.exception("trace callback %r failed", callback)
 
+
+
+@dataclass
+class Sandbox:
+    """Where writes go while a replay runs, so that replaying never touches your data.
+
+    Tables ask :func:`current_sandbox` before writing: inside ``with sandbox():`` a CSV table writes
+    to a throwaway copy of its file (:meth:`copy_of`) and a database table rolls its write back.
+    """
+
+    folder: str
+    copies: dict[str, str] = field(default_factory=dict)  # real path -> throwaway copy
+    writes: list[str] = field(default_factory=list)  # what was kept away from the real data
+
+    def copy_of(self, path: str) -> str:
+        """The throwaway copy of file ``path`` (made on first use, from the file as it is now)."""
+        import os
+        import shutil
+
+        real = os.path.realpath(path)
+        if real not in self.copies:
+            target = os.path.join(self.folder, f"{len(self.copies)}-{os.path.basename(real)}")
+            if os.path.exists(real):
+                shutil.copyfile(real, target)
+            self.copies[real] = target
+        return self.copies[real]
+
+
+_sandbox: contextvars.ContextVar[Sandbox | None] = contextvars.ContextVar("toolkit_sandbox", default=None)
+
+
+def current_sandbox() -> Sandbox | None:
+    """The sandbox of the replay running in this context, or None (writes are real)."""
+    return _sandbox.get()
+
+
+class sandbox:  # noqa: N801 - used as a context manager, like a function
+    """``with sandbox() as box:`` keeps every table write inside it away from the real data."""
+
+    def __enter__(self) -> Sandbox:
+        import tempfile
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="toolkit-replay-")
+        self._box = Sandbox(self._tmp.name)
+        self._token = _sandbox.set(self._box)
+        return self._box
+
+    def __exit__(self, *exc: object) -> None:
+        _sandbox.reset(self._token)
+        self._tmp.cleanup()
