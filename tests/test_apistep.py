@@ -11,7 +11,7 @@ import threading
 import pytest
 
 import toolkit as tk
-from toolkit.emulator import ApiStepError, TemplateError
+from toolkit.errors import ApiStepError, TemplateError
 from toolkit.server.engine import HTTPServer
 
 ROWS = dict(

@@ -7,9 +7,9 @@ import socket
 import pytest
 
 import toolkit as tk
-from toolkit.chatlayer.client import REGIONS, ChatlayerClient, ChatlayerError, ChatlayerTimeout, retry_wait
+from toolkit.chatlayer.client import REGIONS, ChatlayerClient, retry_wait
 from toolkit.emulator.v1 import V1Emulator
-from toolkit.errors import ConfigError, ReplyError
+from toolkit.errors import ChatlayerError, ChatlayerTimeout, ConfigError, ReplyError
 
 TOKEN = "tok-id:tok-secret"
 

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 import toolkit as tk
-from toolkit.emulator import ConversationError
+from toolkit.errors import ConversationError
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import toolkit
-from toolkit.data import KeyNotFound, Table, TableError, TableFileNotFound, haversine_km, lookup
+from toolkit.data import Table, haversine_km, lookup
 from toolkit.data import table as table_module
-from toolkit.errors import error_body
+from toolkit.errors import KeyNotFound, TableError, TableFileNotFound, error_body
 from toolkit.log import trace
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 import toolkit as tk
-from toolkit.emulator import Condition, FlowError, InputBlock, MessageBlock
+from toolkit.emulator import Condition, InputBlock, MessageBlock
 from toolkit.emulator.rules import check_input
+from toolkit.errors import FlowError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,8 +9,9 @@ import pytest
 import requests
 
 import toolkit as tk
+from toolkit.errors import MissingRecording
 from toolkit.log import outbound
-from toolkit.log.outbound import MissingRecording, mask_url, replay
+from toolkit.log.outbound import mask_url, replay
 from toolkit.server.engine import HTTPServer
 from toolkit.testing.fixtures import check, load_fixture, save_fixtures
 

@@ -22,8 +22,9 @@ from helpers import request_json
 import toolkit
 import toolkit.server.lifecycle
 from toolkit.__main__ import main
-from toolkit.deploy.load import ServeError, find_app, load, notebook_cells
+from toolkit.deploy.load import find_app, load, notebook_cells
 from toolkit.deploy.service import choose_server, describe
+from toolkit.errors import ServeError
 
 CELLS = [
     "%matplotlib inline\nimport os\nimport pandas as pd\nimport toolkit\nfrom IPython.display import display",

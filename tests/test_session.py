@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 import toolkit as tk
-from toolkit.emulator import PathError, SessionError
 from toolkit.emulator.paths import parse
+from toolkit.errors import PathError, SessionError
 
 
 def test_paths_with_dots_and_indexes():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import toolkit as tk
-from toolkit.emulator import TemplateError
 from toolkit.emulator.templating import MODIFIERS, to_text
+from toolkit.errors import TemplateError
 
 
 @pytest.fixture

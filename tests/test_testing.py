@@ -8,8 +8,8 @@ import pytest
 
 import toolkit as tk
 from toolkit import testing
+from toolkit.errors import FixtureError
 from toolkit.log import note_outbound
-from toolkit.testing.fixtures import FixtureError
 
 pytest_plugins = ["pytester"]
 

@@ -21,7 +21,8 @@ from helpers import wait_until
 
 import toolkit
 from toolkit import tunnel
-from toolkit.tunnel.expose import FakeProvider, TunnelError, TunnelProvider
+from toolkit.errors import TunnelError
+from toolkit.tunnel.expose import FakeProvider, TunnelProvider
 from toolkit.tunnel.ngrok import NgrokProvider, explain
 
 FAKE_URL = re.compile(r"^https://[0-9a-f]{8}\.fake-tunnel\.test$")

@@ -7,6 +7,7 @@ body that goes on the wire is built by :func:`error_body` and nowhere else (lock
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -110,3 +111,123 @@ def error_body(error: ToolkitError, *, traceback: str | None = None) -> dict[str
     if traceback:
         body["traceback"] = traceback
     return {"error": body}
+
+
+# --- The errors of each layer, defined here so that ``toolkit.errors`` names the whole tree. ---
+# data/
+
+
+class TableError(ToolkitError, ValueError):
+    """A CSV table cannot be loaded or changed: bad file, bad row, unknown column, wrong type."""
+
+    kind = "table_error"
+
+
+class TableFileNotFound(TableError, FileNotFoundError):
+    """The CSV file does not exist."""
+
+
+class KeyNotFound(TableError, KeyError):
+    """No row has this key. ``suggestions`` holds close keys (the "did you mean" list)."""
+
+    status = 404
+    kind = "not_found"
+
+    def __init__(self, message: str, *, hint: str = "", suggestions: Sequence[object] = ()) -> None:
+        super().__init__(message, hint=hint)
+        self.suggestions = list(suggestions)
+
+
+# deploy/, tunnel/, testing/, log/outbound
+
+
+class ServeError(ToolkitError):
+    """A notebook or module cannot be loaded or served."""
+
+    kind = "serve_error"
+
+
+class TunnelError(ToolkitError):
+    """A tunnel could not be opened: the message says why, the hint what to do."""
+
+    kind = "tunnel_error"
+
+
+class FixtureError(ToolkitError):
+    """A fixture cannot be saved or read."""
+
+    kind = "fixture_error"
+
+
+class MissingRecording(ToolkitError):
+    """A handler made an HTTP call that the recording (a fixture's ``outbound`` list) lacks."""
+
+    status = 500
+    kind = "missing_recording"
+
+
+# chatlayer/
+
+
+class ChatlayerError(ToolkitError):
+    """Chatlayer's V1 API answered with an error or could not be reached.
+
+    ``api_status`` is Chatlayer's HTTP status (``None`` when there was no answer), ``body`` its answer.
+    Raised inside a handler it answers 502, since the fault is upstream.
+    """
+
+    status = 502
+    kind = "chatlayer_api_error"
+
+    def __init__(self, message: str, *, hint: str = "", api_status: int | None = None,
+                 body: Any = None) -> None:
+        super().__init__(message, hint=hint)
+        self.api_status = api_status
+        self.body = body
+
+
+class ChatlayerTimeout(ChatlayerError):
+    """Chatlayer did not answer within the client's ``timeout``."""
+
+    status = 504
+    kind = "chatlayer_timeout"
+
+
+# emulator/
+
+
+class ApiStepError(ToolkitError, ValueError):
+    """An API step is configured wrongly (a bad row, method, auth or block)."""
+
+    kind = "api_step_error"
+
+
+class ConversationError(ToolkitError, ValueError):
+    """A user action the conversation cannot do (no such button, a bad location)."""
+
+    kind = "conversation_error"
+
+
+class FlowError(ToolkitError, ValueError):
+    """A flow (or a flow file) is not valid: the message names the block and the fix."""
+
+    kind = "flow_error"
+
+
+class PathError(ToolkitError, ValueError):
+    """A session path cannot be parsed, or cannot be written."""
+
+    kind = "path_error"
+
+
+class SessionError(ToolkitError, ValueError):
+    """A write the session refuses (``internal`` is read-only) or a bad session setting."""
+
+    kind = "session_error"
+
+
+class TemplateError(ToolkitError, ValueError):
+    """A template names an unknown modifier, a missing variable (``missing_variable='error'``), or
+    increments something that is not a number."""
+
+    kind = "template_error"

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import requests
 
-from ..errors import ConfigError, ToolkitError
+from ..errors import ChatlayerError, ChatlayerTimeout, ConfigError
 from .formats import flatten, to_v1
 
 logger = logging.getLogger("toolkit")
@@ -37,30 +37,6 @@ VERSIONS = ("DRAFT", "LIVE")
 TOKEN_HELP = ("Create an access token in Chatlayer under Settings -> Access tokens (it looks like "
               "'tokenId:tokenSecret') and pass it as ChatlayerClient(token=...); a token only works in "
               "the region (eu, us, asia) of its bot.")
-
-
-class ChatlayerError(ToolkitError):
-    """Chatlayer's V1 API answered with an error or could not be reached.
-
-    ``api_status`` is Chatlayer's HTTP status (``None`` when there was no answer), ``body`` its answer.
-    Raised inside a handler it answers 502, since the fault is upstream.
-    """
-
-    status = 502
-    kind = "chatlayer_api_error"
-
-    def __init__(self, message: str, *, hint: str = "", api_status: int | None = None,
-                 body: Any = None) -> None:
-        super().__init__(message, hint=hint)
-        self.api_status = api_status
-        self.body = body
-
-
-class ChatlayerTimeout(ChatlayerError):
-    """Chatlayer did not answer within the client's ``timeout``."""
-
-    status = 504
-    kind = "chatlayer_timeout"
 
 
 class ChatlayerClient:

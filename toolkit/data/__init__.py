@@ -7,7 +7,7 @@ per-file lock and group-committed appends), ``write`` and ``csvformat`` (writing
 format), ``values`` (cell kinds), ``errors``.
 """
 
-from .errors import KeyNotFound, TableError, TableFileNotFound
+from ..errors import KeyNotFound, TableError, TableFileNotFound
 from .query import haversine_km
 from .table import Table
 

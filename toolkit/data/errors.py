@@ -7,31 +7,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import ToolkitError
+from ..errors import TableError, TableFileNotFound
 
 SAVE_HINT = "Fix the file and save it: the table reloads on the next request (the last good version " \
             "is served until then)."
-
-
-class TableError(ToolkitError, ValueError):
-    """A CSV table cannot be loaded or changed: bad file, bad row, unknown column, wrong type."""
-
-    kind = "table_error"
-
-
-class TableFileNotFound(TableError, FileNotFoundError):
-    """The CSV file does not exist."""
-
-
-class KeyNotFound(TableError, KeyError):
-    """No row has this key. ``suggestions`` holds close keys (the "did you mean" list)."""
-
-    status = 404
-    kind = "not_found"
-
-    def __init__(self, message: str, *, hint: str = "", suggestions: Sequence[object] = ()) -> None:
-        super().__init__(message, hint=hint)
-        self.suggestions = list(suggestions)
 
 
 def quoted_list(items: Sequence[object], limit: int = 12) -> str:

@@ -17,8 +17,9 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from ..errors import TableError
 from .csvformat import SNIFF_BYTES, Format, data_line_numbers, lines_of, records, sniff
-from .errors import SAVE_HINT, TableError, bad_lines, missing_file, unknown_column
+from .errors import SAVE_HINT, bad_lines, missing_file, unknown_column
 from .values import kind_of, to_python
 
 Signature = tuple[int, int, int]

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import TableError, unknown_column
+from ..errors import TableError
+from .errors import unknown_column
 from .values import coerce, kind_of
 
 EARTH_RADIUS_KM = 6371.0088

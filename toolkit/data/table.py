@@ -14,11 +14,12 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import KeyNotFound, TableError
 from ..log import Trace, current_trace, logger, note_table_error, note_table_read
 from . import lookup, query
 from .commit import shared_for
 from .csvformat import SNIFF_BYTES, Format, sniff
-from .errors import KeyNotFound, TableError, quoted_list
+from .errors import quoted_list
 from .load import Signature, State, load, read_bytes, signature
 from .write import Records, check_row, header_of, kinds, record_bytes
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import TableError
+from ..errors import TableError
 
 KINDS = {"int": "whole numbers", "float": "numbers", "bool": "True/False values",
          "datetime": "dates", "text": "text"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..errors import TableError
 from .csvformat import (
     SNIFF_BYTES,
     Format,
@@ -19,7 +20,7 @@ from .csvformat import (
     raw_fields,
     records,
 )
-from .errors import TableError, quoted_list, unknown_column
+from .errors import quoted_list, unknown_column
 from .values import coerce, to_text
 
 

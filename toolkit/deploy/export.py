@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ServeError
 from ..files import write_atomic
-from .load import Cell, ServeError, notebook_cells
+from .load import Cell, notebook_cells
 
 MARK = "# Exported from a notebook by `python -m toolkit export`."
 NOTEBOOK_ONLY_CALLS = {"serve", "expose", "unexpose", "log_view", "chat_view", "display", "LogView",

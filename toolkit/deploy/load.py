@@ -26,17 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from ..app import App
-from ..errors import ToolkitError
+from ..errors import ServeError
 
 logger = logging.getLogger("toolkit.serve")
 SKIP = re.compile(r"^\s*#\s*(toolkit:\s*skip|NBVAL_SKIP)\b", re.IGNORECASE | re.MULTILINE)
 UI_METHODS = ("log_view", "chat_view", "chat", "view", "show")
-
-
-class ServeError(ToolkitError):
-    """A notebook or module cannot be loaded or served."""
-
-    kind = "serve_error"
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ..app import App
+from ..errors import ServeError
 from ..tunnel.expose import has_access_control
-from .load import ServeError, load, wsgi_app
+from .load import load, wsgi_app
 
 SERVERS = ("auto", "waitress", "gunicorn")
 Announce = Callable[[str], None]

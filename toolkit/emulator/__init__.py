@@ -6,17 +6,17 @@ Facts and open questions: ``shared/chatlayer-contract.md``; every assumption is 
 ("The emulator") and, where the sources are silent, is a setting (``emulator_*``, ``missing_variable``).
 """
 
+from ..errors import ApiStepError, ConversationError, FlowError, PathError, SessionError, TemplateError
 from .apistep import ApiStep, StepError, StepResult, apply, interpret
 from .blocks import ApiBlock, Block, GoToBlock, InputBlock, MessageBlock, SetBlock
-from .choices import Choice, ConversationError
+from .choices import Choice
 from .conversation import Conversation
 from .flow import Flow
-from .paths import PathError
-from .request import ApiStepError, Row, StepRequest
-from .rules import Condition, FlowError, Intent
+from .request import Row, StepRequest
+from .rules import Condition, Intent
 from .script import Report, ScriptTurn
-from .session import Internal, Session, SessionError
-from .templating import MODIFIERS, TemplateError
+from .session import Internal, Session
+from .templating import MODIFIERS
 from .transcript import Turn, message_text
 
 __all__ = [

@@ -18,10 +18,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..config import Settings
-from ..errors import ReplyError
+from ..errors import ApiStepError, ReplyError
 from ..reply import redirect_target, validate
 from ..request import METHODS
-from .request import ApiStepError, Resolve, StepRequest, auth_of, build, rows_of
+from .request import Resolve, StepRequest, auth_of, build, rows_of
 from .session import Session
 
 ERROR_KINDS = ("status", "timeout", "connection", "invalid_json", "empty", "invalid_reply", "unknown_block")

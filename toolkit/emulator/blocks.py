@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..errors import FlowError
 from ..messages import text as text_message
 from ..reply import message_problems
 from .apistep import ApiStep
-from .rules import VALIDATIONS, Condition, FlowError
+from .rules import VALIDATIONS, Condition
 
 
 @dataclass(repr=False)

@@ -6,13 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from ..errors import ToolkitError
-
-
-class ConversationError(ToolkitError, ValueError):
-    """A user action the conversation cannot do (no such button, a bad location)."""
-
-    kind = "conversation_error"
+from ..errors import ConversationError
 
 
 class Choice(NamedTuple):

@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..config import Settings
+from ..errors import ConversationError
 from ..messages import text as text_message
 from .apistep import StepError, StepResult
 from .blocks import InputBlock
-from .choices import Choice, ConversationError, find_choice, latest_choices, location_target
+from .choices import Choice, find_choice, latest_choices, location_target
 from .engine import Engine
 from .flow import Flow
 from .session import Session

@@ -10,10 +10,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..config import Settings
+from ..errors import ConversationError
 from ..messages import text as text_message
 from .apistep import StepError, StepResult
 from .blocks import ApiBlock, Block, GoToBlock, InputBlock, MessageBlock, SetBlock
-from .choices import ConversationError
 from .flow import Flow
 from .rules import INVALID, check_input
 from .session import Session

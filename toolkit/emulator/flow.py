@@ -16,9 +16,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..errors import FlowError
 from .apistep import ApiStep
 from .blocks import ApiBlock, Block, GoToBlock, InputBlock, MessageBlock, SetBlock
-from .rules import FlowError, Intent, match_intent
+from .rules import Intent, match_intent
 
 B = Any  # a Block subclass
 

@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import messages as m
+from ..errors import FlowError
 from .apistep import ApiStep
 from .flow import Flow
-from .rules import FlowError
 
 BLOCK_KINDS = ("messages", "input", "api", "goto", "set")
 COMMON = ("id", "next", "on_error", "default", "prompt", "validate", "invalid")

@@ -8,16 +8,10 @@ import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from ..errors import ToolkitError
+from ..errors import PathError
 
 Part = str | int
 _PART = re.compile(r"(?:^|\.)([^.\[\]\s{}|]+)|\[(\d+)\]")
-
-
-class PathError(ToolkitError, ValueError):
-    """A session path cannot be parsed, or cannot be written."""
-
-    kind = "path_error"
 
 
 def parse(path: str) -> tuple[Part, ...]:

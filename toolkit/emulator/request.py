@@ -16,19 +16,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ..config import Settings
-from ..errors import ToolkitError
+from ..errors import ApiStepError, TemplateError
 from . import paths
 from .session import Session
-from .templating import TemplateError, to_text
+from .templating import to_text
 
 ROW_TYPES = ("text", "variable", "dialogstate")
 Resolve = Callable[[str], str]
-
-
-class ApiStepError(ToolkitError, ValueError):
-    """An API step is configured wrongly (a bad row, method, auth or block)."""
-
-    kind = "api_step_error"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ToolkitError
+from ..errors import FlowError
 from . import paths
 
 OPERATORS = ("==", "!=", ">=", "<=", ">", "<", "contains", "matches", "exists", "missing")
@@ -18,12 +18,6 @@ _CONDITION = re.compile(r"^\s*(\S+)\s+(==|!=|>=|<=|>|<|contains|matches|exists|m
 VALIDATIONS = ("text", "number", "email", "date")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
-
-
-class FlowError(ToolkitError, ValueError):
-    """A flow (or a flow file) is not valid: the message names the block and the fix."""
-
-    kind = "flow_error"
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ToolkitError
-from .rules import FlowError
+from ..errors import FlowError, ToolkitError
 from .transcript import entry_text
 
 if TYPE_CHECKING:

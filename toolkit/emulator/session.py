@@ -12,19 +12,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..config import Settings
-from ..errors import ToolkitError
+from ..errors import SessionError
 from . import paths
 from .templating import Rendered, evaluate, render, render_all
 
 VERSIONS = ("DRAFT", "LIVE")
 INTERNAL_FIELDS = ("botId", "sessionId", "version", "channel", "user", "preferredLanguage", "locale",
                    "nlp", "currentDialogstate", "previousDialogstate", "messageContent", "messageType")
-
-
-class SessionError(ToolkitError, ValueError):
-    """A write the session refuses (``internal`` is read-only) or a bad session setting."""
-
-    kind = "session_error"
 
 
 def _read_only(what: str) -> SessionError:

@@ -14,19 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ToolkitError
-from .paths import PathError, parse
+from ..errors import PathError, TemplateError
+from .paths import parse
 
 PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_$][^{}|\s]*)\s*((?:\|\s*[A-Za-z]+\s*)*)\}")
 MISSING_MODES = ("empty", "keep", "error")
 Lookup = Callable[[tuple[Any, ...]], tuple[bool, Any]]
-
-
-class TemplateError(ToolkitError, ValueError):
-    """A template names an unknown modifier, a missing variable (``missing_variable='error'``), or
-    increments something that is not a number."""
-
-    kind = "template_error"
 
 
 def to_text(value: Any) -> str:

@@ -26,7 +26,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..errors import ToolkitError
+from ..errors import MissingRecording
 from .masking import MASK, Masker
 from .trace import current_trace
 
@@ -36,13 +36,6 @@ _original: Callable[..., Any] | None = None
 _auto = True
 _replays: list[Replay] = []
 _install_lock = threading.Lock()
-
-
-class MissingRecording(ToolkitError):
-    """A handler made an HTTP call that the recording (a fixture's ``outbound`` list) lacks."""
-
-    status = 500
-    kind = "missing_recording"
 
 
 # --- installing the wrapper ------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 replayed with a diff, and turned into pytest cases (``fixture_tests``).
 """
 
+from ..errors import FixtureError
 from .fixtures import (
     Checked,
-    FixtureError,
     Report,
     assert_fixture,
     check,

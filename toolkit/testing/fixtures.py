@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
-from ..errors import ToolkitError
+from ..errors import FixtureError
 from ..files import write_atomic
 from ..log import Exchange, Masker
 from .replay import Diff, diff
@@ -45,12 +45,6 @@ if TYPE_CHECKING:
 TRANSPORT_HEADERS = frozenset({"host", "content-length", "connection", "keep-alive", "accept-encoding",
                                "transfer-encoding", "te", "upgrade"})
 FIXTURE_KEYS = ("name", "request", "response")
-
-
-class FixtureError(ToolkitError):
-    """A fixture cannot be saved or read."""
-
-    kind = "fixture_error"
 
 
 # --- saving -----------------------------------------------------------------------------------

@@ -2,11 +2,11 @@
 paste guide that tells what to put in the Chatlayer API step.
 """
 
+from ..errors import TunnelError
 from .expose import (
     FAKE_DOMAIN,
     PROVIDERS,
     FakeProvider,
-    TunnelError,
     TunnelProvider,
     agent,
     close_all,

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..errors import ToolkitError
+from ..errors import TunnelError
 from ..log import logger
 from .guide import Tunnel
 
@@ -36,12 +36,6 @@ __all__ = ["FakeProvider", "Tunnel", "TunnelError", "TunnelProvider", "agent", "
 
 T = TypeVar("T")
 FAKE_DOMAIN = "fake-tunnel.test"
-
-
-class TunnelError(ToolkitError):
-    """A tunnel could not be opened: the message says why, the hint what to do."""
-
-    kind = "tunnel_error"
 
 
 class TunnelProvider(ABC):

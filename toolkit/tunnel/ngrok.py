@@ -11,7 +11,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .expose import TunnelError, TunnelProvider
+from ..errors import TunnelError
+from .expose import TunnelProvider
 
 TOKEN_PAGE = "https://dashboard.ngrok.com/get-started/your-authtoken"
 OFFLINE = "To rehearse offline meanwhile: server.expose(provider='fake')."
