@@ -18,6 +18,7 @@ from . import signing
 from .config import Settings
 from .errors import HandlerError, ToolkitError, error_body
 from .log import Exchange, Log, Masker, fingerprint, logger, outbound, trace
+from .log.buffer import in_process
 from .params import bind
 from .reply import encode, normalize
 from .request import Request
@@ -252,8 +253,12 @@ class App:
         return make_flask(self)
 
     def test_client(self) -> Any:
-        """A Flask test client over the same dispatch; errors come back as HTTP responses."""
-        return self.flask_app.test_client()
+        """A Flask test client over the same dispatch; errors come back as HTTP responses.
+
+        Its requests are in-process: logged like served ones, never flagged as retries."""
+        client = self.flask_app.test_client()
+        client.open = in_process(client.open)
+        return client
 
     def serve(self, host: str = "127.0.0.1", port: int = 5000, **settings: Any) -> Server:
         """Serve the handlers over HTTP from background threads; returns once listening.

@@ -85,3 +85,30 @@ def messages_html(messages: Iterable[Mapping[str, Any]]) -> str:
 def user_html(text: str) -> str:
     """A user's turn: a right-aligned bubble."""
     return f'<div style="text-align:right"><span style="{USER_BUBBLE}">{escape(text)}</span></div>'
+
+
+def message_lines(message: Mapping[str, Any]) -> list[str]:
+    """The text a user reads in one message: its text lines, then card titles and subtitles, then
+    button and quick-reply titles in brackets; a media message gives its URL."""
+    config = message.get("config") or {}
+    if not isinstance(config, Mapping):
+        return []
+    lines = [str(t.get("text", "")) for t in config.get("textMessages") or [] if isinstance(t, Mapping)]
+    for card in config.get("elements") or []:
+        if isinstance(card, Mapping):
+            lines += [str(card[k]) for k in ("title", "subTitle") if card.get(k)]
+            lines += [f"[{b.get('title', '')}]" for b in card.get("buttons") or [] if isinstance(b, Mapping)]
+    for key in ("buttons", "quickReplies"):
+        lines += [f"[{b.get('title', '')}]" for b in config.get(key) or [] if isinstance(b, Mapping)]
+    media = config.get("media")
+    if isinstance(media, Mapping) and media.get("url"):
+        lines.append(str(media["url"]))
+    return lines
+
+
+def reply_text(response: Any) -> str:
+    """The plain text of a reply's messages, one line each (``""`` for an error or no messages)."""
+    if not isinstance(response, Mapping) or not isinstance(response.get("messages"), list):
+        return ""
+    messages = [m for m in response["messages"] if isinstance(m, Mapping)]
+    return "\n".join(line for m in messages for line in message_lines(m))

@@ -4,18 +4,40 @@ that widgets and tests read; it saves as JSON lines and converts to a DataFrame.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import json
 import os
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from ..files import write_atomic
 from .exchange import Exchange
 from .logger import logger
 
 Subscriber = Callable[[Exchange], None]
+F = TypeVar("F", bound=Callable[..., Any])
+REFUSED = frozenset({401, 403})  # a request sent again after these is a correction, not a retry
+FRAME_EXTRA = ("body", "response", "reply_text")  # to_frame columns beyond the Exchange fields
+
+_in_process: contextvars.ContextVar[bool] = contextvars.ContextVar("toolkit_in_process", default=False)
+
+
+def in_process(fn: F) -> F:
+    """Wrap ``fn`` (e.g. a test client's ``open``) so that the requests it makes count as in-process:
+    they are logged like served ones but never flagged, nor remembered, as retries."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token = _in_process.set(True)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _in_process.reset(token)
+
+    return wrapper  # type: ignore[return-value]
 
 
 class Log:
@@ -25,7 +47,7 @@ class Log:
         self._entries: deque[Exchange] = deque(maxlen=size)
         self._lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
-        self._seen: OrderedDict[str, float] = OrderedDict()  # fingerprint -> last time, oldest first
+        self._seen: OrderedDict[str, tuple[float, int]] = OrderedDict()  # fingerprint -> (time, status)
         self._next_id = 1
         self.retry_window_s = retry_window_s
         self.total = 0  # exchanges ever recorded, including those dropped from the buffer
@@ -44,14 +66,7 @@ class Log:
             entry.id = self._next_id
             self._next_id += 1
             self.total += 1
-            fp, seen = entry.fingerprint, self._seen
-            if fp:
-                last = seen.pop(fp, None)
-                if last is not None and entry.time - last <= self.retry_window_s:
-                    entry.flags.append("retry")
-                seen[fp] = entry.time  # newest last; older times never flag, so only the count is capped
-                if len(seen) > max(4 * self.size, 64):
-                    seen.popitem(last=False)
+            self._flag_retry(entry)
             self._entries.append(entry)
             subscribers = self._subscribers  # replaced, never changed in place: no copy needed
         for callback in subscribers:
@@ -60,6 +75,23 @@ class Log:
             except Exception:  # a failing subscriber never breaks serving
                 logger.exception("log subscriber %r failed", callback)
         return entry
+
+    def _flag_retry(self, entry: Exchange) -> None:
+        """Flag ``entry`` as a probable platform retry: the same request served over HTTP within
+        ``retry_window_s`` of the last one, neither of them refused. Replays, fixture checks,
+        ``app.call``, the test client and the emulator never count; a request refused (401/403) or
+        sent again after a refusal (e.g. with corrected credentials) is not a retry: the platform
+        sends the same credentials each time. Call with the lock held."""
+        fp, seen = entry.fingerprint, self._seen
+        if not fp or entry.source != "http" or _in_process.get():
+            return
+        last = seen.pop(fp, None)
+        again = last is not None and entry.time - last[0] <= self.retry_window_s
+        if again and last is not None and REFUSED.isdisjoint((last[1], entry.status)):
+            entry.flags.append("retry")
+        seen[fp] = (entry.time, entry.status)  # newest last; older times never flag: only the count is capped
+        if len(seen) > max(4 * self.size, 64):
+            seen.popitem(last=False)
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(exchange)`` after each new exchange. Returns the unsubscribe function."""
@@ -110,12 +142,20 @@ class Log:
         return len(entries)
 
     def to_frame(self) -> Any:
-        """The log as a pandas DataFrame, one row an exchange."""
+        """The log as a pandas DataFrame, one row an exchange: the :class:`Exchange` fields plus
+        ``body`` (the request body), ``response`` (the JSON answered) and ``reply_text`` (the text
+        of the reply's messages, one line each). Secrets are masked as in the log.
+
+        >>> df = app.log.to_frame()                                          # doctest: +SKIP
+        >>> df[df.body.map(lambda b: b.get("order_id") == "A-1")].reply_text  # doctest: +SKIP
+        """
         import pandas as pd
 
-        columns = list(Exchange.__dataclass_fields__)
-        columns.remove("fingerprint")
-        frame = pd.DataFrame([e.to_dict() for e in self.entries()], columns=columns)
+        from ..render import reply_text
+
+        columns = [c for c in Exchange.__dataclass_fields__ if c != "fingerprint"] + list(FRAME_EXTRA)
+        rows = [{**e.to_dict(), "reply_text": reply_text(e.response)} for e in self.entries()]
+        frame = pd.DataFrame(rows, columns=columns)
         frame["time"] = pd.to_datetime(frame["time"], unit="s")
         return frame
 
