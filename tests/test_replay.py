@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
+import pytest
+import requests
+
 import toolkit as tk
-from toolkit.log import Exchange
-from toolkit.testing.replay import MISSING, Change, diff, replay, replay_all, short, side_by_side_html
+from toolkit.errors import ReplayError
+from toolkit.log import Exchange, Sandbox, current_sandbox
+from toolkit.server.engine import HTTPServer
+from toolkit.testing.fixtures import check_folder, save_fixtures
+from toolkit.testing.progress import progress
+from toolkit.testing.replay import (
+    MISSING,
+    Change,
+    diff,
+    editable,
+    replay,
+    replay_all,
+    replay_edited,
+    replay_json,
+    short,
+    side_by_side_html,
+)
 
 
 def _shop(app: tk.App, status: str = "shipped", block: str = "ok-block") -> None:
@@ -167,3 +189,163 @@ def test_side_by_side_html_marks_the_changed_parts():
     assert html.count(">changed<") == 2 * 2  # session and messages, marked in both columns
     assert "Order A-1 is shipped." in html and "Order A-1 is late." in html
     assert "<del" in html and "<ins" in html
+
+
+# --- replays never touch your data ---------------------------------------------------------------
+
+
+@pytest.fixture
+def crm():
+    """A stand-in CRM on loopback that counts the leads posted to it."""
+    hits: list[bytes] = []
+
+    def api(environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        hits.append(environ["wsgi.input"].read(length))
+        start_response("201 Created", [("Content-Type", "application/json")])
+        return [json.dumps({"lead": len(hits)}).encode()]
+
+    server = HTTPServer(api, "127.0.0.1", 0, name="crm")
+    server.start()
+    yield f"http://127.0.0.1:{server.port}", hits
+    server.stop()
+
+
+def _lead_app(url: str, seen: list) -> tk.App:
+    app = tk.App("leads")
+
+    @app.handler("/capture-lead")
+    def capture_lead(email: str):
+        seen.append(current_sandbox())  # where table writes would go right now
+        lead = requests.post(f"{url}/leads", json={"email": email}, timeout=10).json()["lead"]
+        return tk.Reply(session={"lead": {"id": lead}}, messages=[tk.text(f"Thanks, lead #{lead}.")])
+
+    return app
+
+
+def test_a_replay_runs_in_the_sandbox_with_outbound_answered_from_the_recording(crm):
+    url, hits = crm
+    seen: list = []
+    app = _lead_app(url, seen)
+    app.call("/capture-lead", {"email": "ada@example.com"})
+    logged = app.log.last()
+    assert len(hits) == 1 and seen == [None]  # the real call: real writes, the CRM reached
+    result = replay(app, logged)
+    assert len(hits) == 1, "a replay posted a lead to the CRM again"
+    assert isinstance(seen[1], Sandbox) and current_sandbox() is None  # only while the handler ran
+    assert not result.changed and result.new.outbound[0]["replayed"] is True
+    assert [r.changed for r in replay_all(app, changed_only=False)] == [False] and len(hits) == 1
+    assert isinstance(seen[2], Sandbox) and seen[2] is not seen[1]  # a fresh throwaway copy each time
+    real = replay(app, logged, sandbox=False)  # opting out: the handler's effects are real
+    assert len(hits) == 2 and seen[3] is None and real.diff.parts == ["session", "messages"]
+
+
+def test_a_replay_of_a_handler_that_now_calls_something_else_never_reaches_the_network(crm):
+    url, hits = crm
+    app = _lead_app(url, [])
+    app.call("/capture-lead", {"email": "ada@example.com"})
+    logged = app.log.last()
+
+    @app.handler("/capture-lead")
+    def capture_lead(email: str):
+        requests.post(f"{url}/v2/leads", json={"email": email}, timeout=10)
+        return "ok"
+
+    result = replay(app, logged)
+    assert len(hits) == 1 and result.new.status == 500
+    assert "the recording lacks: POST" in result.new.error and "/v2/leads" in result.new.error
+    assert app.call("/capture-lead", {"email": "bo@example.com"})["messages"] and len(hits) == 2  # still serves
+
+
+def test_fixture_checks_run_in_the_sandbox(crm, tmp_path):
+    url, hits = crm
+    seen: list = []
+    app = _lead_app(url, seen)
+    app.call("/capture-lead", {"email": "ada@example.com"})
+    save_fixtures(app.log.last(), tmp_path, app=app)
+    assert check_folder(app, tmp_path) and isinstance(seen[1], Sandbox) and len(hits) == 1
+    assert check_folder(app, tmp_path, sandbox=False) and seen[2] is None and len(hits) == 1  # recorded HTTP
+
+
+# --- edit and replay ------------------------------------------------------------------------------
+
+
+def test_an_edited_replay_is_logged_and_diffed_like_any_other():
+    app = tk.App("shop")
+    _shop(app)
+
+    @app.handler("/search")
+    def search(request, q: str, lang: str = "en"):
+        return f"{q} ({lang}) via {request.headers.get('x-channel', 'web')}"
+
+    app.call("/orders", {"order_id": "A-1", "password": "hunter2"})
+    logged = app.log.last()
+    assert editable(logged) == {"query": {}, "headers": {}, "body": {"order_id": "A-1", "password": "***"}}
+    result = replay_edited(app, logged, body={"order_id": "B-2", "password": "***"})
+    assert result.new is app.log.last() and result.new.source == "replay" and result.new.flags == ["edited"]
+    assert result.new.body == {"order_id": "B-2", "password": "***"} and result.new.status == 200  # hunter2 sent
+    assert str(result.diff) == ("session.data.id: 'A-1' -> 'B-2'\n"
+                                "messages[0].textMessages[0].text: 'Order A-1 is shipped.' -> 'Order B-2 is shipped.'")
+    wrong = replay_edited(app, logged, body={"order_id": "A-1", "password": "guess"})
+    assert wrong.new.status == 500 and wrong.diff.parts[0] == "status"
+    app.handle("GET", "/search", query={"q": "tea"}, headers={"X-Channel": "web", "Host": "x"})
+    searched = app.log.last()
+    assert editable(searched)["headers"] == {"X-Channel": "web"}  # transport headers left out
+    edited = replay_json(app, searched, '{"query": {"q": "tea", "lang": "nl"}, "headers": {"X-Channel": "whatsapp"}}')
+    assert edited.new.query == {"q": "tea", "lang": "nl"} and edited.new.headers == {"X-Channel": "whatsapp"}
+    assert edited.diff.changes[0].new == "tea (nl) via whatsapp"
+    assert replay_json(app, searched, '{"body": "raw text"}').new.body == "raw text"  # the query is kept
+    assert app.log.last().query == {"q": "tea"}
+
+
+@pytest.mark.parametrize("text, says", [
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "must be a JSON object, got list"),
+    ('{"method": "DELETE"}', "'method': only query, headers and body can change"),
+    ('{"query": {"n": 3}}', "query must be an object of text values"),
+    ('{"headers": ["X-A"]}', "headers must be an object of text values"),
+])
+def test_a_bad_edit_is_refused_with_the_fix_and_nothing_breaks(app, text, says):
+    app.call("/greet", {"name": "Ada"})
+    logged = app.log.last()
+    with pytest.raises(ReplayError) as caught:
+        replay_json(app, logged, text)
+    assert says in str(caught.value) and "Fix:" in str(caught.value)
+    assert len(app.log) == 1 and len(app.log.to_frame()) == 1  # nothing was sent; the log exports
+    assert app.call("/greet", {"name": "Bo"})["messages"][0] == tk.text("Hello Bo!")
+
+
+# --- progress -------------------------------------------------------------------------------------
+
+
+def test_replay_all_and_fixture_checks_show_a_progress_bar_in_a_terminal(tmp_path):
+    code = f"""
+import toolkit as tk
+from toolkit.testing import replay_all, save_fixtures, check_folder
+app = tk.App("bars")
+app.add_handler("/echo", lambda n: str(n))
+for n in range(25):
+    app.call("/echo", {{"n": n}})
+replay_all(app)
+save_fixtures(app.log.entries()[:25], {str(tmp_path)!r}, app=app)
+assert check_folder(app, {str(tmp_path)!r})
+app.configure(progress="never")
+replay_all(app)
+small = tk.App("small")
+small.add_handler("/echo", lambda n: str(n))
+small.call("/echo", {{"n": 1}})
+replay_all(small)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    bars = done.stderr
+    assert "Replaying: 100%" in bars and "25/25" in bars and "Checking fixtures: 100%" in bars
+    assert bars.count("Replaying: 100%") == 1  # never: no bar; one request: no bar
+
+
+def test_progress_modes():
+    assert progress([1, 2], "x", "auto") == [1, 2] and progress(list(range(30)), "x", "never") == list(range(30))
+    bar = progress([1, 2], "x", "always")
+    assert list(bar) == [1, 2] and bar.total == 2
+    bar.close()

@@ -63,6 +63,15 @@ SETTINGS: tuple[Setting, ...] = (
     # --- live log view ---
     Setting("view_rows", 50, "Rows shown by the log view (the rest are counted)."),
     Setting("view_max_fps", 10.0, "Most redraws per second of the log view."),
+    # --- replays and fixtures ---
+    Setting("fixtures_dir", "fixtures", "Folder of the JSON fixtures the log view saves and re-checks read."),
+    Setting("recheck_on_redefine", "all",
+            "When a cell redefines a handler, replay its logged requests and fixtures ('all'), only its "
+            "fixtures ('fixtures') or nothing ('off'), and show what changed under the cell.",
+            choices=("all", "fixtures", "off")),
+    Setting("progress", "auto",
+            "Progress bars in replay-all and fixture checks: 'auto' (from 20 requests), 'always', 'never'.",
+            choices=("auto", "always", "never")),
     # --- emulator ---
     Setting("missing_variable", "empty",
             "How a {missing} template variable renders: 'empty', 'keep' (left as written) or 'error'.",

@@ -159,6 +159,12 @@ class FixtureError(ToolkitError):
     kind = "fixture_error"
 
 
+class ReplayError(ToolkitError, ValueError):
+    """An edited request cannot be replayed as written (not JSON, or not the expected shape)."""
+
+    kind = "replay_error"
+
+
 class MissingRecording(ToolkitError):
     """A handler made an HTTP call that the recording (a fixture's ``outbound`` list) lacks."""
 

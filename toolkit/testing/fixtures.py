@@ -37,6 +37,8 @@ from ..config import Settings
 from ..errors import FixtureError
 from ..files import write_atomic
 from ..log import Exchange, Masker
+from ..log import sandbox as data_sandbox
+from .progress import progress
 from .replay import Diff, diff
 
 if TYPE_CHECKING:
@@ -193,12 +195,15 @@ def _outbound_replay(fixture: Mapping[str, Any]) -> AbstractContextManager[Any]:
     return replay(fixture.get("outbound") or []) if replay is not None else nullcontext()
 
 
-def check(app: App, fixture: Mapping[str, Any]) -> Checked:
-    """Send a fixture's request to ``app`` (in-process) and compare the answer with the saved one."""
+def check(app: App, fixture: Mapping[str, Any], *, sandbox: bool = True) -> Checked:
+    """Send a fixture's request to ``app`` (in-process) and compare the answer with the saved one.
+
+    HTTP calls are answered from the fixture's recording; table writes go to a throwaway copy
+    (:func:`toolkit.log.sandbox`) unless ``sandbox=False``."""
     req, expected = fixture["request"], fixture["response"]
     body = req.get("body")
     raw = b"" if body is None else body.encode() if isinstance(body, str) else json.dumps(body).encode()
-    with _outbound_replay(fixture):
+    with _outbound_replay(fixture), data_sandbox() if sandbox else nullcontext():
         response = app.handle(req["method"], req["path"], query=req.get("query") or {},
                               headers=req.get("headers") or {}, raw=raw, source="fixture",
                               check_access=expected["status"] == 401)
@@ -249,9 +254,12 @@ class Report:
                 f"failed</b><ul style='list-style:none;padding-left:4px'>{rows}</ul></div>")
 
 
-def check_folder(app: App, folder: str | os.PathLike[str] = "fixtures") -> Report:
-    """Run every fixture of ``folder`` against ``app`` and report (no pytest needed)."""
-    return Report([check(app, f) for f in load_fixtures(folder)])
+def check_folder(app: App, folder: str | os.PathLike[str] = "fixtures", *, sandbox: bool = True) -> Report:
+    """Run every fixture of ``folder`` against ``app`` and report (no pytest needed); a progress bar
+    shows from 20 fixtures on (the ``progress`` setting)."""
+    fixtures = load_fixtures(folder)
+    chosen = progress(fixtures, "Checking fixtures", app.settings.progress)
+    return Report([check(app, f, sandbox=sandbox) for f in chosen])
 
 
 # --- pytest -----------------------------------------------------------------------------------

@@ -3,7 +3,10 @@
 Edit a handler, re-run its cell, then ``replay(app, app.log.last())``: the request goes through
 ``app.handle`` in-process (no network, access control skipped for requests that were accepted
 the first time) and the result says what changed, part by part: status, session, messages,
-redirect. Replaying runs the handler again, side effects included (a lead written twice).
+redirect. A replay never touches your data: it runs inside :func:`toolkit.log.sandbox` (table
+writes go to a throwaway copy) and the handler's HTTP calls are answered from the exchange's
+recording when it has one; ``sandbox=False`` opts out. :func:`replay_edited` sends the request
+with its body, query or headers changed.
 
 >>> result = replay(app, app.log.last())     # doctest: +SKIP
 >>> print(result.diff)                       # doctest: +SKIP
@@ -13,14 +16,18 @@ messages[0].textMessages[0].text: 'Your order has shipped.' -> 'Your order is on
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from ..log import Exchange
+from ..errors import ReplayError
+from ..log import MASK, Exchange, outbound
+from ..log import sandbox as data_sandbox
 from ..render import messages_html
 from ..reply import redirect_target
+from .progress import progress
 
 if TYPE_CHECKING:
     from ..app import App
@@ -181,15 +188,31 @@ def request_bytes(exchange: Exchange) -> bytes:
     return body.encode() if isinstance(body, str) else json.dumps(body, ensure_ascii=False).encode()
 
 
-def replay(app: App, exchange: Exchange) -> Replayed:
+@contextmanager
+def safely(recorded: Iterable[Mapping[str, Any]] = (), *, sandbox: bool = True) -> Iterator[None]:
+    """Run a replay away from your data: inside :func:`toolkit.log.sandbox` (table writes go to a
+    throwaway copy) with the handler's HTTP calls answered from ``recorded`` when it has any (a call
+    the recording lacks fails the handler, never reaches the network). ``sandbox=False``: real."""
+    calls = list(recorded)
+    with ExitStack() as stack:
+        if sandbox:
+            stack.enter_context(data_sandbox())
+            if calls:
+                stack.enter_context(outbound.replay(calls, strict=False))
+        yield
+
+
+def replay(app: App, exchange: Exchange, *, sandbox: bool = True) -> Replayed:
     """Send a logged request again to the current handler (in-process) and diff the answers.
 
     The new exchange is recorded in ``app.log`` with ``source="replay"``. Access control is skipped
-    unless the first answer was 401 (a refused request stays refused).
+    unless the first answer was 401 (a refused request stays refused). It runs :func:`safely`
+    (``sandbox=False``: table writes and HTTP calls are real).
     """
-    response = app.handle(exchange.method, exchange.path, query=exchange.query, headers=exchange.headers,
-                          raw=request_bytes(exchange), source="replay",
-                          check_access=exchange.status == 401)
+    with safely(exchange.outbound, sandbox=sandbox):
+        response = app.handle(exchange.method, exchange.path, query=exchange.query,
+                              headers=exchange.headers, raw=request_bytes(exchange), source="replay",
+                              check_access=exchange.status == 401)
     new = response.exchange
     if new is None:  # only internal /_toolkit/ paths are not recorded
         new = Exchange(exchange.method, exchange.path, response.status, source="replay")
@@ -198,19 +221,116 @@ def replay(app: App, exchange: Exchange) -> Replayed:
 
 
 def replay_all(app: App, exchanges: Iterable[Exchange] | None = None, *,
-               changed_only: bool = True) -> list[Replayed]:
+               changed_only: bool = True, sandbox: bool = True) -> list[Replayed]:
     """Replay every logged request once (the newest of identical ones). Replays are skipped, and so
     are requests refused with 401: their logged headers are masked, so they cannot be re-sent as they were.
 
     Returns the replays whose answer changed (all of them with ``changed_only=False``), oldest first.
+    Each runs :func:`safely`; a progress bar shows from 20 requests on (the ``progress`` setting).
     """
+    chosen = distinct(app.log.entries() if exchanges is None else exchanges)
+    results = [replay(app, e, sandbox=sandbox)
+               for e in progress(chosen, "Replaying", app.settings.progress)]
+    return [r for r in results if r.changed or not changed_only]
+
+
+def distinct(exchanges: Iterable[Exchange]) -> list[Exchange]:
+    """The requests worth replaying: the newest of identical ones, without replays and 401s."""
     chosen: dict[str, Exchange] = {}
-    for entry in app.log.entries() if exchanges is None else exchanges:
+    for entry in exchanges:
         if entry.source not in REPLAYED_SOURCES and entry.status != 401:
             chosen.pop(entry.fingerprint or str(entry.id), None)
             chosen[entry.fingerprint or str(entry.id)] = entry
-    results = [replay(app, e) for e in chosen.values()]
-    return [r for r in results if r.changed or not changed_only]
+    return list(chosen.values())
+
+
+# --- edit and replay --------------------------------------------------------------------------
+
+EDITABLE = ("query", "headers", "body")
+_UNCHANGED: Any = object()
+
+
+def editable(exchange: Exchange) -> dict[str, Any]:
+    """What an edit may change, as JSON: ``{"query", "headers", "body"}`` (secrets masked; a ``***``
+    left in the body is sent as it was received). Transport headers (Host, Content-Length) are left out."""
+    from .fixtures import TRANSPORT_HEADERS
+
+    headers = {k: v for k, v in exchange.headers.items() if k.lower() not in TRANSPORT_HEADERS}
+    return {"query": dict(exchange.query), "headers": headers, "body": exchange.body}
+
+
+def replay_edited(app: App, exchange: Exchange, *, body: Any = _UNCHANGED,
+                  query: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None,
+                  sandbox: bool = True) -> Replayed:
+    """Replay ``exchange`` with its ``body``, ``query`` or ``headers`` replaced, and diff the answer
+    with the logged one. The new exchange is logged (``source="replay"``, flag ``edited``).
+
+    A masked value (``***``) left in the body is sent as originally received; a string body is sent
+    as text, anything else as JSON. Runs :func:`safely`, like :func:`replay`.
+    """
+    raw = request_bytes(exchange) if body is _UNCHANGED else _body_bytes(body, exchange.raw_body())
+    with safely(exchange.outbound, sandbox=sandbox):
+        response = app.handle(exchange.method, exchange.path,
+                              query=dict(exchange.query if query is None else query),
+                              headers=dict(exchange.headers if headers is None else headers), raw=raw,
+                              source="replay", check_access=exchange.status == 401)
+    new = response.exchange or Exchange(exchange.method, exchange.path, response.status, source="replay")
+    new.flags.append("edited")
+    changes = diff(exchange.response, new.response, old_status=exchange.status, new_status=new.status)
+    return Replayed(exchange, new, changes)
+
+
+def replay_json(app: App, exchange: Exchange, text: str, *, sandbox: bool = True) -> Replayed:
+    """Replay ``exchange`` edited as the JSON text of :func:`editable` (what the detail pane's editor
+    holds). Raises :class:`~toolkit.errors.ReplayError` naming what is wrong and where."""
+    edit = parse_edit(text)
+    return replay_edited(app, exchange, body=edit.get("body", _UNCHANGED), query=edit.get("query"),
+                         headers=edit.get("headers"), sandbox=sandbox)
+
+
+def parse_edit(text: str) -> dict[str, Any]:
+    """The edited request: a JSON object with some of ``query`` and ``headers`` (objects of text) and
+    ``body``."""
+    shape = 'Write {"query": {...}, "headers": {...}, "body": ...}; leave a part out to keep it.'
+    try:
+        edit = json.loads(text)
+    except ValueError as exc:
+        raise ReplayError(f"The edited request is not valid JSON: {exc}.", hint=shape) from None
+    if not isinstance(edit, dict):
+        raise ReplayError(f"The edited request must be a JSON object, got {type(edit).__name__}.", hint=shape)
+    unknown = sorted(set(edit) - set(EDITABLE))
+    if unknown:
+        raise ReplayError(f"The edited request has {', '.join(map(repr, unknown))}: only query, headers "
+                          "and body can change (the method and path are the logged ones).", hint=shape)
+    for part in ("query", "headers"):
+        value = edit.get(part, {})
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ReplayError(f"The edited {part} must be an object of text values, got {short(value)}.",
+                              hint=f'E.g. "{part}": {{"name": "value"}} (numbers in quotes).')
+    return edit
+
+
+def _body_bytes(body: Any, received: bytes | None) -> bytes:
+    """The edited body as bytes, with masked values put back from the body as received."""
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode()
+    try:
+        original = json.loads(received) if received else None
+    except ValueError:
+        original = None
+    return json.dumps(_unmask(body, original), ensure_ascii=False).encode()
+
+
+def _unmask(edited: Any, original: Any) -> Any:
+    if edited == MASK and original is not None:
+        return original
+    if isinstance(edited, dict) and isinstance(original, dict):
+        return {k: _unmask(v, original.get(k)) for k, v in edited.items()}
+    if isinstance(edited, list) and isinstance(original, list):
+        return [_unmask(v, original[i] if i < len(original) else None) for i, v in enumerate(edited)]
+    return edited
 
 
 # --- side by side -----------------------------------------------------------------------------
