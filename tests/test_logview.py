@@ -3,6 +3,7 @@ pane (every message type), pause/clear, replay, fixtures, throttled redraws and 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -14,7 +15,7 @@ from helpers import wait_until
 
 import toolkit as tk
 from toolkit.log import note_outbound
-from toolkit.widgets.logtable import Filter, counts_html, row_html, where_options
+from toolkit.widgets.logtable import Filter, counts_html, header_html, row_html, where_options
 
 
 @pytest.fixture
@@ -227,9 +228,32 @@ def test_clear_hides_rows_but_the_log_keeps_them(app, view):
     view.select(app.log.last())
     view.clear()
     assert view.shown == [] and view.selected is None and len(app.log) == 1
-    assert "No requests yet" in view.counts.value
+    assert "Cleared 1 exchange from the view (app.log keeps it); new requests show up here." in view.counts.value
     app.call("/greet", {"name": "new"})
     wait_until(lambda: [e.body for e in view.shown] == [{"name": "new"}])
+    wait_until(lambda: "Showing 1 of 1 exchanges · 1 cleared" in view.counts.value)
+
+
+def test_after_clear_the_header_says_what_clear_did_not_no_requests_yet(app, view):
+    assert "No requests yet" in view.counts.value
+    for n in range(26):
+        app.call("/greet", {"name": f"n{n}"})
+    view.clear()
+    assert len(app.log) == 26 and "No requests yet" not in view.counts.value
+    assert "Cleared 26 exchanges from the view (app.log keeps them)" in view.counts.value
+    app.log.clear()  # forgetting them: the log is empty, nothing is hidden any more
+    view.refresh()
+    assert "No requests yet" in view.counts.value
+
+
+def test_the_table_adapts_to_its_width():
+    """Status, ms and flags keep their width; path, handler and time give way (no fixed 700 px row)."""
+    html = header_html() + row_html(tk.Exchange("POST", "/orders", 200, handler="orders", flags=["retry"]))
+    for fixed in ("tk-id", "tk-method", "tk-status", "tk-ms"):
+        assert f'class="{fixed}" style="flex:none;width:' in html
+    assert 'class="tk-flags" style="flex:1 0 60px' in html
+    for giving in ("tk-time", "tk-path", "tk-handler"):
+        assert f'class="{giving}" style="flex:' in html and " 1 " in html.split(f'class="{giving}" style="')[1][:12]
 
 
 def test_replay_from_the_view_shows_old_and_new_side_by_side(app, view):
@@ -368,3 +392,36 @@ def test_the_action_buttons_work_from_a_click(app, view, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["greet-1.json"]
     view.clear_button.click()
     assert view.shown == []
+
+
+def test_edit_and_replay_from_the_detail_pane(app, view):
+    _shop(app)
+    assert view.editor.layout.display == "none"  # nothing selected: no editor
+    assert view.edit() is None and "Select a row first" in view.notice.value
+    app.call("/orders", {"order_id": "A-1"}, headers={"Authorization": "Bearer abcdefghijkl"})
+    view.select(app.log.last())
+    assert view.editor.layout.display == "flex" and view.edit_area.layout.display == "none"
+    view.edit_button.click()
+    assert view.edit_area.layout.display == "flex"
+    assert json.loads(view.edit_text.value) == {"query": {}, "headers": {"Authorization": "***"},
+                                                "body": {"order_id": "A-1"}}
+    view.edit_text.value = view.edit_text.value.replace('"A-1"', '"B-2"')
+    view.replay_edited_button.click()
+    new = app.log.last()
+    assert new.id == 2 and new.source == "replay" and new.flags == ["edited"] and new.body == {"order_id": "B-2"}
+    assert "Replayed #1 as edited (logged as #2): changed: session, messages." in view.notice.value
+    assert "Order B-2 shipped." in view.comparison.value and "Order A-1 shipped." in view.comparison.value
+    view.refresh()
+    first_row = view.table_html.value.split('class="tk-row"')[1]
+    assert ">edited<" in first_row and ">replay<" in first_row  # logged like any replay, marked as edited
+
+
+@pytest.mark.parametrize("bad", ["{oops", '{"path": "/other"}', '{"query": [1]}', "null"])
+def test_a_bad_edit_shows_in_the_notice_line_and_nothing_breaks(app, view, bad):
+    app.call("/greet", {"name": "Ada"})
+    view.select(app.log.last())
+    view.edit()
+    assert view.replay_edited(bad) is None
+    assert "ReplayError" in view.notice.value and len(app.log) == 1
+    assert view.replay_edited('{"body": {"name": "Bo"}}').new.response["messages"][0] == tk.text("Hello Bo!")
+    assert len(app.log.to_frame()) == 2

@@ -21,3 +21,16 @@ def test_every_message_type_renders_what_a_user_sees():
 def test_unknown_type_and_user_bubble():
     assert "<code>list</code>" in message_html({"type": "list", "config": {}})
     assert "text-align:right" in user_html("hi") and ">hi<" in user_html("hi")
+
+
+def test_a_carousel_scrolls_inside_its_own_row():
+    """Its cards never widen what holds them (the chat stays 420 px): width 0, then the whole row."""
+    html = message_html(tk.carousel(*[tk.card(f"Card {n}", "x") for n in range(6)]))
+    assert html.startswith('<div class="tk-carousel" style="width:0;min-width:100%;')
+    assert "overflow-x:auto" in html and html.count('class="tk-card"') == 6
+
+
+def test_bubbles_and_chips_carry_classes_for_the_browser_test():
+    html = messages_html([tk.text("Hi"), tk.quick_replies("Q", tk.postback("Yes", "b"))])
+    assert '<span class="tk-bubble" style="' in html and '<span class="tk-chip" style="' in html
+    assert 'class="tk-bubble tk-user-bubble"' in user_html("me")

@@ -14,14 +14,18 @@ BUBBLE = ("display:inline-block;max-width:80%;margin:2px 0;padding:6px 10px;bord
 USER_BUBBLE = BUBBLE.replace("background:#eef1f5;color:#222", "background:#2563eb;color:#fff")
 CHIP = ("display:inline-block;margin:2px 4px 2px 0;padding:3px 10px;border:1px solid #2563eb;"
         "border-radius:12px;color:#2563eb;font:12px sans-serif")
+# A carousel scrolls inside its own row: width 0 keeps its cards out of the width the page lays out
+# (the chat stays 420 px wide), min-width 100% then gives it the row.
+CAROUSEL = ("width:0;min-width:100%;box-sizing:border-box;white-space:nowrap;overflow-x:auto;"
+            "padding-bottom:2px")
 CARD = ("display:inline-block;vertical-align:top;width:160px;margin:2px 6px 2px 0;border:1px solid #ddd;"
         "border-radius:8px;overflow:hidden;font:12px sans-serif;background:#fff")
 
 
 def _texts(config: Mapping[str, Any]) -> str:
     lines = config.get("textMessages") or []
-    return "".join(f'<div><span style="{BUBBLE}">{escape(str(t.get("text", "")))}</span></div>'
-                   for t in lines if isinstance(t, Mapping))
+    return "".join(f'<div><span class="tk-bubble" style="{BUBBLE}">{escape(str(t.get("text", "")))}'
+                   "</span></div>" for t in lines if isinstance(t, Mapping))
 
 
 def chip(item: Mapping[str, Any]) -> str:
@@ -32,7 +36,8 @@ def chip(item: Mapping[str, Any]) -> str:
     if isinstance(target, Mapping):
         target = f"→ {target.get('nextDialogstateId', '')}"
     tip = escape(f"{kind} {target or ''}".strip(), quote=True)
-    return f'<span style="{CHIP}" title="{tip}">{icon}{escape(str(item.get("title", "")))}</span>'
+    title = escape(str(item.get("title", "")))
+    return f'<span class="tk-chip" style="{CHIP}" title="{tip}">{icon}{title}</span>'
 
 
 def _chips(items: Iterable[Mapping[str, Any]]) -> str:
@@ -46,7 +51,8 @@ def card_html(card: Mapping[str, Any]) -> str:
            'style="width:100%;height:90px;object-fit:cover;display:block">') if image else ""
     subtitle = card.get("subTitle")
     sub = f'<div style="color:#666">{escape(str(subtitle))}</div>' if subtitle else ""
-    return (f'<div style="{CARD}">{img}<div style="padding:6px"><b>{escape(str(card.get("title", "")))}'
+    title = escape(str(card.get("title", "")))
+    return (f'<div class="tk-card" style="{CARD}">{img}<div style="padding:6px"><b>{title}'
             f"</b>{sub}{_chips(card.get('buttons') or [])}</div></div>")
 
 
@@ -61,7 +67,7 @@ def message_html(message: Mapping[str, Any]) -> str:
         return _texts(config) + _chips(config.get("quickReplies") or [])
     if kind == "carousel":
         cards = "".join(card_html(c) for c in config.get("elements") or [] if isinstance(c, Mapping))
-        return f'<div style="white-space:nowrap;overflow-x:auto">{cards}</div>'
+        return f'<div class="tk-carousel" style="{CAROUSEL}">{cards}</div>'
     if kind == "media":
         return media_html(config.get("media") or {})
     return f"<div><code>{escape(str(kind))}</code> message</div>"
@@ -84,7 +90,8 @@ def messages_html(messages: Iterable[Mapping[str, Any]]) -> str:
 
 def user_html(text: str) -> str:
     """A user's turn: a right-aligned bubble."""
-    return f'<div style="text-align:right"><span style="{USER_BUBBLE}">{escape(text)}</span></div>'
+    return (f'<div style="text-align:right"><span class="tk-bubble tk-user-bubble" style="{USER_BUBBLE}">'
+            f"{escape(text)}</span></div>")
 
 
 def message_lines(message: Mapping[str, Any]) -> list[str]:

@@ -39,7 +39,8 @@ class ChatView(w.VBox):
             raise TypeError(f"ChatView needs a toolkit.Conversation, got {type(conversation).__name__}: "
                             "make one with toolkit.Conversation(flow, backend=app).")
         super().__init__(layout=w.Layout(width=width, flex="0 0 auto", border="1px solid #ddd",
-                                         padding="6px", margin="0 8px 0 0"))
+                                         padding="6px", margin="0 8px 0 0", overflow="hidden"))
+        self.add_class("tk-chat")
         self.conversation, self.height, self.location = conversation, int(height), location
         self.redraws = 0
         self._closed = True  # until fully built
@@ -47,7 +48,8 @@ class ChatView(w.VBox):
         title = escape(conversation.flow.name)
         self._header = w.HTML(f'<div style="font:600 13px sans-serif;color:#444">💬 {title} '
                               '<span style="font-weight:400;color:#888">· Chatlayer emulator</span></div>')
-        self._bubbles = w.HTML()
+        self._bubbles = w.HTML(layout=w.Layout(min_width="0"))
+        self._bubbles.add_class("tk-chat-bubbles")
         self._choices = w.Box(layout=w.Layout(display="flex", flex_flow="row wrap"))
         self._status = w.HTML()
         self._text = w.Text(placeholder="Type a message and press Enter", continuous_update=False,

@@ -1,4 +1,5 @@
-"""What the log view's buttons do: replay one exchange or all of them, and save fixtures.
+"""What the log view's buttons do: replay one exchange or all of them, edit a request and replay it,
+and save fixtures.
 
 A mixin of :class:`~toolkit.widgets.logview.LogView`; each action reports in the view's notice line
 (errors included, so nothing is lost in a button callback) and returns its result for code.
@@ -7,6 +8,7 @@ A mixin of :class:`~toolkit.widgets.logview.LogView`; each action reports in the
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
@@ -14,7 +16,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import testing
 from ..log import Exchange
-from ..testing.replay import REPLAYED_SOURCES, Replayed, changes_html, replay, replay_all, side_by_side_html
+from ..testing.replay import (
+    REPLAYED_SOURCES,
+    Replayed,
+    changes_html,
+    editable,
+    replay,
+    replay_all,
+    replay_json,
+    side_by_side_html,
+)
 
 if TYPE_CHECKING:
     import ipywidgets as w
@@ -47,6 +58,10 @@ class LogActions:
     comparison: w.HTML
     folder: w.Text
     last_replays: list[Replayed]
+    _rows_html: dict[int, str]
+
+    def _request(self) -> None:
+        raise NotImplementedError
 
     def select(self, target: Exchange | int | None) -> Exchange | None:
         raise NotImplementedError
@@ -63,7 +78,8 @@ class LogActions:
             b.on_click(lambda _b: action())
             return b
 
-        self.folder = w.Text(value="fixtures", description="Folder", layout=w.Layout(width="220px"))
+        self.folder = w.Text(value=self.app.settings.fixtures_dir, description="Folder",
+                             layout=w.Layout(width="220px"))
         return w.HBox([
             button("Replay", "repeat", "Send the selected request again to the current handler", self.replay),
             button("Replay all", "forward", "Replay every matching request; list what changed",
@@ -108,6 +124,69 @@ class LogActions:
                                  f'<ul style="padding-left:18px">{items}</ul></div>')
         self.say(head, error=bool(results))
         return results
+
+    # --- edit and replay ------------------------------------------------------------------------
+
+    def _editor(self) -> w.VBox:
+        """Under the detail pane: "Edit and replay" opens the selected request as JSON to edit."""
+        import ipywidgets as w
+
+        self.edit_button = w.Button(description="Edit and replay", icon="edit", layout=w.Layout(width="auto"),
+                                    tooltip="Edit the request's body, query or headers, then replay it")
+        self.edit_text = w.Textarea(layout=w.Layout(width="100%", height="180px"))
+        self.replay_edited_button = w.Button(description="Replay edited", icon="play", button_style="primary",
+                                             layout=w.Layout(width="auto"))
+        cancel = w.Button(description="Cancel", layout=w.Layout(width="auto"))
+        self.edit_button.on_click(lambda _b: self.edit())
+        self.replay_edited_button.on_click(lambda _b: self.replay_edited())
+        cancel.on_click(lambda _b: self._open_editor(False))
+        for widget, name in ((self.edit_button, "tk-edit"), (self.edit_text, "tk-edit-request"),
+                             (self.replay_edited_button, "tk-replay-edited")):
+            widget.add_class(name)
+        self.edit_area = w.VBox([self.edit_text, w.HBox([self.replay_edited_button, cancel])],
+                                layout=w.Layout(display="none", min_width="0"))
+        self.editor = w.VBox([self.edit_button, self.edit_area],
+                             layout=w.Layout(display="none", min_width="0"))
+        return self.editor
+
+    def _show_editor(self, entry: Exchange | None) -> None:
+        self.editor.layout.display = "none" if entry is None else "flex"
+        self._open_editor(False)
+
+    def _open_editor(self, open_: bool) -> None:
+        self.edit_area.layout.display = "flex" if open_ else "none"
+        self.edit_button.layout.display = "none" if open_ else "inline-flex"
+
+    @reports
+    def edit(self, target: Exchange | int | None = None) -> str | None:
+        """Open the selected exchange's request (or ``target``'s) as JSON in the editor, and return it:
+        ``{"query", "headers", "body"}``, secrets masked (a ``***`` left in the body is sent as received)."""
+        entry = self.select(target) if target is not None else self.selected
+        if entry is None:
+            self.say("Select a row first (the › beside it), then edit it.", error=True)
+            return None
+        self.edit_text.value = json.dumps(editable(entry), indent=2, ensure_ascii=False)
+        self._open_editor(True)
+        self.say(f"Editing #{entry.id}: change the body, query or headers, then Replay edited.")
+        return str(self.edit_text.value)
+
+    @reports
+    def replay_edited(self, text: str | None = None) -> Replayed | None:
+        """Replay the selected exchange as edited (``text``, or what the editor holds); the edited replay
+        is logged (flag ``edited``) and shown beside the logged answer."""
+        entry = self.selected
+        if entry is None:
+            self.say("Select a row first (the › beside it), then edit it.", error=True)
+            return None
+        if text is not None:
+            self.edit_text.value = text
+        result = replay_json(self.app, entry, self.edit_text.value)
+        self._rows_html.pop(result.new.id, None)  # drawn before its "edited" flag, maybe
+        self._request()
+        self.comparison.value = side_by_side_html(result)
+        what = f"changed: {', '.join(result.diff.parts)}" if result.changed else "same answer as before"
+        self.say(f"Replayed #{entry.id} as edited (logged as #{result.new.id}): {what}.")
+        return result
 
     @reports
     def save_fixtures(self, folder: str | None = None, *, which: str = "selected") -> list[Path]:

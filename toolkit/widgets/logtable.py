@@ -12,19 +12,24 @@ from html import escape
 from typing import Any
 
 from ..log import Exchange
-from ..render import messages_html
 from ..reply import redirect_target
+from .seen import seen_html
 
 STATUS_COLORS = {"2xx": "#16a34a", "3xx": "#2563eb", "4xx": "#d97706", "5xx": "#dc2626"}
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
 FLAG_COLORS = {"slow": "#dc2626", "retry": "#7c3aed", "error": "#dc2626"}
-COLUMNS = (("#", 44), ("time", 96), ("method", 58), ("path", 200), ("handler", 150), ("status", 56),
-           ("ms", 76), ("flags", 0))
+# Each column's flex: the table adapts to its width. Path, handler and time give way first (time down
+# to nothing); #, method, status and ms keep their width and flags at least 60 px, so a row stays whole
+# down to about 460 px (beside a chat view on a laptop screen).
+COLUMNS = (("#", "flex:none;width:44px"), ("time", "flex:0 1 96px;min-width:0"),
+           ("method", "flex:none;width:58px"), ("path", "flex:2 1 200px;min-width:48px"),
+           ("handler", "flex:1 1 150px;min-width:40px"), ("status", "flex:none;width:56px"),
+           ("ms", "flex:none;width:76px"), ("flags", "flex:1 0 60px"))
 ROW_PX = 26  # every row (and the "›" button beside it) is exactly this tall
 ROW = (f"display:flex;gap:6px;align-items:center;height:{ROW_PX}px;box-sizing:border-box;"
        "font:12px/24px ui-monospace,Menlo,Consolas,monospace;white-space:nowrap;padding:0 4px;"
        "border-bottom:1px solid #f0f0f0;overflow:hidden")
-_WIDTHS = dict(COLUMNS)
+_SIZES = dict(COLUMNS)
 SECTION = "margin:8px 0 2px;font:600 12px sans-serif;color:#444"
 PRE = "margin:2px 0;padding:6px;background:#f7f7f8;border-radius:6px;font-size:11px;white-space:pre-wrap;" \
       "max-height:320px;overflow:auto"
@@ -36,10 +41,8 @@ def status_class(status: int) -> str:
 
 
 def _cell(name: str, content: str, style: str = "") -> str:
-    width = _WIDTHS[name]
-    size = f"width:{width}px;flex:none;" if width else "flex:1;"
     css = "id" if name == "#" else name
-    return (f'<span class="tk-{css}" style="{size}overflow:hidden;text-overflow:ellipsis;{style}">'
+    return (f'<span class="tk-{css}" style="{_SIZES[name]};overflow:hidden;text-overflow:ellipsis;{style}">'
             f"{content}</span>")
 
 
@@ -84,14 +87,18 @@ def row_html(entry: Exchange, *, selected: bool = False) -> str:
 def header_html() -> str:
     """The column titles, aligned with :func:`row_html`."""
     cells = "".join(_cell(name, name, "text-align:right" if name in ("#", "ms") else "")
-                    for name, _width in COLUMNS)
+                    for name, _size in COLUMNS)
     return f'<div style="{ROW};color:#6b7280;font-weight:600;border-bottom:1px solid #ccc">{cells}</div>'
 
 
 def counts_html(shown: int, matching: int, total: int, *, paused: bool = False, waiting: int = 0,
-                filtered: bool = False) -> str:
-    """``Showing 50 of 312 exchanges (262 more not shown)`` plus the pause state."""
-    if total == 0:
+                filtered: bool = False, cleared: int = 0) -> str:
+    """``Showing 50 of 312 exchanges (262 more not shown)`` plus the pause state; after Clear it says
+    how many exchanges were cleared from the view (``app.log`` keeps them)."""
+    if total == 0 and cleared:
+        text = (f"Cleared {cleared} exchange{'' if cleared == 1 else 's'} from the view (app.log keeps "
+                f"{'it' if cleared == 1 else 'them'}); new requests show up here.")
+    elif total == 0:
         text = "No requests yet: send one (app.call, the emulator or HTTP) and it shows up here."
     else:
         text = f"Showing {shown} of {matching} {'matching ' if filtered else ''}exchanges"
@@ -99,6 +106,8 @@ def counts_html(shown: int, matching: int, total: int, *, paused: bool = False, 
             text += f" ({matching - shown} more not shown: filter, or raise the view_rows setting)"
         if filtered and matching < total:
             text += f" · {total} in the log"
+        if cleared:
+            text += f" · {cleared} cleared"
     if paused:
         text = f"⏸ Paused ({waiting} new since). " + text
     return f'<span style="font:12px sans-serif;color:#4b5563">{escape(text)}</span>'
@@ -182,11 +191,12 @@ def summary_html(entry: Exchange) -> str:
 
 
 def reply_html(response: Any) -> str:
-    """The reply as the user would see it: messages, then the redirect and the session write."""
+    """The reply as the user would see it: messages rendered with the session the reply wrote (as the
+    emulator would; placeholders it leaves unset marked), then the redirect and the session write."""
     if not isinstance(response, Mapping) or "error" in response:
         return ""
     messages = response.get("messages") or []
-    seen = messages_html(messages) if messages else \
+    seen = seen_html(response) if messages else \
         '<div style="color:#9ca3af;font:12px sans-serif">(no messages)</div>'
     target = redirect_target(response)
     goes = (f'<div style="font:12px sans-serif;color:#4b5563">→ next block '

@@ -46,7 +46,8 @@ class LogView(LogActions, w.VBox):
         if n < 1 or fps <= 0:
             raise ConfigError(f"The log view needs view_rows >= 1 and view_max_fps > 0; got {n} and {fps:g}.",
                               hint="E.g. app.configure(view_rows=50, view_max_fps=10).")
-        super().__init__(layout=w.Layout(width="100%"))
+        super().__init__(layout=w.Layout(width="100%", min_width="0"))
+        self.add_class("tk-logview")
         self.app, self.rows, self.max_fps = app, n, fps
         self.redraws = 0
         self.redraw_times: deque[float] = deque(maxlen=2000)
@@ -76,11 +77,15 @@ class LogView(LogActions, w.VBox):
         self.title = w.HTML(f'<b style="font-size:14px">Live log · {escape(self.app.name)}</b>')
         self.counts = w.HTML()
         self.notice = w.HTML()
-        self.detail = w.HTML(detail_html(None))
-        self.comparison = w.HTML()
+        self.detail = w.HTML(detail_html(None), layout=w.Layout(min_width="0"))
+        self.detail.add_class("tk-detail")
+        self.comparison = w.HTML(layout=w.Layout(min_width="0"))
+        self.comparison.add_class("tk-comparison")
         self.children = (
-            w.HBox([self.title, self.counts], layout=w.Layout(justify_content="space-between")),
-            self._controls(), self._table(), self._action_bar(), self.notice, self.detail, self.comparison)
+            w.HBox([self.title, self.counts], layout=w.Layout(justify_content="space-between",
+                                                               flex_flow="row wrap")),
+            self._controls(), self._table(), self._action_bar(), self.notice, self.detail, self._editor(),
+            self.comparison)
 
     def _controls(self) -> w.HBox:
         """Filters, Pause and Clear."""
@@ -102,7 +107,8 @@ class LogView(LogActions, w.VBox):
     def _table(self) -> w.HBox:
         """One HTML value for the whole table (one message per redraw), and beside it a column of
         "›" buttons that never change label: the i-th selects the i-th row shown."""
-        self.table_html = w.HTML(layout=w.Layout(margin="0", flex="1 1 auto"))
+        self.table_html = w.HTML(layout=w.Layout(margin="0", flex="1 1 auto", min_width="0"))
+        self.table_html.add_class("tk-table")
         self._pick: list[w.Button] = []
         self._row_ids: list[int] = []
         self._pick_layout = w.Layout(width="28px", height=f"{ROW_PX}px", padding="0", margin="0")
@@ -185,9 +191,11 @@ class LogView(LogActions, w.VBox):
             if self._paused_at is not None:
                 last = self.app.log.last()
                 waiting = max(0, (last.id if last else 0) - self._paused_at)
+            cleared = sum(1 for e in self.app.log.entries() if e.id <= self._cleared_at) \
+                if self._cleared_at else 0
             self.counts.value = counts_html(len(shown), len(matching), len(entries),
                                             paused=self._paused_at is not None, waiting=waiting,
-                                            filtered=flt.active)
+                                            filtered=flt.active, cleared=cleared)
             self._shown = shown
             self.redraws += 1
             if len(self._texts) > 4 * max(self.app.log.size, 1):
@@ -260,6 +268,7 @@ class LogView(LogActions, w.VBox):
             self.selected = entry
             self.detail.value = detail_html(entry)
             self.comparison.value = ""
+            self._show_editor(entry)
         self._request()
         return entry
 
