@@ -1,9 +1,13 @@
-"""The live log in a real browser: JupyterLab on loopback, Debian's Chromium driven headless by
-Playwright, a notebook that serves an app and shows ``app.log_view()``, requests sent from here.
+"""The chat and the live log in a real browser: JupyterLab on loopback, Debian's Chromium driven headless
+by Playwright at 1280 px, a notebook that serves an app and shows a ``ChatView`` beside ``app.log_view()``,
+requests sent from here. Layout is asserted from the DOM (nothing scrolls sideways, status, ms and flags
+stay visible), bubbles are found as bubble elements, and a request is edited and replayed from the
+detail pane. Every wait is on a selector with a deadline.
 
 Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the PyPI ``playwright`` package
 (``pip install playwright``; never ``playwright install``: the system Chromium is used). ``.ci/run``
-installs Chromium, so CI never skips this test. The screenshot lands in ``tests/artifacts/logview.png``.
+installs Chromium, so CI never skips this test. Screenshots land in ``tests/artifacts/``: ``logview.png``
+(the chat beside the live log) and ``edit-replay.png`` (an edited replay from the detail pane).
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 OUTPUT = ".jp-OutputArea-output"
 
 CELLS = [
-    '''import toolkit
+    '''import ipywidgets
+import toolkit
 
 app = toolkit.App("browser-demo")
 
@@ -44,16 +49,34 @@ def orders(order_id: str):
         raise LookupError(f"no order {order_id}")
     return toolkit.Reply(
         session={"order": {"id": order_id, "status": "shipped"}},
-        messages=[toolkit.text(f"Order {order_id} has shipped."),
+        messages=[toolkit.text("Order {order.id} has {order.status}."),
                   toolkit.quick_replies("Anything else?", toolkit.postback("Track it", "track"),
                                         toolkit.location("Nearest store", "stores"))],
         next_dialogstate="order-found")
 
 
+@app.handler("/menu")
+def menu(kind: str = "coffee"):
+    drinks = [("Latte", 3.2), ("Mocha", 3.6), ("Flat white", 3.4), ("Cortado", 2.9), ("Chai", 3.1)]
+    cards = [toolkit.card(name, f"{price:.2f} EUR", buttons=[toolkit.postback("Choose", "picked", {"pick": name})])
+             for name, price in drinks]
+    return toolkit.Reply(messages=[toolkit.text(f"Our {kind} menu:"), toolkit.carousel(*cards),
+                                   toolkit.text("Swipe for more; anything else, just ask.")])
+
+
 server = app.serve(port=0)
 print(f"serving on port {server.port}")''',
-    "view = app.log_view()\nview",
+    '''flow = toolkit.Flow("cafe")
+flow.message("welcome", toolkit.quick_replies("Hi! What would you like?",
+                                              toolkit.postback("Coffee", "menu", {"kind": "coffee"})))
+flow.api("menu", toolkit.ApiStep("POST", "/menu", body=[("kind", "variable", "kind")]))
+chat = toolkit.ChatView(toolkit.Conversation(flow, backend=app))
+view = app.log_view()
+ipywidgets.HBox([chat, view])''',
 ]
+# Elements that must never scroll sideways: the chat, its bubbles, the log view, its table and detail pane.
+NO_OVERFLOW = [".tk-chat", ".tk-chat-bubbles", ".tk-logview", ".tk-table", ".tk-detail"]
+WIDTH = 1280
 
 
 def _skip_reason() -> str | None:
@@ -131,48 +154,124 @@ def _stop_lab(proc: subprocess.Popen, url: str, token: str) -> None:
         proc.wait(timeout=5)
 
 
-def test_live_log_shows_requests_in_jupyterlab(lab: Lab):
+def test_chat_beside_the_live_log_in_jupyterlab_at_1280_px(lab: Lab):
     from playwright.sync_api import sync_playwright
 
+    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:
-            page = browser.new_page(viewport={"width": 1300, "height": 1250})
-            page.goto(f"{lab.url}/lab/tree/live_log.ipynb?token={lab.token}")
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=30_000)
-            page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=30_000)
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-            served = page.wait_for_selector(f"{OUTPUT} >> text=/serving on port \\d+/", timeout=40_000)
-            app_port = int(re.search(r"serving on port (\d+)", served.inner_text()).group(1))
-            page.wait_for_selector(f"{OUTPUT} >> text=Live log · browser-demo", timeout=20_000)
-
-            with requests.Session() as http:
-                for n in range(1, 7):
-                    r = http.post(f"http://127.0.0.1:{app_port}/orders", json={"order_id": f"A-{n}"}, timeout=5)
-                    assert r.status_code == 200
-                assert http.post(f"http://127.0.0.1:{app_port}/orders", json={"order_id": "A-0"},
-                                 timeout=5).status_code == 500
-                assert http.get(f"http://127.0.0.1:{app_port}/refunds", timeout=5).status_code == 404
-
-            page.wait_for_function("document.querySelectorAll('.tk-row').length >= 8", timeout=10_000)
-            rows = page.locator(".tk-row")
-            assert rows.count() == 8
-            assert "/refunds" in rows.nth(0).inner_text() and "404" in rows.nth(0).inner_text()
-            assert "500" in rows.nth(1).inner_text() and "error" in rows.nth(1).inner_text()
-            assert "orders" in rows.nth(2).inner_text() and "200" in rows.nth(2).inner_text()
-            # the count line is its own widget: it may reach the page a redraw after the rows
-            page.wait_for_selector(f"{OUTPUT} >> text=Showing 8 of 8 exchanges", timeout=10_000)
-
-            page.locator(f"{OUTPUT} .widget-button", has_text="›").nth(2).click()  # the newest 200
-            page.wait_for_selector(f"{OUTPUT} >> text=What the user sees", timeout=10_000)
-            assert page.locator(f"{OUTPUT} >> text=Order A-6 has shipped.").count() >= 1
-            assert page.locator(f"{OUTPUT} >> text=Nearest store").count() >= 1
-
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.locator(f"{OUTPUT} >> text=Live log · browser-demo").evaluate(
-                "e => e.scrollIntoView({block: 'start'})")  # the whole view, detail pane included
-            page.screenshot(path=str(ARTIFACTS / "logview.png"))
+            page = browser.new_page(viewport={"width": WIDTH, "height": 1400})
+            try:
+                app_port = _run_the_notebook(page, lab)
+                _chat_shows_a_carousel_without_widening(page)
+                _send_requests(app_port)
+                _rows_show_status_ms_and_flags(page)
+                _no_horizontal_overflow(page)
+                _detail_pane_renders_bubbles(page)
+                _screenshot(page, "logview.png", ".tk-chat")
+                _edit_and_replay(page)
+                _screenshot(page, "edit-replay.png", ".tk-edit-request")
+                _clear_says_what_it_did(page)
+            except BaseException:
+                page.screenshot(path=str(ARTIFACTS / "failure.png"))  # the page as it was when it failed
+                raise
         finally:
             browser.close()
-    assert (ARTIFACTS / "logview.png").stat().st_size > 10_000
+
+
+def _run_the_notebook(page, lab: Lab) -> int:
+    page.goto(f"{lab.url}/lab/tree/live_log.ipynb?token={lab.token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=30_000)
+    page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=30_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    served = page.wait_for_selector(f"{OUTPUT} >> text=/serving on port \\d+/", timeout=40_000)
+    page.wait_for_selector(f"{OUTPUT} >> text=Live log · browser-demo", timeout=20_000)
+    page.wait_for_selector(".tk-chat .tk-bubble >> text=Hi! What would you like?", timeout=20_000)
+    return int(re.search(r"serving on port (\d+)", served.inner_text()).group(1))
+
+
+def _chat_shows_a_carousel_without_widening(page) -> None:
+    page.locator(".tk-chat .widget-button", has_text="Coffee").click()
+    page.wait_for_selector(".tk-chat .tk-bubble >> text=Swipe for more; anything else, just ask.", timeout=20_000)
+    chat = page.locator(".tk-chat").bounding_box()
+    assert 400 <= chat["width"] <= 440, chat  # 420 px, whatever the carousel holds
+    carousel = page.locator(".tk-chat .tk-carousel")
+    assert carousel.locator(".tk-card").count() == 5
+    assert carousel.evaluate("e => e.scrollWidth > e.clientWidth")  # the cards scroll inside their own row
+    for bubble in page.locator(".tk-chat .tk-bubble").all():  # every bubble inside the chat, none cut off
+        box = bubble.bounding_box()
+        assert box["x"] >= chat["x"] and box["x"] + box["width"] <= chat["x"] + chat["width"], bubble.inner_text()
+    assert page.locator(".tk-chat .tk-bubble", has_text="Our coffee menu:").count() == 1
+
+
+def _send_requests(app_port: int) -> None:
+    with requests.Session() as http:
+        for n in range(1, 7):
+            r = http.post(f"http://127.0.0.1:{app_port}/orders", json={"order_id": f"A-{n}"}, timeout=10)
+            assert r.status_code == 200
+        assert http.post(f"http://127.0.0.1:{app_port}/orders", json={"order_id": "A-0"},
+                         timeout=10).status_code == 500
+        assert http.get(f"http://127.0.0.1:{app_port}/refunds", timeout=10).status_code == 404
+
+
+def _rows_show_status_ms_and_flags(page) -> None:
+    page.wait_for_function("document.querySelectorAll('.tk-row').length >= 9", timeout=20_000)
+    rows = page.locator(".tk-row")
+    assert rows.count() == 9  # the emulator's /menu call, then 8 over HTTP
+    assert "/refunds" in rows.nth(0).inner_text() and "404" in rows.nth(0).inner_text()
+    assert "500" in rows.nth(1).inner_text() and "error" in rows.nth(1).inner_text()
+    assert "orders" in rows.nth(2).inner_text() and "200" in rows.nth(2).inner_text()
+    assert "emulator" in rows.nth(8).inner_text()
+    table = page.locator(".tk-table").bounding_box()
+    for column in (".tk-status", ".tk-ms", ".tk-flags"):  # visible beside the chat, not cut off at 1280 px
+        box = rows.nth(1).locator(column).bounding_box()
+        assert box["width"] > 20 and box["x"] + box["width"] <= table["x"] + table["width"] + 1, column
+    assert rows.nth(1).locator(".tk-flags").inner_text().strip() == "error"
+    page.wait_for_selector(f"{OUTPUT} >> text=Showing 9 of 9 exchanges", timeout=20_000)
+
+
+def _no_horizontal_overflow(page) -> None:
+    for selector in NO_OVERFLOW:
+        sizes = page.locator(selector).first.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert sizes[0] <= sizes[1], f"{selector} overflows sideways: scrollWidth {sizes[0]} > {sizes[1]}"
+    chat, log = page.locator(".tk-chat").bounding_box(), page.locator(".tk-logview").bounding_box()
+    assert chat["x"] + chat["width"] <= log["x"] and log["x"] + log["width"] <= WIDTH  # side by side, on screen
+
+
+def _detail_pane_renders_bubbles(page) -> None:
+    page.locator(".tk-logview .widget-button", has_text=re.compile("^›$")).nth(2).click()  # the newest 200
+    detail = page.locator(".tk-detail")
+    page.wait_for_selector(".tk-detail .tk-bubble >> text=Order A-6 has shipped.", timeout=20_000)
+    assert detail.locator(".tk-bubble", has_text="Anything else?").count() == 1
+    assert detail.locator(".tk-chip", has_text="Nearest store").count() == 1
+    assert detail.locator(".tk-bubble", has_text="{order.id}").count() == 0  # rendered with the reply's session
+
+
+def _edit_and_replay(page) -> None:
+    page.locator(".tk-edit").click()
+    editor = page.locator(".tk-edit-request textarea")
+    page.wait_for_function("document.querySelector('.tk-edit-request textarea')?.value.includes('A-6')",
+                           timeout=20_000)
+    editor.fill(editor.input_value().replace('"A-6"', '"A-99"'))
+    page.locator(".tk-replay-edited").click()
+    page.wait_for_selector(".tk-comparison .tk-bubble >> text=Order A-99 has shipped.", timeout=20_000)
+    assert page.locator(".tk-comparison .tk-bubble", has_text="Order A-6 has shipped.").count() == 1  # before
+    page.wait_for_selector(f"{OUTPUT} >> text=/Replayed #\\d+ as edited/", timeout=20_000)
+    page.wait_for_function("[...document.querySelectorAll('.tk-row')].some(r => r.innerText.includes('edited'))",
+                           timeout=20_000)
+    newest = page.locator(".tk-row").nth(0).inner_text()
+    assert "edited" in newest and "replay" in newest and "200" in newest
+
+
+def _clear_says_what_it_did(page) -> None:
+    page.locator(".tk-logview .widget-button", has_text="Clear").click()
+    page.wait_for_selector(f"{OUTPUT} >> text=/Cleared 10 exchanges from the view/", timeout=20_000)
+    assert page.locator(f"{OUTPUT} >> text=No requests yet").count() == 0
+
+
+def _screenshot(page, name: str, top: str) -> None:
+    page.locator(top).evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(ARTIFACTS / name))
+    assert (ARTIFACTS / name).stat().st_size > 10_000

@@ -16,7 +16,7 @@ messages[0].textMessages[0].text: 'Your order has shipped.' -> 'Your order is on
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from html import escape
@@ -347,8 +347,10 @@ def _pretty(value: Any) -> str:
     return f"<pre style='margin:2px 0;font-size:11px;white-space:pre-wrap'>{escape(text)}</pre>"
 
 
-def answer_html(exchange: Exchange, changed: Iterable[str] = ()) -> str:
-    """One answer as a user sees it (messages), plus its status, redirect and session."""
+def answer_html(exchange: Exchange, changed: Iterable[str] = (),
+                seen: Callable[[Mapping[str, Any]], str] | None = None) -> str:
+    """One answer as a user sees it (messages), plus its status, redirect and session. ``seen`` draws
+    the messages from the whole answer (the log view renders them with the answer's session write)."""
     marks = set(changed)
 
     def title(name: str, part: str) -> str:
@@ -360,8 +362,9 @@ def answer_html(exchange: Exchange, changed: Iterable[str] = ()) -> str:
     parts = [title(f"Status {exchange.status}", "status")]
     if "error" in body:
         parts += [title("Error", "error"), _pretty(body["error"])]
-    parts += [title("Messages", "messages"),
-              messages_html(messages) if messages else "<i style='color:#888'>no messages</i>"]
+    drawn = (seen(body) if seen is not None else messages_html(messages)) if messages else \
+        "<i style='color:#888'>no messages</i>"
+    parts += [title("Messages", "messages"), drawn]
     parts += [title("Redirect", "redirect"), _pretty(redirect_target(body))]
     parts += [title("Session", "session"), _pretty(body.get("session"))]
     if "body" in marks:
@@ -380,12 +383,13 @@ def changes_html(d: Diff) -> str:
     return f"<ul style='margin:4px 0;padding-left:18px;font:12px sans-serif'>{rows}</ul>"
 
 
-def side_by_side_html(result: Replayed) -> str:
-    """The logged answer and the new one side by side, with the changed parts marked."""
+def side_by_side_html(result: Replayed, seen: Callable[[Mapping[str, Any]], str] | None = None) -> str:
+    """The logged answer and the new one side by side, with the changed parts marked (``seen``: as in
+    :func:`answer_html`)."""
     parts = result.diff.parts
     head = (f"<div style='font:600 13px sans-serif'>Replay of {escape(result.old.method)} "
             f"{escape(result.old.path)}: {'changed' if result.changed else 'unchanged'}</div>")
     return (f"<div>{head}{changes_html(result.diff)}<div style='display:flex;gap:8px;flex-wrap:wrap'>"
-            f"<div style='{_COLUMN}'><b>Before</b> (logged){answer_html(result.old, parts)}</div>"
-            f"<div style='{_COLUMN}'><b>After</b> (now){answer_html(result.new, parts)}</div>"
+            f"<div style='{_COLUMN}'><b>Before</b> (logged){answer_html(result.old, parts, seen)}</div>"
+            f"<div style='{_COLUMN}'><b>After</b> (now){answer_html(result.new, parts, seen)}</div>"
             "</div></div>")

@@ -39,7 +39,7 @@ class ChatView(w.VBox):
             raise TypeError(f"ChatView needs a toolkit.Conversation, got {type(conversation).__name__}: "
                             "make one with toolkit.Conversation(flow, backend=app).")
         super().__init__(layout=w.Layout(width=width, flex="0 0 auto", border="1px solid #ddd",
-                                         padding="6px", margin="0 8px 0 0", overflow="hidden"))
+                                         padding="6px", margin="0 8px 0 0"))
         self.add_class("tk-chat")
         self.conversation, self.height, self.location = conversation, int(height), location
         self.redraws = 0

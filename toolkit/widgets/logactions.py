@@ -26,6 +26,8 @@ from ..testing.replay import (
     replay_json,
     side_by_side_html,
 )
+from .logtable import fit
+from .seen import seen_html
 
 if TYPE_CHECKING:
     import ipywidgets as w
@@ -104,7 +106,7 @@ class LogActions:
             self.say("Select a row first (the › beside it), then replay it.", error=True)
             return None
         result = replay(self.app, entry)
-        self.comparison.value = side_by_side_html(result)
+        self.comparison.value = fit(side_by_side_html(result, seen_html))
         what = f"changed: {', '.join(result.diff.parts)}" if result.changed else "same answer as before"
         self.say(f"Replayed #{entry.id} against the current handler: {what}.")
         return result
@@ -120,8 +122,8 @@ class LogActions:
             f"{escape(r.new.handler or '—')}(): {', '.join(r.diff.parts)}{changes_html(r.diff)}</li>"
             for r in results)
         head = f"Replayed {len(everything)} request(s): {len(results)} answer(s) changed."
-        self.comparison.value = (f'<div style="font:13px sans-serif"><b>{head}</b>'
-                                 f'<ul style="padding-left:18px">{items}</ul></div>')
+        self.comparison.value = fit(f'<div style="font:13px sans-serif"><b>{head}</b>'
+                                    f'<ul style="padding-left:18px">{items}</ul></div>')
         self.say(head, error=bool(results))
         return results
 
@@ -183,7 +185,7 @@ class LogActions:
         result = replay_json(self.app, entry, self.edit_text.value)
         self._rows_html.pop(result.new.id, None)  # drawn before its "edited" flag, maybe
         self._request()
-        self.comparison.value = side_by_side_html(result)
+        self.comparison.value = fit(side_by_side_html(result, seen_html))
         what = f"changed: {', '.join(result.diff.parts)}" if result.changed else "same answer as before"
         self.say(f"Replayed #{entry.id} as edited (logged as #{result.new.id}): {what}.")
         return result

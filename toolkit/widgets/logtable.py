@@ -18,21 +18,29 @@ from .seen import seen_html
 STATUS_COLORS = {"2xx": "#16a34a", "3xx": "#2563eb", "4xx": "#d97706", "5xx": "#dc2626"}
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
 FLAG_COLORS = {"slow": "#dc2626", "retry": "#7c3aed", "error": "#dc2626"}
-# Each column's flex: the table adapts to its width. Path, handler and time give way first (time down
-# to nothing); #, method, status and ms keep their width and flags at least 60 px, so a row stays whole
-# down to about 460 px (beside a chat view on a laptop screen).
-COLUMNS = (("#", "flex:none;width:44px"), ("time", "flex:0 1 96px;min-width:0"),
-           ("method", "flex:none;width:58px"), ("path", "flex:2 1 200px;min-width:48px"),
-           ("handler", "flex:1 1 150px;min-width:40px"), ("status", "flex:none;width:56px"),
-           ("ms", "flex:none;width:76px"), ("flags", "flex:1 0 60px"))
+# Each column's flex: the table adapts to its width. Time gives way first (down to nothing), then
+# handler and path; #, method, status and ms keep their width and flags at least one chip, so a row stays
+# whole down to about 340 px (a log view beside a chat view in JupyterLab on a 1280 px screen).
+COLUMNS = (("#", "flex:none;width:34px"), ("time", "flex:0 3 96px;min-width:0"),
+           ("method", "flex:none;width:50px"), ("path", "flex:2 1 160px;min-width:56px"),
+           ("handler", "flex:1 1 120px;min-width:0"), ("status", "flex:none;width:44px"),
+           ("ms", "flex:none;width:68px"), ("flags", "flex:1 0 56px"))
 ROW_PX = 26  # every row (and the "›" button beside it) is exactly this tall
-ROW = (f"display:flex;gap:6px;align-items:center;height:{ROW_PX}px;box-sizing:border-box;"
+ROW = (f"display:flex;gap:4px;align-items:center;height:{ROW_PX}px;box-sizing:border-box;"
        "font:12px/24px ui-monospace,Menlo,Consolas,monospace;white-space:nowrap;padding:0 4px;"
        "border-bottom:1px solid #f0f0f0;overflow:hidden")
 _SIZES = dict(COLUMNS)
 SECTION = "margin:8px 0 2px;font:600 12px sans-serif;color:#444"
 PRE = "margin:2px 0;padding:6px;background:#f7f7f8;border-radius:6px;font-size:11px;white-space:pre-wrap;" \
-      "max-height:320px;overflow:auto"
+      "overflow-wrap:anywhere;max-height:320px;overflow:auto"
+# Width 0 keeps wide content (rows, long URLs) out of the width the page lays the view out with;
+# min-width 100% then gives it the view's width: the view fits its cell and never scrolls sideways.
+FIT = "width:0;min-width:100%;box-sizing:border-box"
+
+
+def fit(html: str) -> str:
+    """``html`` in a block as wide as the view, whatever it holds."""
+    return f'<div class="tk-fit" style="{FIT}">{html}</div>'
 
 
 def status_class(status: int) -> str:
@@ -66,6 +74,11 @@ def flags_of(entry: Exchange) -> list[str]:
     return flags
 
 
+def milliseconds(ms: float) -> str:
+    """``12.3 ms`` below 100 ms, ``1,234 ms`` from there: short enough for the ms column."""
+    return f"{ms:,.1f} ms" if ms < 100 else f"{ms:,.0f} ms"
+
+
 def row_html(entry: Exchange, *, selected: bool = False) -> str:
     """One table row: time, method, path, handler, status (coloured by class), ms, flags."""
     color = STATUS_COLORS.get(status_class(entry.status), "#6b7280")
@@ -80,7 +93,8 @@ def row_html(entry: Exchange, *, selected: bool = False) -> str:
             + _cell("path", escape(entry.path))
             + _cell("handler", escape(entry.handler or "—"), "color:#4b5563")
             + _cell("status", chip(str(entry.status), color))
-            + _cell("ms", f'<span style="{ms_style}">{entry.total_ms:,.1f} ms</span>', "text-align:right")
+            + _cell("ms", f'<span style="{ms_style}">{milliseconds(entry.total_ms)}</span>',
+                    "text-align:right")
             + _cell("flags", flags) + "</div>")
 
 

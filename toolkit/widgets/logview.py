@@ -20,7 +20,7 @@ from ..errors import ConfigError
 from ..log import Exchange, logger
 from ..testing.replay import Replayed
 from .logactions import LogActions
-from .logtable import ROW_PX, Filter, counts_html, detail_html, header_html, row_html, where_options
+from .logtable import ROW_PX, Filter, counts_html, detail_html, fit, header_html, row_html, where_options
 
 if TYPE_CHECKING:
     from ..app import App
@@ -77,7 +77,7 @@ class LogView(LogActions, w.VBox):
         self.title = w.HTML(f'<b style="font-size:14px">Live log · {escape(self.app.name)}</b>')
         self.counts = w.HTML()
         self.notice = w.HTML()
-        self.detail = w.HTML(detail_html(None), layout=w.Layout(min_width="0"))
+        self.detail = w.HTML(fit(detail_html(None)), layout=w.Layout(min_width="0"))
         self.detail.add_class("tk-detail")
         self.comparison = w.HTML(layout=w.Layout(min_width="0"))
         self.comparison.add_class("tk-comparison")
@@ -217,7 +217,7 @@ class LogView(LogActions, w.VBox):
         if len(cache) > 4 * self.rows:
             keep = {e.id for e in shown}
             self._rows_html = {k: v for k, v in cache.items() if k in keep}
-        self.table_html.value = HEADER + "".join(rows)
+        self.table_html.value = fit(HEADER + "".join(rows))
         self._row_ids = [e.id for e in shown]
         buttons = tuple(self.pick_column.children[:1]) + tuple(self._picker(i) for i in range(len(shown)))
         if buttons != self.pick_column.children:
@@ -266,7 +266,7 @@ class LogView(LogActions, w.VBox):
                      f"{self.app.log.size}; raise log_size to keep more).", error=True)
         with self._draw_lock:
             self.selected = entry
-            self.detail.value = detail_html(entry)
+            self.detail.value = fit(detail_html(entry))
             self.comparison.value = ""
             self._show_editor(entry)
         self._request()
