@@ -4,6 +4,7 @@ Plain Python functions answer the API step; ``app.serve()`` serves them from the
 ``app.call()`` runs them in-process; the emulator plays Chatlayer's side.
 """
 
+from .app import DEFAULT_REPLACE_HOOKS as _replace_hooks
 from .app import App, Response
 from .chatlayer.background import Background
 from .config import SETTINGS, Settings
@@ -37,8 +38,13 @@ from .messages import (
 from .reply import Reply, validate
 from .request import Request
 from .server.lifecycle import Server
+from .testing.rerun import on_replace as _recheck_on_replace
 
 __version__ = "0.1.0"
+
+# Redefining a handler in a cell replays its traffic and fixtures and shows what changed under the cell.
+if _recheck_on_replace not in _replace_hooks:
+    _replace_hooks.append(_recheck_on_replace)
 
 # Heavy or optional parts load on first use, so `import toolkit` stays fast and needs no kernel.
 _LAZY = {

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 INTERNAL = "/_toolkit/"
+ReplaceHook = Callable[["App", Route, Route], None]
+# Called as hook(app, old_route, new_route) when a handler is replaced; every new App starts with these.
+# ``import toolkit`` adds the re-check of toolkit.testing.rerun (it shows what changed under the cell).
+DEFAULT_REPLACE_HOOKS: list[ReplaceHook] = []
 
 
 @dataclass
@@ -62,6 +66,7 @@ class App:
         self._router = Router()
         self._warned_slow: set[str] = set()
         self.server: Server | None = None  # the running server of app.serve(), if any
+        self.replace_hooks: list[ReplaceHook] = list(DEFAULT_REPLACE_HOOKS)
 
     # --- registration --------------------------------------------------------------------------
 
@@ -80,9 +85,15 @@ class App:
         """The plain twin of :meth:`handler`. Re-registering a path replaces its handler."""
         if not callable(fn):
             raise TypeError(f"add_handler({path!r}, ...) needs a function, got {type(fn).__name__}.")
-        old = self._router.add(compile_route(path, fn, methods))
+        route = compile_route(path, fn, methods)
+        old = self._router.add(route)
         if old is not None:
             self._notice(f"Replaced handler for {old.path!r} ({old.name} -> {fn.__name__}).")
+            for hook in list(self.replace_hooks):
+                try:
+                    hook(self, old, route)
+                except Exception:  # a failing hook never breaks redefining a handler
+                    logger.exception("replace hook %r failed", hook)
         return fn
 
     def remove_handler(self, path: str) -> None:
