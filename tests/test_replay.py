@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 import requests
@@ -14,7 +12,6 @@ from toolkit.errors import ReplayError
 from toolkit.log import Exchange, Sandbox, current_sandbox
 from toolkit.server.engine import HTTPServer
 from toolkit.testing.fixtures import check_folder, save_fixtures
-from toolkit.testing.progress import progress
 from toolkit.testing.replay import (
     MISSING,
     Change,
@@ -313,39 +310,3 @@ def test_a_bad_edit_is_refused_with_the_fix_and_nothing_breaks(app, text, says):
     assert says in str(caught.value) and "Fix:" in str(caught.value)
     assert len(app.log) == 1 and len(app.log.to_frame()) == 1  # nothing was sent; the log exports
     assert app.call("/greet", {"name": "Bo"})["messages"][0] == tk.text("Hello Bo!")
-
-
-# --- progress -------------------------------------------------------------------------------------
-
-
-def test_replay_all_and_fixture_checks_show_a_progress_bar_in_a_terminal(tmp_path):
-    code = f"""
-import toolkit as tk
-from toolkit.testing import replay_all, save_fixtures, check_folder
-app = tk.App("bars")
-app.add_handler("/echo", lambda n: str(n))
-for n in range(25):
-    app.call("/echo", {{"n": n}})
-replay_all(app)
-save_fixtures(app.log.entries()[:25], {str(tmp_path)!r}, app=app)
-assert check_folder(app, {str(tmp_path)!r})
-app.configure(progress="never")
-replay_all(app)
-small = tk.App("small")
-small.add_handler("/echo", lambda n: str(n))
-small.call("/echo", {{"n": 1}})
-replay_all(small)
-"""
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == ""
-    bars = done.stderr
-    assert "Replaying: 100%" in bars and "25/25" in bars and "Checking fixtures: 100%" in bars
-    assert bars.count("Replaying: 100%") == 1  # never: no bar; one request: no bar
-
-
-def test_progress_modes():
-    assert progress([1, 2], "x", "auto") == [1, 2] and progress(list(range(30)), "x", "never") == list(range(30))
-    bar = progress([1, 2], "x", "always")
-    assert list(bar) == [1, 2] and bar.total == 2
-    bar.close()
