@@ -8,8 +8,9 @@ import pytest
 import requests
 
 import toolkit as tk
+from toolkit.emulator.v1 import V1Emulator
 from toolkit.errors import ReplayError
-from toolkit.log import Exchange, Sandbox, current_sandbox
+from toolkit.log import Exchange, Sandbox, current_sandbox, outbound
 from toolkit.server.engine import HTTPServer
 from toolkit.testing.fixtures import check_folder, save_fixtures
 from toolkit.testing.replay import (
@@ -252,6 +253,48 @@ def test_a_replay_of_a_handler_that_now_calls_something_else_never_reaches_the_n
     assert len(hits) == 1 and result.new.status == 500
     assert "the recording lacks: POST" in result.new.error and "/v2/leads" in result.new.error
     assert app.call("/capture-lead", {"email": "bo@example.com"})["messages"] and len(hits) == 2  # still serves
+
+
+def test_a_replay_without_recordings_never_reaches_the_network_nor_pushes(crm):
+    url, hits = crm
+    api = V1Emulator("bot", token="t").start()
+    try:
+        api.add_conversation("sess-1")
+        with api.client() as client:
+            app = tk.App("later")
+            jobs = tk.Background(app, client)
+            app.add_handler("/go", lambda sessionId: "ok")
+            app.call("/go", {"sessionId": "sess-1"})  # no outbound call: nothing recorded
+            logged = app.log.last()
+
+            @app.handler("/go")
+            def go(sessionId: str):  # noqa: N803 - the edited handler now posts a lead and pushes later
+                jobs.run(sessionId, lambda: "Done!")
+                requests.post(f"{url}/leads", json={"from": sessionId}, timeout=10)
+                return "ok"
+
+            result = replay(app, logged)
+            assert result.new.status == 500 and "the recording lacks: POST" in result.new.error
+            assert hits == [] and [j.status for j in jobs.jobs] == ["skipped (offline replay)"]
+            assert api.pushed("sess-1") == []
+            assert replay(app, logged, sandbox=False).new.status == 200 and len(hits) == 1  # opted out: real
+            assert jobs.wait(10) and api.pushed("sess-1") == [tk.text("Done!")]
+    finally:
+        api.stop()
+
+
+def test_requests_served_during_a_replay_are_not_answered_from_its_recording(crm):
+    url, hits = crm
+    app = _lead_app(url, [])
+    server = app.serve(port=0)
+    try:
+        with outbound.replay([]):  # a replay running in this thread (the kernel's) ...
+            live = requests.post(f"{server.url}/capture-lead", json={"email": "bo@example.com"}, timeout=10)
+            assert outbound.replaying()
+    finally:
+        server.stop()
+    assert live.status_code == 200 and len(hits) == 1  # ... while the server thread reached the real CRM
+    assert app.log.last().outbound[0].get("replayed") is None and not outbound.replaying()
 
 
 def test_fixture_checks_run_in_the_sandbox(crm, tmp_path):

@@ -16,6 +16,7 @@ with secrets masked (the app's ``sensitive_keys``, also in URL queries) and bodi
 
 from __future__ import annotations
 
+import contextvars
 import http.client
 import json
 import sys
@@ -34,7 +35,9 @@ DEFAULT_KEYS = ("password", "token", "secret", "apikey", "api_key")
 _default_masker = Masker(DEFAULT_KEYS)
 _original: Callable[..., Any] | None = None
 _auto = True
-_replays: list[Replay] = []
+# The replay answering in this context (a contextvar: a replay in the kernel never answers the calls of
+# requests served meanwhile on server threads).
+_replay: contextvars.ContextVar[Replay | None] = contextvars.ContextVar("toolkit_replay", default=None)
 _install_lock = threading.Lock()
 
 
@@ -71,8 +74,8 @@ def installed() -> bool:
 
 
 def replaying() -> bool:
-    """Whether a :func:`replay` block is answering HTTP calls now."""
-    return bool(_replays)
+    """Whether a :func:`replay` block is answering HTTP calls now, in this context."""
+    return _replay.get() is not None
 
 
 def ensure_installed() -> None:
@@ -87,7 +90,7 @@ def _send(session: Any, request: Any, **kwargs: Any) -> Any:
     if tr is None:
         return original(session, request, **kwargs)
     masker = getattr(tr, "masker", None) or _default_masker
-    replay = _replays[-1] if _replays else None
+    replay = _replay.get()
     call = _request_part(request, masker)
     t0 = time.perf_counter()
     try:
@@ -195,15 +198,16 @@ class Replay:
         self.used = [0] * len(self.calls)
         self.missing: list[str] = []
         self._lock = threading.Lock()
+        self._tokens: list[contextvars.Token[Replay | None]] = []
 
     def __enter__(self) -> Replay:
         install()
-        _replays.append(self)
+        self._tokens.append(_replay.set(self))
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
-        if self in _replays:
-            _replays.remove(self)
+        if self._tokens:
+            _replay.reset(self._tokens.pop())
         if self.missing and self.strict and exc_type is None:
             raise self._missing_error(self.missing[0], swallowed=True)
 

@@ -191,14 +191,14 @@ def request_bytes(exchange: Exchange) -> bytes:
 @contextmanager
 def safely(recorded: Iterable[Mapping[str, Any]] = (), *, sandbox: bool = True) -> Iterator[None]:
     """Run a replay away from your data: inside :func:`toolkit.log.sandbox` (table writes go to a
-    throwaway copy) with the handler's HTTP calls answered from ``recorded`` when it has any (a call
-    the recording lacks fails the handler, never reaches the network). ``sandbox=False``: real."""
-    calls = list(recorded)
+    throwaway copy) with the handler's HTTP calls answered from ``recorded``, the exchange's recording:
+    a call it lacks fails the handler (naming the call) and never reaches the network, and background
+    jobs are skipped (nothing pushed for real). Live requests served meanwhile are not affected.
+    ``sandbox=False``: everything is real."""
     with ExitStack() as stack:
         if sandbox:
             stack.enter_context(data_sandbox())
-            if calls:
-                stack.enter_context(outbound.replay(calls, strict=False))
+            stack.enter_context(outbound.replay(list(recorded), strict=False))
         yield
 
 
