@@ -252,9 +252,12 @@ def test_invalid_json_empty_body_and_invalid_reply(foreign):
     foreign.answer(200, "")
     assert _call(foreign)[0].error.kind == "empty"
     assert _call(foreign, settings=tk.Settings(emulator_empty_reply="ok"))[0].ok
-    foreign.answer(200, json.dumps({"sessions": {}}))
+    foreign.answer(200, json.dumps({"sessions": {}}))  # a typo is dropped, not fatal, and said so
+    typo, _ = _call(foreign)
+    assert typo.ok and typo.reply == {} and "Did you mean 'session'?" in typo.warnings[0]
+    foreign.answer(200, json.dumps({"session": "order"}))
     invalid, _ = _call(foreign)
-    assert invalid.error.kind == "invalid_reply" and "unknown key 'sessions'" in invalid.error.message
+    assert invalid.error.kind == "invalid_reply" and "session must be an object" in invalid.error.message
 
 
 def test_redirect_forms_that_disagree_are_an_error_log_entry(foreign):
@@ -286,6 +289,9 @@ REAL_REPLIES = {
                           "messages": [{"type": "text", "config": {"textMessages": [{"text": "It is {order.status}"}]}}]},
                          "application/json", "order.status", "shipped", ["It is shipped"]),
     "prose-top-level-redirect": ({"nextDialogstate": "ok-ds"}, "application/json", "order.id", "A-1042", []),
+    "faktion-connector-no-redirect": ({"action": {}}, "application/json", "order.id", "A-1042", []),
+    "hand-written-success-flag": ({"success": True, "action": {"nextDialogstate": "ok-ds"}},
+                                  "application/json", "order.id", "A-1042", []),
 }
 
 
@@ -298,6 +304,8 @@ def test_reply_shapes_of_real_backends_are_accepted(foreign, name):
     assert session.get(path) == value
     assert [m["config"]["textMessages"][0]["text"] for m in result.messages] == texts
     assert result.next_dialogstate == (wire.get("action") or wire).get("nextDialogstate")
+    assert [w.split(" (")[0] for w in result.warnings] == (
+        ["Dropped the top-level key 'success'"] if "success" in wire else [])
 
 
 def test_targets_app_server_base_url_and_full_url(echo, session):

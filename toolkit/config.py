@@ -28,9 +28,9 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     # --- core: replies ---
-    Setting("redirect_form", "both",
-            "Where the redirect goes in replies: 'both' (top-level nextDialogstate and "
-            "action.nextDialogstate, same value), 'action' or 'top'. Sources disagree; 'both' is safe.",
+    Setting("redirect_form", "action",
+            "Where the redirect goes in replies: 'action' (action.nextDialogstate, what every real "
+            "backend and worked example sends), 'both' (also a top-level nextDialogstate) or 'top'.",
             choices=("both", "action", "top")),
     Setting("max_reply_bytes", 65536, "Largest reply body, in bytes, a handler may return."),
     Setting("debug", False, "Include the traceback in error responses (never turn on in a demo)."),

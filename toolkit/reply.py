@@ -4,6 +4,7 @@ validator every reply passes before it leaves (also used by the emulator on fore
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,13 +12,18 @@ from typing import Any
 
 from .errors import ReplyError
 from .jsonable import to_jsonable
-from .messages import MEDIA_TYPES, MESSAGE_TYPES, text
+from .messages import BUTTON_TYPES, LIST_SIZES, MEDIA_TYPES, MESSAGE_TYPES, text
 
 ACCEPTED_FORMS = (
-    "toolkit.Reply(...), a reply dict {session, messages, nextDialogstate/action}, a str "
+    "toolkit.Reply(...), a reply dict {session, messages, action: {nextDialogstate}}, a str "
     "(one text message), one message such as toolkit.text(...), a list of messages, or None"
 )
-REPLY_KEYS = ("session", "messages", "nextDialogstate", "action")
+REPLY_KEYS = ("session", "messages", "action", "nextDialogstate")
+LIST_NOTICE = (
+    "A 'list' message was sent. Chatlayer names the type but never published its config for the API "
+    "step; toolkit sends its best guess (the V1 listTemplate shape: elements, an optional button). "
+    "Check it renders in your bot's channel before relying on it."
+)
 
 
 @dataclass
@@ -28,7 +34,9 @@ class Reply:
     ``session`` is ``{"namespace": "order", "data": {...}}`` or the short form ``{"order": {...}}``.
     ``messages`` items may be builders' dicts or plain strings (one text message each).
 
-    >>> Reply(messages=["Hi"], next_dialogstate="b1").to_wire("action")["action"]
+    ``next_dialogstate=None`` (or ``""``, which the app drops with a warning) means no redirect.
+
+    >>> Reply(messages=["Hi"], next_dialogstate="b1").to_wire()["action"]
     {'nextDialogstate': 'b1'}
     """
 
@@ -36,7 +44,7 @@ class Reply:
     messages: list[Any] = field(default_factory=list)
     next_dialogstate: str | None = None
 
-    def to_wire(self, redirect_form: str = "both") -> dict[str, Any]:
+    def to_wire(self, redirect_form: str = "action") -> dict[str, Any]:
         """The JSON-ready reply, redirect written as ``redirect_form`` says."""
         wire: dict[str, Any] = {}
         if self.session is not None:
@@ -48,7 +56,7 @@ class Reply:
         return wire
 
 
-def redirect(target: str, form: str = "both") -> dict[str, Any]:
+def redirect(target: str, form: str = "action") -> dict[str, Any]:
     """The redirect member(s) in the form the ``redirect_form`` setting picks."""
     out: dict[str, Any] = {}
     if form in ("both", "top"):
@@ -71,7 +79,7 @@ def _session(session: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def normalize(value: Any, *, handler: str, redirect_form: str = "both") -> dict[str, Any]:
+def normalize(value: Any, *, handler: str, redirect_form: str = "action") -> dict[str, Any]:
     """Turn a handler's return value into the wire dict (not yet validated)."""
     if value is None:
         return {}
@@ -112,23 +120,88 @@ def redirect_target(wire: Mapping[str, Any]) -> Any:
     return nested if nested is not None else wire.get("nextDialogstate")
 
 
+# --- what is dropped rather than refused ------------------------------------------------------
+
+
+def tidy(wire: Any) -> tuple[Any, list[str]]:
+    """``wire`` without what Chatlayer cannot use but need not fail the reply, and a warning for each.
+
+    Dropped: unknown top-level keys (e.g. ``"success": true`` of hand-written backends; the value is
+    never quoted, it may be a secret) and an empty redirect (``""``: no block to go to, so no
+    redirect). ``None`` as a redirect is simply no redirect. ``wire`` itself is not changed.
+    """
+    if not isinstance(wire, Mapping):
+        return wire, []
+    out, warnings = dict(wire), []
+    for key in [k for k in out if k not in REPLY_KEYS and k not in ("type", "config")]:
+        kind = _json_kind(out.pop(key))
+        close = difflib.get_close_matches(str(key), REPLY_KEYS, n=1)
+        guess = f" Did you mean {close[0]!r}?" if close else ""
+        warnings.append(f"Dropped the top-level key {key!r} ({kind}): a reply holds only session, messages "
+                        "and action.nextDialogstate, and Chatlayer documents no other key, so the reply "
+                        f"was sent without it.{guess}")
+    empty = []
+    if "nextDialogstate" in out and _no_id(out["nextDialogstate"]):
+        value = out.pop("nextDialogstate")
+        empty += [] if value is None else [f"nextDialogstate {value!r}"]
+    action = out.get("action")
+    if isinstance(action, Mapping) and "nextDialogstate" in action and _no_id(action["nextDialogstate"]):
+        value = action["nextDialogstate"]
+        empty += [] if value is None else [f"action.nextDialogstate {value!r}"]
+        rest = {k: v for k, v in action.items() if k != "nextDialogstate"}
+        out.pop("action") if not rest else out.update(action=rest)
+    if empty:
+        warnings.append(f"Dropped the empty redirect ({' and '.join(empty)}): an empty block id cannot be "
+                        "followed, so the reply was sent without a redirect. Return None for no redirect, "
+                        "or a block id.")
+    return out, warnings
+
+
+def _no_id(value: Any) -> bool:
+    """``None`` or a blank string: a redirect to nowhere."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _json_kind(value: Any) -> str:
+    for kinds, name in ((bool, "a boolean"), (str, "a string"), (int | float, "a number"),
+                        (Mapping, "an object"), (list | tuple, "an array")):
+        if isinstance(value, kinds):
+            return name
+    return "null" if value is None else f"a {type(value).__name__}"
+
+
+def has_list(wire: Any) -> bool:
+    """Whether a reply sends a ``list`` message (its shape is a best guess: see ``LIST_NOTICE``)."""
+    messages = wire.get("messages") if isinstance(wire, Mapping) else None
+    return isinstance(messages, list) and any(isinstance(m, Mapping) and m.get("type") == "list"
+                                              for m in messages)
+
+
 # --- validation --------------------------------------------------------------------------------
 
 
-def validate(wire: Any, *, max_bytes: int | None = None, handler: str | None = None) -> dict[str, Any]:
+def validate(wire: Any, *, max_bytes: int | None = None, handler: str | None = None,
+             warnings: list[str] | None = None) -> dict[str, Any]:
     """Check a wire reply against the Chatlayer contract and return it as plain JSON.
 
     Raises :class:`ReplyError` with every problem found, each saying what to change. Accepts
-    both redirect forms and the ``{type, config}`` messages that real backends send.
+    both redirect forms and the ``{type, config}`` messages that real backends send. Unknown
+    top-level keys and an empty redirect are dropped (see :func:`tidy`), with a line added to
+    ``warnings`` (a list) for each.
     """
-    return encode(wire, handler=handler, max_bytes=max_bytes)[0]
+    return encode(wire, handler=handler, max_bytes=max_bytes, warnings=warnings)[0]
 
 
-def encode(wire: Any, *, handler: str | None = None, max_bytes: int | None = None) -> tuple[Any, bytes]:
-    """Validate a wire reply and encode it: ``(plain JSON value, UTF-8 bytes)``.
+def encode(wire: Any, *, handler: str | None = None, max_bytes: int | None = None,
+           warnings: list[str] | None = None) -> tuple[Any, bytes]:
+    """Tidy, validate and encode a wire reply: ``(plain JSON value, UTF-8 bytes)``.
 
-    ``max_bytes`` (the ``max_reply_bytes`` setting) bounds the encoded size.
+    ``max_bytes`` (the ``max_reply_bytes`` setting) bounds the encoded size; what :func:`tidy` drops
+    is told in ``warnings`` (a list, extended in place) when one is given.
     """
+    wire, dropped = tidy(wire)
+    if warnings is not None:
+        warnings.extend(dropped)
     try:
         data = json.dumps(wire, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):  # numpy / pandas values, NaN, timestamps: convert first
@@ -161,10 +234,10 @@ def _reply_problems(wire: Any) -> list[str]:
     if not isinstance(wire, dict):
         return [f"a reply must be a JSON object, got {type(wire).__name__}"]
     out = [
-        f"unknown key {k!r} (a reply may hold only {', '.join(REPLY_KEYS)}; to store data use "
-        "Reply(session={'namespace': ..., 'data': ...}))"
-        for k in wire
-        if k not in REPLY_KEYS
+        f"key {k!r} at the top of the reply: a message goes inside messages, e.g. "
+        "{'messages': [toolkit.text('Hi')]}"
+        for k in ("type", "config")
+        if k in wire
     ]
     if "session" in wire:
         out += _session_problems(wire["session"])
@@ -238,12 +311,31 @@ def message_problems(message: Any) -> list[str]:
         out += _list_problems(config, "quickReplies", _quick_reply_problems)
     elif kind == "carousel":
         out += _list_problems(config, "elements", _card_problems)
+    elif kind == "list":
+        out += _list_message_problems(config)
     elif kind == "media":
-        media = config.get("media")
-        if not isinstance(media, dict) or not media.get("url"):
-            out.append("media message needs config.media with a url")
-        elif media.get("type") not in MEDIA_TYPES:
-            out.append(f"media type {media.get('type')!r} is not one of {', '.join(MEDIA_TYPES)}")
+        out += _media_problems(config)
+    return out
+
+
+def _media_problems(config: dict[str, Any]) -> list[str]:
+    media = config.get("media")
+    if not isinstance(media, dict) or not media.get("url"):
+        return ["media message needs config.media with a url"]
+    if media.get("type") not in MEDIA_TYPES:
+        return [f"media type {media.get('type')!r} is not one of {', '.join(MEDIA_TYPES)}"]
+    if "isCache" in media and not isinstance(media["isCache"], bool):
+        return [f"media isCache must be true or false, got {media['isCache']!r}"]
+    return []
+
+
+def _list_message_problems(config: dict[str, Any]) -> list[str]:
+    """The best-guess ``list`` config (V1 ``listTemplate``): elements as cards, an optional button."""
+    out = _list_problems(config, "elements", _card_problems)
+    if "button" in config:
+        out += [f"list button: {p}" for p in _button_problems(config["button"])]
+    if "size" in config and config["size"] not in LIST_SIZES:
+        out.append(f"list size {config['size']!r} is not one of {', '.join(LIST_SIZES)}")
     return out
 
 
@@ -292,7 +384,7 @@ def _button_problems(item: Any) -> list[str]:
         return [] if isinstance(item.get("payload"), str) else [
             f"phone_number button {item['title']!r} needs the number as payload"
         ]
-    return [f"unknown button type {kind!r} (use postback, web_url or phone_number)"]
+    return [f"unknown button type {kind!r} (use {', '.join(BUTTON_TYPES)})"]
 
 
 def _quick_reply_problems(item: Any) -> list[str]:

@@ -61,6 +61,7 @@ class StepResult:
     next_dialogstate: str | None = None
     error: StepError | None = None
     elapsed_ms: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # what the reply lost (unknown keys, empty redirect)
 
     @property
     def ok(self) -> bool:
@@ -244,13 +245,15 @@ def interpret(request: StepRequest, status: int, data: bytes, session: Session, 
     except json.JSONDecodeError as exc:
         return fail("invalid_json", f"{request.method} {request.url} answered {status} with invalid JSON "
                     f"({exc.msg} at line {exc.lineno} column {exc.colno}): {text[:80]!r}")
+    warnings: list[str] = []
     try:
-        wire = validate(wire)
+        wire = validate(wire, warnings=warnings)
     except ReplyError as exc:
         return fail("invalid_reply",
                     f"{request.method} {request.url} answered an invalid reply: {exc.message}")
     messages, target = apply(wire, session)
-    return StepResult(request, status=status, reply=wire, messages=messages, next_dialogstate=target)
+    return StepResult(request, status=status, reply=wire, messages=messages, next_dialogstate=target,
+                      warnings=warnings)
 
 
 def apply(wire: Mapping[str, Any], session: Session) -> tuple[list[dict[str, Any]], str | None]:
