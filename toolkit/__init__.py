@@ -51,6 +51,8 @@ _LAZY = {
     "ChatlayerError": "toolkit.chatlayer.client",
     "V1Emulator": "toolkit.emulator.v1",
     "Table": "toolkit.data",  # imports pandas
+    "calibrate": "toolkit.chatlayer.calibrate",
+    "Calibration": "toolkit.chatlayer.calibrate",
 }
 
 
@@ -67,6 +69,7 @@ __all__ = [
     "App",
     "Background",
     "BadRequest",
+    "Calibration",
     "BuilderError",
     "ChatlayerClient",
     "ChatlayerError",
@@ -97,6 +100,7 @@ __all__ = [
     "V1Emulator",
     "__version__",
     "buttons",
+    "calibrate",
     "card",
     "carousel",
     "carousel_from_frame",

@@ -67,7 +67,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("missing_variable", "empty",
             "How a {missing} template variable renders: 'empty', 'keep' (left as written) or 'error'.",
             choices=("empty", "keep", "error")),
-    Setting("emulator_timeout_s", 20.0, "Emulated API step timeout, in seconds."),
+    Setting("emulator_timeout_s", 20.0,
+            "Emulated API step timeout, in seconds (unpublished; measure it with toolkit.calibrate(app, "
+            "slow=True))."),
+    Setting("emulator_retries", 0,
+            "How many times the emulated API step sends the identical request again after a timeout "
+            "(unpublished whether Chatlayer retries; calibrate to find out)."),
     Setting("emulator_body_methods", "POST,PUT,PATCH,DELETE",
             "Methods whose Body rows the emulated API step sends (sources disagree; body rows of "
             "other methods are left out, with a note)."),

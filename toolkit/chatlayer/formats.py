@@ -72,7 +72,7 @@ def to_v1(message: Any) -> dict[str, Any]:
     if kind == "carousel":
         return {"carouselTemplate": {"elements": [_card(c) for c in config.get("elements", [])]}}
     if kind == "list":  # the API step's best-guess list is the V1 listTemplate shape
-        found = {"elements": [_card(c) for c in config.get("elements", [])]}
+        found: dict[str, Any] = {"elements": [_card(c) for c in config.get("elements", [])]}
         found.update({"button": _button(config["button"])} if config.get("button") else {})
         return {"listTemplate": {**found, **({"size": config["size"]} if "size" in config else {})}}
     media = config["media"]
