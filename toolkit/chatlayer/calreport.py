@@ -11,7 +11,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ..log.masking import Masker
-from .schemes import Scheme, describe_tried, find_scheme, signature_headers, unix_seconds
+from .schemes import Scheme, describe_tried, find_scheme, signature_headers, timestamp_headers, unix_seconds
 
 if TYPE_CHECKING:
     from .calibrate import Calibration, Probe
@@ -31,6 +31,10 @@ ROWS = (
 SLOW_ONLY = ("last", "said")
 _TABLE = "border-collapse:collapse;font:12px monospace;text-align:left"
 _CELL = "padding:2px 8px;border-bottom:1px solid #eee;text-align:left"
+
+
+def _ago(seconds: float) -> str:
+    return f"{abs(seconds):.1f} s {'before' if seconds >= 0 else 'after'} arrival"
 
 
 def json_type(value: Any) -> str:
@@ -183,12 +187,14 @@ class CalibrationReport:
     def headers(self) -> dict[str, str]:
         """Every header, secrets and signatures masked (a digest shows only its length)."""
         masker = Masker.from_settings(self.settings)
-        digests = signature_headers(self.probe.headers)
+        digests, stamps = signature_headers(self.probe.headers), timestamp_headers(self.probe.headers)
         out = {}
         for k, v in self.probe.headers.items():
             if k in digests:
                 enc, n = next(iter(digests[k].items()))
                 out[k] = f"*** ({enc}, {n} bytes)"
+            elif k in stamps:
+                out[k] = f"a Unix time, {_ago(self.probe.wall - unix_seconds(v))}"
             else:
                 out[k] = "***" if masker.sensitive(k) else v
         return out
@@ -233,7 +239,7 @@ class CalibrationReport:
         if not self.secret:
             return "HMAC: not checked (call toolkit.calibrate(app, secret=...) with your HMAC setting's key)."
         if self.scheme:
-            skew = f"; its timestamp was {self.skew_s:+.1f} s from arrival" if self.skew_s is not None else ""
+            skew = f"; its timestamp is {_ago(self.skew_s)}" if self.skew_s is not None else ""
             return f"HMAC: verifies as {self.scheme}{skew}."
         return ("HMAC: no scheme verified (wrong secret, or a scheme the settings cannot express). Tried: "
                 + " | ".join(describe_tried(self.tried, self.probe.headers)))
