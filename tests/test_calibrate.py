@@ -167,6 +167,7 @@ def test_unsigned_call_and_current_settings_that_would_refuse_it(served):
         tk.ApiStep("POST", "/calibrate", **ROWS).call(tk.Session(), server.url)  # no HMAC at all
         assert "No header looked like a signature" in cal.report().hmac_text()
     assert _order(server, {"hmac_header": "X-Real"}).status_code == 401  # the app's own check is intact
+    assert "HMAC secret given" in repr(tk.calibrate(app))  # the app's hmac_secret is the default key
 
 
 def test_slow_probe_measures_the_timeout_from_a_retry(served):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,7 +76,9 @@ class Calibration:
                                    hint="e.g. toolkit.calibrate(app, slow=True, delays=[1, 2, 4, 8]).")
         self.app, self.path, self.slow = app, "/" + path.strip("/"), slow
         self.delays = tuple(float(d) for d in delays)
-        self._secret, self._clock, self._keep = secret or None, clock, keep
+        # the key of the bot's HMAC setting: given, else the one the app already checks with
+        self._secret = secret or app.settings.hmac_secret or None
+        self._clock, self._keep = clock, keep
         self._probes: list[Probe] = []
         self._lock = threading.Lock()
         self._closed = threading.Event()
@@ -213,13 +216,17 @@ def calibrate(app: Any, secret: str | None = None, **options: Any) -> Calibratio
     """Register a probe on ``app`` and return the :class:`Calibration` that tells what to paste into a
     Chatlayer API step and, once the bot has called it, what Chatlayer really sends.
 
-    ``secret``: the key of the bot's HMAC API setting, if it has one (never shown). Options: ``path``
+    ``secret``: the key of the bot's HMAC API setting, if it has one (never shown; default: the app's
+    ``hmac_secret``). Options: ``path``
     (default ``/calibrate``), ``slow=True`` (answer after growing ``delays`` to measure the timeout and
     the retries), ``clock`` (a monotonic clock, for tests). Calling it again replaces the probe.
     """
-    previous = getattr(app, "_calibration", None)
+    previous = _current.get(app)
     if previous is not None:
         previous.close()
     calibration = Calibration(app, secret, **options)
-    app._calibration = calibration
+    _current[app] = calibration
     return calibration
+
+
+_current: weakref.WeakKeyDictionary[Any, Calibration] = weakref.WeakKeyDictionary()
