@@ -167,3 +167,15 @@ def test_list_message_exact_json_and_media_cache():
         "type": "media", "config": {"media": {"type": "image", "url": "https://e/a.png", "isCache": True}}}
     assert "isCache" not in tk.media("https://e/a.png")["config"]["media"]
     tk.validate({"messages": [msg, tk.media("u", "video", cache=True)]})
+
+
+def test_numbers_from_numpy_and_decimal_are_text_lines_and_list_buttons_are_clickable():
+    import decimal
+
+    import numpy as np
+
+    from toolkit.emulator.choices import message_choices
+    assert tk.text(pd.Series([1, 2.5, np.nan])) == tk.text("1.0", "2.5", "")
+    assert tk.text(np.int64(3), decimal.Decimal("1.50")) == tk.text("3", "1.50")
+    listed = tk.list_message([tk.card("A", buttons=[B1])], button=B2)
+    assert [(c.title, c.card) for c in message_choices(listed)] == [("Basic", "A"), ("Compare", None)]

@@ -12,7 +12,7 @@ a tuple, a generator): ``buttons("Pick", b1, b2) == buttons("Pick", [b1, b2])``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from numbers import Number
 from typing import Any, Literal, NotRequired, TypedDict
 
 from .errors import BuilderError
@@ -148,7 +148,7 @@ _EXAMPLES = {
 def _line(builder: str, value: Any, i: int, n: int) -> TextLine:
     if isinstance(value, str):
         return {"text": value}
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+    if isinstance(value, Number) and not isinstance(value, bool):  # numpy numbers too
         return {"text": "" if value != value else str(value)}  # NaN -> empty
     raise BuilderError(
         f"{builder}(): text line {i} of {n} is {_describe(value)}; a line is a str (or a number), "
