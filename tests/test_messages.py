@@ -179,3 +179,10 @@ def test_numbers_from_numpy_and_decimal_are_text_lines_and_list_buttons_are_clic
     assert tk.text(np.int64(3), decimal.Decimal("1.50")) == tk.text("3", "1.50")
     listed = tk.list_message([tk.card("A", buttons=[B1])], button=B2)
     assert [(c.title, c.card) for c in message_choices(listed)] == [("Basic", "A"), ("Compare", None)]
+
+
+def test_card_leaves_empty_values_out():
+    nan = float("nan")
+    assert tk.card("A", nan, image_url=nan, url=None) == {"title": "A", "buttons": []}
+    assert tk.card(nan)["title"] == "" and tk.card("A", pd.NA)["title"] == "A"
+    assert tk.card("A", 4.5)["subTitle"] == "4.5"

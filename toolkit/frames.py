@@ -11,26 +11,16 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .errors import BuilderError
-from .messages import Message, card, carousel
+from .messages import Message, card, carousel, is_blank
 
 Spec = str | Callable[[dict[str, Any]], Any] | None
-
-
-def _blank(value: Any) -> bool:
-    """NaN, None, NaT and pandas' NA: a cell with nothing in it."""
-    if value is None:
-        return True
-    try:
-        return bool(value != value)  # NaN and NaT are not equal to themselves
-    except (TypeError, ValueError):  # pandas.NA refuses bool()
-        return True
 
 
 class _RowFormatter(string.Formatter):
     """``str.format`` where an empty cell renders as "" whatever its format spec."""
 
     def format_field(self, value: Any, format_spec: str) -> str:
-        return "" if _blank(value) else super().format_field(value, format_spec)
+        return "" if is_blank(value) else super().format_field(value, format_spec)
 
 
 _FORMATTER = _RowFormatter()
@@ -85,7 +75,7 @@ def _value(builder: str, name: str, spec: Spec, row: dict[str, Any], columns: Se
             raise BuilderError(f"{builder}(): the {name} template {spec!r} cannot format this row: {exc}.",
                                hint="Check the format spec against the column's type (e.g. :.2f needs "
                                "numbers).") from None
-    return None if _blank(value) else str(value)
+    return None if is_blank(value) else str(value)
 
 
 def _rows(frame: Any) -> tuple[list[dict[str, Any]], list[str]]:

@@ -145,6 +145,16 @@ _EXAMPLES = {
 }
 
 
+def is_blank(value: Any) -> bool:
+    """NaN, None, NaT and pandas' NA: a cell with nothing in it (rendered empty, or left out)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN and NaT are not equal to themselves
+    except (TypeError, ValueError):  # pandas.NA refuses bool()
+        return True
+
+
 def _line(builder: str, value: Any, i: int, n: int) -> TextLine:
     if isinstance(value, str):
         return {"text": value}
@@ -241,14 +251,14 @@ def card(
     url: str | None = None,
     buttons: Iterable[Mapping[str, Any]] | Mapping[str, Any] = (),
 ) -> Card:
-    """One carousel (or list) card."""
-    out: dict[str, Any] = {"title": str(title)}
-    if subtitle is not None:
+    """One carousel (or list) card; an empty value (None, NaN) leaves its field out."""
+    out: dict[str, Any] = {"title": "" if is_blank(title) else str(title)}
+    if not is_blank(subtitle):
         out["subTitle"] = str(subtitle)
-    if image_url:
-        out["imageUrl"] = image_url
-    if url:
-        out["webUrl"] = url
+    if image_url and not is_blank(image_url):
+        out["imageUrl"] = str(image_url)
+    if url and not is_blank(url):
+        out["webUrl"] = str(url)
     given = [buttons] if isinstance(buttons, Mapping) else _items("card", (buttons,))
     out["buttons"] = _checked("card", "button", given, BUTTON_TYPES, _BUTTON_KINDS)
     return out  # type: ignore[return-value]
