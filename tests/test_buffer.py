@@ -25,7 +25,8 @@ def shop() -> tk.App:
     @app.handler("/cards")
     def cards():
         return tk.Reply(messages=[tk.carousel(tk.card("Latte", "3.20 EUR", buttons=[tk.postback("Pick", "b")])),
-                                  tk.media("https://example.com/x.png", "image")])
+                                  tk.media("https://example.com/x.png", "image"),
+                                  tk.list_message([tk.card("Mocha")], button=tk.url_button("All", "https://e/a"))])
 
     return app
 
@@ -44,7 +45,7 @@ def test_the_frame_has_the_request_body_the_response_and_the_reply_text(shop):
     assert frame["response"][0]["session"] == {"namespace": "order", "data": {"id": "A-1"}}
     assert list(frame["reply_text"]) == [
         "Order A-1 shipped.\nMore?\n[Track it]",
-        "Latte\n3.20 EUR\n[Pick]\nhttps://example.com/x.png",
+        "Latte\n3.20 EUR\n[Pick]\nhttps://example.com/x.png\nMocha\n[All]",
         "",  # an error answer has no text
     ]
     assert frame["response"][2]["error"]["type"] == "not_found"

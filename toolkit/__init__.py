@@ -11,6 +11,7 @@ from .config import SETTINGS, Settings
 from .emulator import ApiStep, Conversation, Flow, Session, StepResult
 from .errors import (
     BadRequest,
+    BuilderError,
     ConfigError,
     HandlerError,
     MethodNotAllowed,
@@ -21,12 +22,14 @@ from .errors import (
     ToolkitError,
     Unauthorized,
 )
+from .frames import carousel_from_frame
 from .log import Exchange, Log
 from .messages import (
     buttons,
     card,
     carousel,
-    carousel_from_frame,
+    list_,
+    list_message,
     location,
     media,
     phone_button,
@@ -54,6 +57,8 @@ _LAZY = {
     "ChatlayerError": "toolkit.chatlayer.client",
     "V1Emulator": "toolkit.emulator.v1",
     "Table": "toolkit.data",  # imports pandas
+    "calibrate": "toolkit.chatlayer.calibrate",
+    "Calibration": "toolkit.chatlayer.calibrate",
 }
 
 
@@ -70,6 +75,8 @@ __all__ = [
     "App",
     "Background",
     "BadRequest",
+    "Calibration",
+    "BuilderError",
     "ChatlayerClient",
     "ChatlayerError",
     "ChatView",
@@ -99,9 +106,12 @@ __all__ = [
     "V1Emulator",
     "__version__",
     "buttons",
+    "calibrate",
     "card",
     "carousel",
     "carousel_from_frame",
+    "list_",
+    "list_message",
     "location",
     "media",
     "phone_button",

@@ -17,7 +17,7 @@ from .seen import seen_html
 
 STATUS_COLORS = {"2xx": "#16a34a", "3xx": "#2563eb", "4xx": "#d97706", "5xx": "#dc2626"}
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
-FLAG_COLORS = {"slow": "#dc2626", "retry": "#7c3aed", "error": "#dc2626"}
+FLAG_COLORS = {"slow": "#dc2626", "retry": "#7c3aed", "error": "#dc2626", "dropped": "#b45309"}
 # Each column's flex: the table adapts to its width. Time gives way first (down to nothing), then
 # handler and path; #, method, status and ms keep their width and flags at least one chip, so a row stays
 # whole down to about 340 px (a log view beside a chat view in JupyterLab on a 1280 px screen).
@@ -199,6 +199,7 @@ def summary_html(entry: Exchange) -> str:
     flags = "".join(chip(f, FLAG_COLORS.get(f, "#6b7280")) for f in flags_of(entry))
     tables = ", ".join(f"{escape(k)} ({escape(str(v))})" for k, v in entry.tables.items())
     extra = f'<div style="color:#6b7280">Tables read: {tables}</div>' if tables else ""
+    extra += "".join(f'<div style="color:#b45309">⚠ {escape(w)}</div>' for w in entry.warnings)
     return (f'<div style="font:13px sans-serif"><b>#{entry.id}</b> {clock(entry.time)} '
             f"<b>{escape(entry.method)} {escape(entry.path)}</b>{who} {chip(str(entry.status), color)} "
             f"{entry.total_ms:,.1f} ms (handler {entry.handler_ms:,.1f} ms) {flags}{extra}</div>")
