@@ -16,16 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import testing
 from ..log import Exchange
-from ..testing.replay import (
-    REPLAYED_SOURCES,
-    Replayed,
-    changes_html,
-    editable,
-    replay,
-    replay_all,
-    replay_json,
-    side_by_side_html,
-)
+from ..testing.edit import editable, replay_json
+from ..testing.replay import REPLAYED_SOURCES, Replayed, changes_html, replay, replay_all, side_by_side_html
 from .logtable import fit
 from .seen import seen_html
 

@@ -1,0 +1,65 @@
+"""Edit and replay: a logged request sent again with its body, query or headers changed, logged (flag
+``edited``) and diffed like any replay; masked values sent as received; bad edits refused with the fix."""
+
+from __future__ import annotations
+
+import pytest
+
+import toolkit as tk
+from toolkit.errors import ReplayError
+from toolkit.testing.edit import editable, replay_edited, replay_json
+
+
+def _shop(app: tk.App, status: str = "shipped", block: str = "ok-block") -> None:
+    @app.handler("/orders")
+    def orders(order_id: str, password: str = ""):
+        if password and password != "hunter2":
+            raise ValueError("wrong password")
+        return tk.Reply(session={"order": {"id": order_id, "status": status}},
+                        messages=[tk.text(f"Order {order_id} is {status}.")], next_dialogstate=block)
+
+
+
+def test_an_edited_replay_is_logged_and_diffed_like_any_other():
+    app = tk.App("shop")
+    _shop(app)
+
+    @app.handler("/search")
+    def search(request, q: str, lang: str = "en"):
+        return f"{q} ({lang}) via {request.headers.get('x-channel', 'web')}"
+
+    app.call("/orders", {"order_id": "A-1", "password": "hunter2"})
+    logged = app.log.last()
+    assert editable(logged) == {"query": {}, "headers": {}, "body": {"order_id": "A-1", "password": "***"}}
+    result = replay_edited(app, logged, body={"order_id": "B-2", "password": "***"})
+    assert result.new is app.log.last() and result.new.source == "replay" and result.new.flags == ["edited"]
+    assert result.new.body == {"order_id": "B-2", "password": "***"} and result.new.status == 200  # hunter2 sent
+    assert str(result.diff) == ("session.data.id: 'A-1' -> 'B-2'\n"
+                                "messages[0].textMessages[0].text: 'Order A-1 is shipped.' -> 'Order B-2 is shipped.'")
+    wrong = replay_edited(app, logged, body={"order_id": "A-1", "password": "guess"})
+    assert wrong.new.status == 500 and wrong.diff.parts[0] == "status"
+    app.handle("GET", "/search", query={"q": "tea"}, headers={"X-Channel": "web", "Host": "x"})
+    searched = app.log.last()
+    assert editable(searched)["headers"] == {"X-Channel": "web"}  # transport headers left out
+    edited = replay_json(app, searched, '{"query": {"q": "tea", "lang": "nl"}, "headers": {"X-Channel": "whatsapp"}}')
+    assert edited.new.query == {"q": "tea", "lang": "nl"} and edited.new.headers == {"X-Channel": "whatsapp"}
+    assert edited.diff.changes[0].new == "tea (nl) via whatsapp"
+    assert replay_json(app, searched, '{"body": "raw text"}').new.body == "raw text"  # the query is kept
+    assert app.log.last().query == {"q": "tea"}
+
+
+@pytest.mark.parametrize("text, says", [
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "must be a JSON object, got list"),
+    ('{"method": "DELETE"}', "'method': only query, headers and body can change"),
+    ('{"query": {"n": 3}}', "query must be an object of text values"),
+    ('{"headers": ["X-A"]}', "headers must be an object of text values"),
+])
+def test_a_bad_edit_is_refused_with_the_fix_and_nothing_breaks(app, text, says):
+    app.call("/greet", {"name": "Ada"})
+    logged = app.log.last()
+    with pytest.raises(ReplayError) as caught:
+        replay_json(app, logged, text)
+    assert says in str(caught.value) and "Fix:" in str(caught.value)
+    assert len(app.log) == 1 and len(app.log.to_frame()) == 1  # nothing was sent; the log exports
+    assert app.call("/greet", {"name": "Bo"})["messages"][0] == tk.text("Hello Bo!")
