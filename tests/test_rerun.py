@@ -130,6 +130,12 @@ def orders(order_id: str):
     if order_id == "A-3":
         raise KeyError(order_id)
     return f"Order {order_id} is {'late' if order_id == 'A-2' else 'shipped'}."''',
+    '''import threading
+def from_a_thread():
+    app.add_handler("/orders", lambda order_id: "redefined from a thread")
+worker = threading.Thread(target=from_a_thread)
+worker.start()
+worker.join()''',
     '''app.configure(recheck_on_redefine="off")
 @app.handler("/orders")
 def orders(order_id: str):
@@ -143,10 +149,10 @@ def test_in_a_kernel_the_report_shows_under_the_redefining_cell(tmp_path):
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    first, redefined, off, count = (cell.outputs for cell in nb.cells)
-    assert first == [] and off == []
+    first, redefined, threaded, off, count = (cell.outputs for cell in nb.cells)
+    assert first == [] and threaded == [] and off == []  # never shown from a thread, nor when off
     [shown] = redefined  # one display, nothing printed (no stream output)
     assert shown["output_type"] == "display_data"
     assert shown["data"]["text/plain"] == "<Recheck /orders: 1 unchanged, 1 changed, 1 now failing>"
     assert 'class="tk-recheck"' in shown["data"]["text/html"]
-    assert count[0]["text"] == "6\n"  # 3 calls + 3 safe replays; "off" replayed nothing
+    assert count[0]["text"] == "6\n"  # 3 calls + 3 safe replays; the thread and "off" replayed nothing
