@@ -62,3 +62,20 @@ def test_progress_modes():
         bar = progress(items, "x", mode)
         assert list(bar) == items and bar.total == len(items)
         bar.close()
+
+
+def test_the_log_views_replay_all_button_shows_no_bar(capsys):
+    import toolkit as tk
+
+    app = tk.App("view-bars", progress="always")
+    app.add_handler("/echo", lambda n: str(n))
+    for n in range(3):
+        app.call("/echo", {"n": n})
+    view = tk.LogView(app)
+    try:
+        assert view.replay_all() == []
+    finally:
+        view.close()
+    assert capsys.readouterr().err == ""  # a bar from a button callback would land under some other cell
+    tk.testing.replay_all(app, progress_bar="always")
+    assert "Replaying: 100%" in capsys.readouterr().err

@@ -219,17 +219,18 @@ def replay(app: App, exchange: Exchange, *, sandbox: bool = True) -> Replayed:
     return Replayed(exchange, new, changes)
 
 
-def replay_all(app: App, exchanges: Iterable[Exchange] | None = None, *,
-               changed_only: bool = True, sandbox: bool = True) -> list[Replayed]:
+def replay_all(app: App, exchanges: Iterable[Exchange] | None = None, *, changed_only: bool = True,
+               sandbox: bool = True, progress_bar: str | None = None) -> list[Replayed]:
     """Replay every logged request once (the newest of identical ones). Replays are skipped, and so
     are requests refused with 401: their logged headers are masked, so they cannot be re-sent as they were.
 
     Returns the replays whose answer changed (all of them with ``changed_only=False``), oldest first.
-    Each runs :func:`safely`; a progress bar shows from 20 requests on (the ``progress`` setting).
+    Each runs :func:`safely`; a progress bar shows from 20 requests on (the ``progress`` setting, or
+    ``progress_bar``: ``"auto"``, ``"always"``, ``"never"``).
     """
     chosen = distinct(app.log.entries() if exchanges is None else exchanges)
     results = [replay(app, e, sandbox=sandbox)
-               for e in progress(chosen, "Replaying", app.settings.progress)]
+               for e in progress(chosen, "Replaying", progress_bar or app.settings.progress)]
     return [r for r in results if r.changed or not changed_only]
 
 

@@ -106,7 +106,8 @@ class LogActions:
     @reports
     def replay_all(self) -> list[Replayed]:
         """Replay every matching exchange once; list (and return) those whose answer changed."""
-        everything = replay_all(self.app, self._matching(), changed_only=False)
+        # no progress widget from a button callback: it would land under whatever cell ran last
+        everything = replay_all(self.app, self._matching(), changed_only=False, progress_bar="never")
         results = [r for r in everything if r.changed]
         self.last_replays = results
         items = "".join(
