@@ -63,3 +63,16 @@ def test_a_bad_edit_is_refused_with_the_fix_and_nothing_breaks(app, text, says):
     assert says in str(caught.value) and "Fix:" in str(caught.value)
     assert len(app.log) == 1 and len(app.log.to_frame()) == 1  # nothing was sent; the log exports
     assert app.call("/greet", {"name": "Bo"})["messages"][0] == tk.text("Hello Bo!")
+
+
+def test_a_refused_request_replayed_with_corrected_credentials_passes_and_is_no_retry():
+    app = tk.App("shop", auth_bearer="right-token")
+    _shop(app)
+    app.handle("POST", "/orders", headers={"Authorization": "Bearer wrong"}, raw=b'{"order_id": "A-1"}')
+    refused = app.log.last()
+    assert refused.status == 401 and editable(refused)["headers"] == {"Authorization": "***"}
+    still = replay_json(app, refused, '{"headers": {"Authorization": "***"}}')  # masked: still refused
+    assert still.new.status == 401 and "status" not in still.diff.parts
+    fixed = replay_edited(app, refused, headers={"Authorization": "Bearer right-token"})
+    assert fixed.new.status == 200 and fixed.diff.changes[0].path == "status"
+    assert fixed.new.flags == ["edited"] and fixed.new.headers == {"Authorization": "***"}  # logged masked
