@@ -241,7 +241,13 @@ def _no_horizontal_overflow(page) -> None:
 
 
 def _detail_pane_renders_bubbles(page) -> None:
-    page.locator(".tk-logview .widget-button", has_text=re.compile("^›$")).nth(2).click()  # the newest 200
+    pickers = page.locator(".tk-logview .widget-button", has_text=re.compile("^›$"))
+    pickers.nth(8).click()  # the emulator's /menu call: a carousel in the detail pane too
+    page.wait_for_selector(".tk-detail .tk-carousel .tk-card >> text=Cortado", timeout=20_000)
+    sizes = page.locator(".tk-detail").evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert sizes[0] <= sizes[1], f"the detail pane overflows sideways with a carousel: {sizes}"
+    assert page.locator(".tk-detail .tk-carousel").evaluate("e => e.scrollWidth > e.clientWidth")
+    pickers.nth(2).click()  # the newest 200
     detail = page.locator(".tk-detail")
     page.wait_for_selector(".tk-detail .tk-bubble >> text=Order A-6 has shipped.", timeout=20_000)
     assert detail.locator(".tk-bubble", has_text="Anything else?").count() == 1
