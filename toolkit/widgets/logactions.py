@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
@@ -53,6 +54,7 @@ class LogActions:
     folder: w.Text
     last_replays: list[Replayed]
     _rows_html: dict[int, str]
+    _draw_lock: threading.RLock
 
     def _request(self) -> None:
         raise NotImplementedError
@@ -176,7 +178,8 @@ class LogActions:
         if text is not None:
             self.edit_text.value = text
         result = replay_json(self.app, entry, self.edit_text.value)
-        self._rows_html.pop(result.new.id, None)  # drawn before its "edited" flag, maybe
+        with self._draw_lock:
+            self._rows_html.pop(result.new.id, None)  # drawn before its "edited" flag, maybe
         self._request()
         self.comparison.value = fit(side_by_side_html(result, seen_html))
         what = f"changed: {', '.join(result.diff.parts)}" if result.changed else "same answer as before"
