@@ -47,6 +47,8 @@ _LAZY = {
     "ChatlayerClient": "toolkit.chatlayer.client",  # imports requests
     "ChatlayerError": "toolkit.chatlayer.client",
     "V1Emulator": "toolkit.emulator.v1",
+    "LiveBot": "toolkit.emulator.live",  # imports requests
+    "parity": "toolkit.emulator.parity",
     "Table": "toolkit.data",  # imports pandas
 }
 
@@ -72,6 +74,7 @@ __all__ = [
     "Exchange",
     "Flow",
     "HandlerError",
+    "LiveBot",
     "Log",
     "LogView",
     "MethodNotAllowed",
@@ -98,6 +101,7 @@ __all__ = [
     "carousel_from_frame",
     "location",
     "media",
+    "parity",
     "phone_button",
     "postback",
     "quick_replies",
