@@ -55,7 +55,9 @@ class Conversation(Engine):
                  start: bool = True, trace_turns: bool = True, **session_options: Any) -> None:
         self.live: Any = flow if getattr(flow, "live_partner", False) is True else None
         self.flow: Flow = flow.check() if self.live is None else Flow(self.live.name)
-        self.backend = backend if self.live is None or backend is not None else getattr(self.live, "app", None)
+        if backend is None and self.live is not None:
+            backend = getattr(self.live, "app", None)  # the app the live bot calls
+        self.backend = backend
         self.trace_turns = trace_turns  # link the backend's requests to turns (off for Chatlayer's side)
         self._turn_ids = itertools.count(1)
         self._round = 0  # a live conversation starts a new user at each restart
