@@ -176,3 +176,17 @@ def test_bad_messages_and_missing_ids_fail_before_any_call(api, client):
     with pytest.raises(ValueError, match="internal.sessionId"):
         client.push("", "hello")
     assert client.stats["calls"] == 0 and len(api.log) == 0
+
+
+def test_nlp_extract_and_webhook_messages_check_their_arguments_before_any_call(api, client):
+    from toolkit.chatlayer.webhook import text_message
+
+    with pytest.raises(ValueError, match="needs the text to understand"):
+        client.nlp_extract("  ")
+    for user in ({}, {"id": ""}, {"firstName": "Ada"}):
+        with pytest.raises(ValueError, match=r"needs user=\{'id'"):
+            client.webhook_message("web-1", text_message("hi"), user)
+    assert client.stats["calls"] == 0 and len(api.log) == 0
+    with pytest.raises(ChatlayerError, match="No webhook channel 'web-1'") as info:
+        client.webhook_message("web-1", text_message("hi"), {"id": "u1"})
+    assert info.value.api_status == 404 and api.log.last().handler == "webhook_message"
