@@ -22,7 +22,7 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
 
@@ -44,6 +44,8 @@ class LiveBot:
     ``verify_token`` is what the channel's settings hold (a random one when not given).
     ``bot_id`` is needed by the Botium endpoint only. ``base_url`` replaces the region's host (the
     :class:`toolkit.V1Emulator`'s ``url`` offline). Other keywords override the ``livebot_*`` settings.
+    ``settled`` (offline only): a function that says Chatlayer's side has delivered everything, e.g. an
+    emulated channel's ``idle``; a turn then also waits for it, so a slow machine never splits a turn.
     """
 
     live_partner = True  # what Conversation recognises
@@ -52,7 +54,7 @@ class LiveBot:
                  bot_id: str | None = None, base_url: str | None = None, public_url: str | None = None,
                  region: str | None = None, endpoint: str | None = None, path: str | None = None,
                  quiet_s: float | None = None, deadline_s: float | None = None,
-                 version: str = "DRAFT") -> None:
+                 version: str = "DRAFT", settled: Callable[[], bool] | None = None) -> None:
         s = app.settings
         if not channel_id:
             raise ConfigError("LiveBot needs the webhook channel's id.",
@@ -67,6 +69,7 @@ class LiveBot:
         self.deadline_s = float(s.livebot_deadline_s if deadline_s is None else deadline_s)
         self.verify_token = verify_token or secrets.token_urlsafe(18)
         self.public_url = public_url
+        self.settled = settled
         self.client = ChatlayerClient(token, bot_id or self.channel_id, region or s.livebot_region, version,
                                       base_url=base_url)
         self.received: list[dict[str, Any]] = []  # every accepted outbound body, as it came
@@ -91,12 +94,13 @@ class LiveBot:
             while True:
                 got = self._inbox.get(user_id, [])[start:]
                 now = time.monotonic()
-                if got and now - got[-1][0] >= self.quiet_s:
+                quiet = bool(got) and now - got[-1][0] >= self.quiet_s
+                if quiet and (self.settled is None or self.settled()):
                     return [m for _, m in got]
                 if now >= deadline:
                     raise self._timeout(turn, [m for _, m in got], self.refused - refused)
                 until = deadline if not got else min(deadline, got[-1][0] + self.quiet_s)
-                self._cond.wait(max(0.001, until - now))
+                self._cond.wait(max(0.002, until - now) if not quiet else 0.002)
 
     def _timeout(self, turn: str, arrived: list[dict[str, Any]], refused: int) -> LiveBotTimeout:
         what = ("nothing arrived" if not arrived else

@@ -84,6 +84,11 @@ class WebhookChannel:
         with self._cond:
             return self._cond.wait_for(lambda: not self._busy, timeout)
 
+    def idle(self) -> bool:
+        """Whether every injected message has been answered and delivered (LiveBot's ``settled``)."""
+        with self._cond:
+            return not self._busy
+
     def close(self) -> None:
         """Stop retrying deliveries (queued messages are still answered)."""
         self._closed.set()
