@@ -59,5 +59,5 @@ def run() -> list[Figure]:
         api.stop()
         server.stop()
     overhead_ms = (live - emulated) * 1000
-    return [Figure("LiveBot turn (webhook channel, quiet 5 ms) vs emulated turn", live, emulated, "s/turn", 12.0,
-                   higher_is_better=False, note=f"overhead {overhead_ms:.1f} ms per turn")]
+    return [Figure("LiveBot turn (webhook channel, quiet 5 ms) vs emulated turn", live, emulated, "s/turn",
+                   12.0, higher_is_better=False, note=f"overhead {overhead_ms:.1f} ms per turn")]
