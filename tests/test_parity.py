@@ -25,7 +25,7 @@ def test_each_kind_of_difference_is_marked_once():
     kinds = [ln.difference.kind for ln in turn.lines if ln.difference]
     assert kinds == ["block", "media", "extra", "calls"]  # "Same": one side shows no block, so no mark
     calls = turn.lines[-1].difference
-    assert "called /orders → 200" in calls.emulated and "→ 500" in calls.live
+    assert calls.emulated == "called /orders → 200" and calls.live == "called /orders → 500"
 
 
 def test_a_report_without_differences_is_true_and_its_reprs_are_deterministic():

@@ -54,7 +54,7 @@ class Conversation(Engine):
                  session: Session | Mapping[str, Any] | None = None, settings: Settings | None = None,
                  start: bool = True, trace_turns: bool = True, **session_options: Any) -> None:
         self.live: Any = flow if getattr(flow, "live_partner", False) is True else None
-        self.flow: Flow = flow.check() if self.live is None else Flow(self.live.name)
+        self.flow: Flow = flow.check() if self.live is None else Flow(f"live:{self.live.name}")
         if backend is None and self.live is not None:
             backend = getattr(self.live, "app", None)  # the app the live bot calls
         self.backend = backend

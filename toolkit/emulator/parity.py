@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import ToolkitError
 from .script import ScriptTurn, parse, play_turn
-from .transcript import call_text, choice_label, message_text
+from .transcript import choice_label, message_text
 
 Bubble = tuple[Any, ...]  # (kind, what the user sees...) -- compared
 WIDTH = 44
@@ -88,7 +88,8 @@ class ParityReport:
             out.append(f"     {t.number:>2}  user: {t.label}")
             for ln in t.lines:
                 mark = "  ✗ " if ln.difference else "    "
-                out.append(f"{mark}     {_cut(ln.emulated):<{WIDTH}}  {_cut(ln.live)}")
+                left, right = _cut_pair(ln.emulated, ln.live)
+                out.append(f"{mark}     {left:<{WIDTH}}  {right}")
         out += ["Differences:", *(f"  {d}" for d in self.differences)] if self.differences else []
         return "\n".join(out)
 
@@ -167,7 +168,8 @@ def compare_turn(number: int, label: str, emulated: tuple[list[Any], list[Any]],
 
 
 def _call(call: Mapping[str, Any]) -> tuple[tuple[Any, Any], str]:
-    return (call.get("path"), call.get("status")), call_text(call)
+    """(what is compared, what is shown): the path and status; times differ from run to run."""
+    return (call.get("path"), call.get("status")), f"called {call.get('path')} → {call.get('status')}"
 
 
 def _line(number: int, label: str, op: str, x: tuple[Bubble, str, Any] | None,
@@ -232,6 +234,16 @@ def _seen(message: Mapping[str, Any]) -> Any:
     return message_text(message)
 
 
-def _cut(text: str | None) -> str:
-    text = "—" if text is None else text
-    return text if len(text) <= WIDTH else text[: WIDTH - 1] + "…"
+def _cut_pair(left: str | None, right: str | None) -> tuple[str, str]:
+    """Both sides cut to the column width, around where they first differ (so it shows)."""
+    a, b = ("—" if left is None else left), ("—" if right is None else right)
+    first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    start = 0 if first < WIDTH - 8 or a == b else first - WIDTH // 2
+    return _cut(a, start), _cut(b, start)
+
+
+def _cut(text: str, start: int = 0) -> str:
+    head = "…" if start > 0 else ""
+    body = text[start:]
+    width = WIDTH - len(head)
+    return head + (body if len(body) <= width else body[: width - 1] + "…")
