@@ -191,3 +191,17 @@ def test_session_data_and_messages_of_an_attached_conversation(api):
         assert chat.session.data == {}
         with api.client(version="LIVE") as live, pytest.raises(tk.ChatlayerError, match="not found in LIVE"):
             live.session_data("emulator-chat-1")
+
+
+def test_a_log_view_shows_the_emulators_calls_like_any_apps(api):
+    from helpers import wait_until
+
+    view = api.log_view()
+    try:
+        assert repr(view) == "LogView(app='v1-emulator-demo-bot')"
+        with api.client() as client:
+            client.push("sess-1", "hi")
+        shown = wait_until(lambda: view.shown, what="the push in the log view")
+        assert (shown[0].path, shown[0].handler, shown[0].status) == (PUSH, "actions", 200)
+    finally:
+        view.close()
