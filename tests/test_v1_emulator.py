@@ -165,6 +165,8 @@ def test_client_starts_the_emulator_and_reprs_are_short():
     with V1Emulator("ctx-bot") as ctx:
         assert ctx.running
     assert not ctx.running
+    with pytest.raises(tk.ConfigError, match="needs a token"):
+        V1Emulator("no-token-bot", token="")
 
 
 def test_reset_forgets_conversations_and_knobs(api):

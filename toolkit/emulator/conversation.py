@@ -97,7 +97,7 @@ class Conversation(Engine):
         """Open the chat: the start block runs (``internal.messageType`` is ``intro``)."""
         def act() -> None:
             if self.live is not None:
-                return self._live_send(intro_message(), "the opening", self.session.data)
+                return self._live_send(intro_message(), "the opening", self.session.data, opening=True)
             self.session._set_internal(messageType="intro", messageContent="")
             self._enter(self.flow.start)
 
@@ -248,9 +248,11 @@ class Conversation(Engine):
         turn.id, turn.calls = turn_id, copy.deepcopy(calls)
         return turn
 
-    def _live_send(self, message: dict[str, Any], what: str, session_data: Any = None) -> None:
+    def _live_send(self, message: dict[str, Any], what: str, session_data: Any = None, *,
+                   opening: bool = False) -> None:
         assert self.live is not None
-        label = f"turn {sum(1 for e in self._entries if e.get('sender') == 'user') or 'opening'}: {what}"
+        number = sum(1 for e in self._entries if e.get("sender") == "user")
+        label = what if opening else f"turn {number}: {what}"
         user = {"id": self.live_user_id, **dict(self.session.internal.user)}
         try:
             got = self.live.exchange(user, message, session_data=session_data, turn=label)

@@ -28,7 +28,7 @@ from typing import Any
 from ..app import App
 from ..chatlayer.client import ChatlayerClient
 from ..chatlayer.webhook import text_message
-from ..errors import V1Error
+from ..errors import ConfigError, V1Error
 from ..reply import JsonAnswer
 from ..request import Request
 from .v1_channel import WebhookChannel
@@ -60,6 +60,9 @@ class V1Emulator(App):
 
     def __init__(self, bot_id: str = "emulated-bot", *, token: str = "emulator-token",
                  delay_s: float = 0.0, clock: Clock = time.time, flow: Any = None) -> None:
+        if not token:
+            raise ConfigError("V1Emulator needs a token (what 'Authorization: Bearer <token>' must carry).",
+                              hint="E.g. V1Emulator('my-bot', token='test-token').")
         super().__init__(f"v1-emulator-{bot_id}", auth_bearer=token)
         self.bot_id = bot_id
         self.delay_s = delay_s

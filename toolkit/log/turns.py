@@ -28,7 +28,7 @@ _lock = threading.Lock()
 def current_turn(log: Any = None) -> str | None:
     """The turn a request arriving now belongs to (see the module's docstring), or None."""
     turn = _current.get()
-    if turn is not None or log is None:
+    if turn is not None or log is None or not _in_flight:  # the common case: no lock taken
         return turn
     with _lock:
         flying = _in_flight.get(id(log))
