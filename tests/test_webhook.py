@@ -77,3 +77,6 @@ def test_inbound_messages_must_be_one_known_kind(bad):
         wh.inbound_kind(bad)
     assert wh.inbound_kind(wh.location_message(50.8, 4.3)) == "locationMessage"
     assert wh.postback_message("Yes", "pb-1") == {"postbackMessage": {"title": "Yes", "payload": "pb-1"}}
+    documented = wh.postback_message("Basic", next_dialogstate_id="b1", params=[{"key": "plan", "value": "basic"}])
+    assert documented == {"postbackMessage": {"title": "Basic", "nextDialogstateId": "b1",
+                                              "sessionDataToSet": [{"key": "plan", "value": "basic"}]}}

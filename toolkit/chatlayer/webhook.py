@@ -27,7 +27,7 @@ the last go out as text messages first; the recipient is read from ``recipient.i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 INBOUND_KINDS = ("introMessage", "textMessage", "postbackMessage", "locationMessage")
@@ -48,11 +48,18 @@ def text_message(text: str) -> dict[str, Any]:
     return {"textMessage": {"text": str(text)}}
 
 
-def postback_message(title: str, payload: Any = None) -> dict[str, Any]:
-    """The user clicks the button ``title`` whose outbound payload was ``payload`` (opaque)."""
+def postback_message(title: str, payload: Any = None, *, next_dialogstate_id: str | None = None,
+                     params: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The user clicks the button ``title``: its outbound ``payload`` (opaque), or, in the documented
+    V1 form, the block it leads to and the session values it sets (``[{key, value}]``)."""
     body: dict[str, Any] = {"title": str(title)}
     if payload is not None:
         body["payload"] = payload
+    if next_dialogstate_id:
+        body["nextDialogstateId"] = str(next_dialogstate_id)
+    data = [{"key": str(p["key"]), "value": p.get("value")} for p in params]
+    if data:
+        body["sessionDataToSet"] = data
     return {"postbackMessage": body}
 
 

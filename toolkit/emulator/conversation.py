@@ -161,7 +161,10 @@ class Conversation(Engine):
 
         def act() -> None:
             if self.live is not None:
-                return self._live_send(postback_message(choice.title, payload.get("id")), f"click {title!r}")
+                clicked = postback_message(choice.title, payload.get("id"),
+                                           next_dialogstate_id=payload.get("nextDialogstateId"),
+                                           params=payload.get("params") or ())
+                return self._live_send(clicked, f"click {title!r}")
             for param in payload.get("params") or []:
                 self.session.set(str(param["key"]), param.get("value"))
             self.session._set_internal(messageContent=choice.title, messageType="postback")
