@@ -166,3 +166,14 @@ def test_the_display_says_what_to_paste(app, api):
     assert botium.send_url() == "https://api.prod.us-east4.gcp.chatlayer.ai/api/webhookMessage/beanbox"
     with pytest.raises(tk.ConfigError, match="Use 'v1' or 'botium'"):
         LiveBot(app, "web-1", TOKEN, endpoint="graphql")
+
+
+def test_a_turn_still_arriving_at_its_deadline_fails_naming_what_did_arrive(app, api):
+    bot = live_bot(app, api, deadline_s=3)  # ample for two local deliveries, even on a loaded machine
+    bot.settled = lambda: False  # Chatlayer's side never says it is done: the turn cannot complete
+    with pytest.raises(LiveBotTimeout) as info:
+        Conversation(bot)
+    err = info.value
+    assert err.turn == "the opening" and len(err.arrived) == 2
+    assert "2 message(s) arrived, still coming: Hi Test! Welcome to BeanBox" in err.message
+    assert "What can I do for you? [Track an order]" in err.message
