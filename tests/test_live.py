@@ -148,7 +148,7 @@ def test_a_bot_that_never_answers_fails_the_turn_at_its_deadline_with_a_clear_me
 
 
 def test_a_wrong_token_in_the_channel_shows_in_the_timeout(app, api):
-    bot = live_bot(app, api, deadline_s=0.5)
+    bot = live_bot(app, api, deadline_s=3)  # ample for the first (refused) delivery
     api.channels["web-1"].verify_token = "not-the-bots"
     with pytest.raises(LiveBotTimeout, match=r"call\(s\) to the receiver were refused for a wrong verify token"):
         Conversation(bot)
