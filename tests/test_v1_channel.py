@@ -158,7 +158,6 @@ def test_nlp_extract_answers_the_intent_the_flow_matches(api):
 
 def test_a_failing_webhook_url_is_retried_then_recorded(api, receiver):
     server, got = receiver
-    server.app.add_handler("/hook", lambda: tk.Reply(), methods="POST")
     server.app.remove_handler("/hook")  # now 404: every delivery fails
     with api.client() as client:
         client.webhook_message("web-1", text_message("hello"), user("u-f"))
