@@ -10,6 +10,7 @@ from .config import SETTINGS, Settings
 from .emulator import ApiStep, Conversation, Flow, Session, StepResult
 from .errors import (
     BadRequest,
+    BuilderError,
     ConfigError,
     HandlerError,
     MethodNotAllowed,
@@ -20,12 +21,14 @@ from .errors import (
     ToolkitError,
     Unauthorized,
 )
+from .frames import carousel_from_frame
 from .log import Exchange, Log
 from .messages import (
     buttons,
     card,
     carousel,
-    carousel_from_frame,
+    list_,
+    list_message,
     location,
     media,
     phone_button,
@@ -50,6 +53,8 @@ _LAZY = {
     "LiveBot": "toolkit.emulator.live",  # imports requests
     "parity": "toolkit.emulator.parity",
     "Table": "toolkit.data",  # imports pandas
+    "calibrate": "toolkit.chatlayer.calibrate",
+    "Calibration": "toolkit.chatlayer.calibrate",
 }
 
 
@@ -66,6 +71,8 @@ __all__ = [
     "App",
     "Background",
     "BadRequest",
+    "Calibration",
+    "BuilderError",
     "ChatlayerClient",
     "ChatlayerError",
     "ChatView",
@@ -96,9 +103,12 @@ __all__ = [
     "V1Emulator",
     "__version__",
     "buttons",
+    "calibrate",
     "card",
     "carousel",
     "carousel_from_frame",
+    "list_",
+    "list_message",
     "location",
     "media",
     "parity",

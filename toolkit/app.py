@@ -20,7 +20,7 @@ from .errors import HandlerError, ToolkitError, error_body
 from .log import Exchange, Log, Masker, fingerprint, logger, outbound, trace
 from .log.turns import current_turn
 from .params import bind
-from .reply import JsonAnswer, encode, normalize
+from .reply import LIST_NOTICE, JsonAnswer, encode, has_list, normalize
 from .request import Request
 from .routing import Route, Router, compile_route, normalize_path
 
@@ -61,8 +61,11 @@ class App:
         self.notices: list[str] = []
         self._masker = Masker.from_settings(self.settings)
         self._router = Router()
-        self._public: set[str] = set()  # paths whose handler checks the caller itself (add_handler public=)
         self._warned_slow: set[str] = set()
+        self._noted_list = False
+        # paths answered without access control (add_handler public=True, a calibration probe): their
+        # handler checks the caller itself
+        self.unchecked_paths: set[str] = set()
         self.server: Server | None = None  # the running server of app.serve(), if any
 
     # --- registration --------------------------------------------------------------------------
@@ -90,9 +93,9 @@ class App:
         if public and route.pattern is not None:
             raise ValueError(f"public=True needs a static path, got {path!r}.")
         if public:
-            self._public.add(route.path)
+            self.unchecked_paths.add(route.path)
         else:
-            self._public.discard(route.path)
+            self.unchecked_paths.discard(route.path)
         old = self._router.add(route)
         if old is not None:
             self._notice(f"Replaced handler for {old.path!r} ({old.name} -> {fn.__name__}).")
@@ -100,7 +103,7 @@ class App:
 
     def remove_handler(self, path: str) -> None:
         """Stop serving ``path``."""
-        self._public.discard(normalize_path(path))
+        self.unchecked_paths.discard(normalize_path(path))
         if self._router.remove(path) is None:
             raise KeyError(f"No handler for {normalize_path(path)!r}.")
 
@@ -156,7 +159,7 @@ class App:
                 return self._internal(entry.path, Request.build(method, path, headers=headers))
             request = Request.build(method, path, query=query, headers=headers, raw=raw,
                                     max_body_bytes=s.max_body_bytes, size=body_size)
-            if check_access and entry.path not in self._public:
+            if check_access and entry.path not in self.unchecked_paths:
                 signing.check_access(request, s)
             route, path_params = self._router.match(request.method, request.path)
             entry.handler = route.name
@@ -173,7 +176,8 @@ class App:
                                     headers=dict(result.headers))
             else:
                 wire, data = encode(normalize(result, handler=route.name, redirect_form=s.redirect_form),
-                                    handler=route.name, max_bytes=s.max_reply_bytes)
+                                    handler=route.name, max_bytes=s.max_reply_bytes, warnings=entry.warnings)
+                self._after_reply(entry, wire)
                 response = Response(200, wire, data)
         except ToolkitError as exc:
             exc.handler = exc.handler or entry.handler
@@ -195,6 +199,15 @@ class App:
         if raise_errors and response.error is not None:
             raise response.error
         return response
+
+    def _after_reply(self, entry: Exchange, wire: Any) -> None:
+        """Flag what the reply lost on the way (``dropped``) and note once a best-guess ``list``."""
+        if entry.warnings:
+            entry.flags.append("dropped")
+            logger.warning("%s %s: %s", entry.method, entry.path, " ".join(entry.warnings))
+        if has_list(wire) and not self._noted_list:
+            self._noted_list = True
+            self._notice(LIST_NOTICE)
 
     def _error_response(self, exc: ToolkitError, original: BaseException, entry: Exchange) -> Response:
         tb = "".join(traceback.format_exception(original))
