@@ -56,6 +56,8 @@ _LAZY = {
     "ChatlayerClient": "toolkit.chatlayer.client",  # imports requests
     "ChatlayerError": "toolkit.chatlayer.client",
     "V1Emulator": "toolkit.emulator.v1",
+    "LiveBot": "toolkit.emulator.live",  # imports requests
+    "parity": "toolkit.emulator.parity",
     "Table": "toolkit.data",  # imports pandas
     "calibrate": "toolkit.chatlayer.calibrate",
     "Calibration": "toolkit.chatlayer.calibrate",
@@ -85,6 +87,7 @@ __all__ = [
     "Exchange",
     "Flow",
     "HandlerError",
+    "LiveBot",
     "Log",
     "LogView",
     "MethodNotAllowed",
@@ -114,6 +117,7 @@ __all__ = [
     "list_message",
     "location",
     "media",
+    "parity",
     "phone_button",
     "postback",
     "quick_replies",

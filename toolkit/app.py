@@ -19,8 +19,9 @@ from .config import Settings
 from .errors import HandlerError, ToolkitError, error_body
 from .log import Exchange, Log, Masker, fingerprint, logger, outbound, trace
 from .log.buffer import in_process
+from .log.turns import current_turn
 from .params import bind
-from .reply import LIST_NOTICE, encode, has_list, normalize
+from .reply import LIST_NOTICE, JsonAnswer, encode, has_list, normalize
 from .request import Request
 from .routing import Route, Router, compile_route, normalize_path
 
@@ -40,10 +41,11 @@ class Response:
     """What the server sends back: status, JSON body and its encoded bytes."""
 
     status: int
-    body: dict[str, Any]
+    body: Any
     data: bytes
     error: BaseException | None = None
     exchange: Exchange | None = field(default=None, repr=False)  # what app.log recorded
+    headers: dict[str, str] = field(default_factory=dict)  # extra headers (a JsonAnswer's, an error's)
 
 
 class App:
@@ -66,7 +68,8 @@ class App:
         self._router = Router()
         self._warned_slow: set[str] = set()
         self._noted_list = False
-        # paths answered without access control: a calibration probe checks it itself and reports
+        # paths answered without access control (add_handler public=True, a calibration probe): their
+        # handler checks the caller itself
         self.unchecked_paths: set[str] = set()
         self.server: Server | None = None  # the running server of app.serve(), if any
         self.replace_hooks: list[ReplaceHook] = list(DEFAULT_REPLACE_HOOKS)
@@ -84,11 +87,21 @@ class App:
 
         return decorator
 
-    def add_handler(self, path: str, fn: F, *, methods: Any = None) -> F:
-        """The plain twin of :meth:`handler`. Re-registering a path replaces its handler."""
+    def add_handler(self, path: str, fn: F, *, methods: Any = None, public: bool = False) -> F:
+        """The plain twin of :meth:`handler`. Re-registering a path replaces its handler.
+
+        ``public=True`` skips the app's access control (Bearer, Basic, header, HMAC) for this static
+        path: only for a handler that checks its caller itself, e.g. a webhook's verify token.
+        """
         if not callable(fn):
             raise TypeError(f"add_handler({path!r}, ...) needs a function, got {type(fn).__name__}.")
         route = compile_route(path, fn, methods)
+        if public and route.pattern is not None:
+            raise ValueError(f"public=True needs a static path, got {path!r}.")
+        if public:
+            self.unchecked_paths.add(route.path)
+        else:
+            self.unchecked_paths.discard(route.path)
         old = self._router.add(route)
         if old is not None:
             self._notice(f"Replaced handler for {old.path!r} ({old.name} -> {fn.__name__}).")
@@ -101,6 +114,7 @@ class App:
 
     def remove_handler(self, path: str) -> None:
         """Stop serving ``path``."""
+        self.unchecked_paths.discard(normalize_path(path))
         if self._router.remove(path) is None:
             raise KeyError(f"No handler for {normalize_path(path)!r}.")
 
@@ -148,7 +162,8 @@ class App:
         """
         t0 = started if started is not None else time.perf_counter()
         s = self.settings
-        entry = Exchange(method.upper(), normalize_path(path), 0, query=dict(query or {}), source=source)
+        entry = Exchange(method.upper(), normalize_path(path), 0, query=dict(query or {}), source=source,
+                         turn=current_turn(self.log))
         tr = None
         try:
             if entry.path.startswith(INTERNAL[:-1]):
@@ -167,10 +182,14 @@ class App:
                     result = route.fn(**kwargs)
                 finally:
                     entry.handler_ms = (time.perf_counter() - h0) * 1000
-            wire, data = encode(normalize(result, handler=route.name, redirect_form=s.redirect_form),
-                                handler=route.name, max_bytes=s.max_reply_bytes, warnings=entry.warnings)
-            self._after_reply(entry, wire)
-            response = Response(200, wire, data)
+            if isinstance(result, JsonAnswer):
+                response = Response(result.status, result.body, result.encode(),
+                                    headers=dict(result.headers))
+            else:
+                wire, data = encode(normalize(result, handler=route.name, redirect_form=s.redirect_form),
+                                    handler=route.name, max_bytes=s.max_reply_bytes, warnings=entry.warnings)
+                self._after_reply(entry, wire)
+                response = Response(200, wire, data)
         except ToolkitError as exc:
             exc.handler = exc.handler or entry.handler
             response = self._error_response(exc, exc, entry)
@@ -207,7 +226,8 @@ class App:
         if exc.status >= 500:
             logger.error("%s %s failed: %s\n%s", entry.method, entry.path, exc, tb)
         body = error_body(exc, traceback=tb if self.settings.debug else None)
-        return Response(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original)
+        return Response(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original,
+                        headers=dict(getattr(exc, "headers", None) or {}))
 
     def _record(self, entry: Exchange, response: Response, headers: Any, raw: bytes,
                 t0: float) -> None:

@@ -101,6 +101,18 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("error", "ok")),
     Setting("emulator_location_variable", "location",
             "Session variable a shared location is stored in, as {lat, lon}."),
+    # --- live bot (toolkit.LiveBot: the real bot through Chatlayer's webhook channel) ---
+    Setting("livebot_endpoint", "v1",
+            "Where user messages go: 'v1' (POST /v1/channels/webhook/{channelId}/messages, Redoc form) "
+            "or 'botium' (POST /api/webhookMessage/{botId}, Botium's connector). Sources disagree.",
+            choices=("v1", "botium")),
+    Setting("livebot_region", "eu", "Chatlayer region of the bot: eu, us, asia or staging.",
+            choices=("eu", "us", "asia", "staging")),
+    Setting("livebot_path", "/chatlayer-webhook",
+            "Path of the receiver route for the bot's answers (the channel's Webhook URL ends with it)."),
+    Setting("livebot_quiet_s", 1.0, "A live turn is complete when no new bot message arrived for this long."),
+    Setting("livebot_deadline_s", 20.0,
+            "A live turn fails when its answer is not complete after this many seconds."),
     # --- tunnel ---
     Setting("tunnel_timeout_s", 15.0, "Longest wait for a tunnel to open before failing."),
 )

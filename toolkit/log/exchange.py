@@ -32,6 +32,7 @@ class Exchange:
     id: int = 0
     time: float = field(default_factory=time.time)
     fingerprint: str = ""
+    turn: str | None = None  # the conversation turn in flight when it arrived (toolkit.log.turns)
 
     def keep_bodies(self, body: bytes, response: bytes, masker: Masker) -> None:
         """Keep the raw bytes; ``body`` and ``response`` decode, mask and cut them when read."""
