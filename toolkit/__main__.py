@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,31 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
+class _StderrWarnings(logging.StreamHandler):  # type: ignore[type-arg]
+    """The command line's handler: the toolkit's warnings, one per line, on the current stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # as it is now (tests and callers may swap it)
+        super().emit(record)
+
+
+def show_warnings() -> logging.Handler:
+    """Show the ``toolkit`` logger's warnings and errors on stderr (a notebook cell that failed
+    headless, a table that did not load, ...). In a kernel they stay in the logger, never in a cell;
+    on the command line they must be seen. Safe to call twice: one handler only."""
+    logger = logging.getLogger("toolkit")
+    for handler in logger.handlers:
+        if isinstance(handler, _StderrWarnings):
+            return handler
+    handler = _StderrWarnings(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    return handler
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m toolkit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -27,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--once", action="store_true", help="exit after the transcript")
     _add_serve_and_export(sub)
     args = parser.parse_args(argv)
+    show_warnings()
     if args.command == "settings":
         print(settings_table())
         return 0
