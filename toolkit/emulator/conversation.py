@@ -107,6 +107,7 @@ class Conversation(Engine):
                                                   "score": 1.0 if intent else 0.0},
                    "intents": [{"name": intent.name, "score": 1.0}] if intent else [], "entities": []}
             self.session._set_internal(nlp=nlp)
+            self._trace("intent", intent.name if intent else "(fallback)")
             if intent is not None:
                 self._enter(intent.go)
             elif self.flow.fallback:
@@ -133,6 +134,7 @@ class Conversation(Engine):
         payload = item.get("payload") or {}
 
         def act() -> None:
+            self._trace_choice(choice)
             for param in payload.get("params") or []:
                 self.session.set(str(param["key"]), param.get("value"))
             self.session._set_internal(messageContent=choice.title, messageType="postback")
@@ -155,6 +157,7 @@ class Conversation(Engine):
             target = location_target(self._entries)
 
         def act() -> None:
+            self._trace_location()
             self.session.set(self.settings.emulator_location_variable, {"lat": lat, "lon": lon})
             self.session._set_internal(messageContent=f"{lat},{lon}", messageType="postback")
             if target:
