@@ -213,15 +213,16 @@ class Conversation(Engine):
         """The transcript as text, one line per entry."""
         return transcript_text(self.transcript)
 
-    def run(self, script: Any, *, restart: bool = True) -> Any:
-        """Play a script (a list of turns, or a CSV file) and return its pass/fail :class:`Report`."""
+    def run(self, script: Any, *, restart: bool = True, progress: bool | None = None) -> Any:
+        """Play a script (a list of turns, or a CSV file) and return its pass/fail :class:`Report`.
+        A CSV file's run shows a progress bar (``progress=`` turns it on or off)."""
         from .script import run_script
 
-        return run_script(self, script, restart=restart)
+        return run_script(self, script, restart=restart, progress=progress)
 
-    def check(self, script: Any, *, restart: bool = True) -> Any:
+    def check(self, script: Any, *, restart: bool = True, progress: bool | None = None) -> Any:
         """Like :meth:`run`, but raise ``AssertionError`` with the readable report when a turn fails."""
-        return self.run(script, restart=restart).check()
+        return self.run(script, restart=restart, progress=progress).check()
 
     def __repr__(self) -> str:
         with self._lock:
