@@ -58,9 +58,8 @@ def _api_items(flow: Flow, block: ApiBlock) -> list[Item]:
     assert block.step is not None
     rows = block.step.tabs["body"] + block.step.tabs["query"] + block.step.tabs["headers"]
     targets = [_name(flow, str(r.value)) for r in rows if r.type == "dialogstate"]
-    if block.next:
-        targets.append(_name(flow, block.next))
-    targets = list(dict.fromkeys(targets)) or [""]
+    targets.append(_name(flow, block.next))  # no redirect: next, or "" (the flow waits)
+    targets = list(dict.fromkeys(targets))
     out = [Item("api step", block.name, "answered", t or WAITS, ("api", block.name, t)) for t in targets]
     failed = _name(flow, block.on_error or flow.on_error) or WAITS
     return out + [Item("error path", block.name, "fails", failed, ("error", block.name, ""))]

@@ -190,9 +190,9 @@ def _progress(turns: list[ScriptTurn], flow: str, show: bool) -> Any:
     ``TQDM_DISABLE=1`` in the environment turns every bar off."""
     if not show or not turns:
         return turns
-    from tqdm.auto import tqdm
+    from ..progress import bar
 
-    return tqdm(turns, desc=f"conversation {flow!r}", unit="turn", leave=False)
+    return bar(turns, f"conversation {flow!r}", unit="turn")
 
 
 def run_script(conversation: Conversation, script: Any, *, restart: bool = True,
