@@ -148,6 +148,14 @@ def test_a_conversation_known_only_by_its_transcript_counts_its_blocks(shop):
     assert coverage.hits[("button", "welcome", "Track")] == 0
 
 
+def test_a_conversation_whose_engine_ran_no_block_is_read_from_its_transcript(shop):
+    chat = tk.Conversation(make_flow(), backend=shop)
+    chat.click("Track")
+    chat.path.clear()  # as for a live bot: the flow ran on the platform, not in the engine
+    coverage = Coverage(chat.flow).add(chat)
+    assert coverage.hits[("block", "welcome", "")] == 1 and coverage.hits[("block", "ask_order", "")] == 1
+
+
 @pytest.mark.parametrize("bad", ["a string", 42, {"kind": "block"}])
 def test_add_refuses_what_it_cannot_read(bad):
     with pytest.raises(TypeError, match="Coverage.add takes conversations"):

@@ -9,7 +9,8 @@ coverage and Dialogflow CX's test coverage do for their platforms).
 >>> assert coverage.percent >= 80, coverage.missing
 
 A conversation records what it did in ``conversation.path`` (the engine's :class:`Step` list); a
-conversation without one (a live bot) is read from its transcript: the blocks its messages came from.
+conversation whose engine ran no block (a live bot runs the flow remotely) is read from its transcript:
+the blocks its messages came from (read whole at each ``add``).
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ class Coverage:
 
     def _steps(self, source: Any) -> Iterable[Step]:
         path = getattr(source, "path", None)
-        if isinstance(path, list):
+        if isinstance(path, list) and (any(step[0] == "block" for step in path)
+                                       or not hasattr(source, "transcript")):
             start = self._read.get(source, 0)
             self._read[source] = len(path)
             return list(path[start:])
