@@ -78,11 +78,27 @@ def test_strict_still_stops_at_the_failing_cell(tmp_path):
     assert "Error: bot.ipynb, cell 2 ('1 / 0') failed headless: ZeroDivisionError" in err
 
 
-def test_show_warnings_adds_one_handler_only():
+def test_warnings_on_stderr_shares_one_handler_and_removes_it(capsys):
     import logging
 
-    from toolkit.__main__ import show_warnings
+    from toolkit.__main__ import warnings_on_stderr
 
-    first, second = show_warnings(), show_warnings()
-    assert first is second
-    assert sum(h is first for h in logging.getLogger("toolkit").handlers) == 1
+    logger = logging.getLogger("toolkit")
+    before = list(logger.handlers)
+    with warnings_on_stderr() as first, warnings_on_stderr() as second:
+        assert first is second and logger.handlers.count(first) == 1
+        logging.getLogger("toolkit.data").warning("orders.csv: bad row 7")
+    assert logger.handlers == before  # nothing left behind in this process
+    logging.getLogger("toolkit.data").warning("after: not shown")
+    err = capsys.readouterr().err
+    assert "WARNING: orders.csv: bad row 7" in err and "after" not in err
+
+
+def test_main_in_process_leaves_no_handler(capsys):
+    import logging
+
+    from toolkit.__main__ import main
+
+    before = list(logging.getLogger("toolkit").handlers)
+    assert main(["settings"]) == 0
+    assert logging.getLogger("toolkit").handlers == before

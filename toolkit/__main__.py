@@ -5,9 +5,10 @@ Its help is plain text (``DESCRIPTION``, ``EXAMPLES``, ...), not this docstring'
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .config import SETTINGS
@@ -30,21 +31,28 @@ class _StderrWarnings(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
-def show_warnings() -> logging.Handler:
-    """Show the ``toolkit`` logger's warnings and errors on stderr (a notebook cell that failed
-    headless, a table that did not load, ...). In a kernel they stay in the logger, never in a cell;
-    on the command line they must be seen. Safe to call twice: one handler only."""
+@contextlib.contextmanager
+def warnings_on_stderr() -> Iterator[logging.Handler]:
+    """While inside, the ``toolkit`` logger's warnings and errors show on stderr (a notebook cell that
+    failed headless, a table that did not load, ...). In a kernel they stay in the logger, never in a
+    cell; on the command line they must be seen. Nested uses share one handler."""
     logger = logging.getLogger("toolkit")
-    for handler in logger.handlers:
-        if isinstance(handler, _StderrWarnings):
-            return handler
+    found = next((h for h in logger.handlers if isinstance(h, _StderrWarnings)), None)
+    if found is not None:
+        yield found
+        return
     handler = _StderrWarnings(sys.stderr)
     handler.setLevel(logging.WARNING)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    level = logger.level
     logger.addHandler(handler)
     if logger.getEffectiveLevel() > logging.WARNING:
         logger.setLevel(logging.WARNING)
-    return handler
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 DESCRIPTION = """\
@@ -99,17 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    show_warnings()
-    if args.command == "settings":
-        print(settings_table())
-        return 0
-    if args.command == "demo":
-        from .demo import main as demo_main
+    with warnings_on_stderr():
+        if args.command == "settings":
+            print(settings_table())
+            return 0
+        if args.command == "demo":
+            from .demo import main as demo_main
 
-        return demo_main(once=args.once)
-    if args.command in ("serve", "export"):
+            return demo_main(once=args.once)
         return _serve_or_export(args)
-    return 2
 
 
 def _add_serve_and_export(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
