@@ -11,6 +11,7 @@ from .config import SETTINGS, Settings
 from .emulator import ApiStep, Conversation, Flow, Session, StepResult
 from .errors import (
     BadRequest,
+    BuilderError,
     ConfigError,
     HandlerError,
     MethodNotAllowed,
@@ -21,12 +22,14 @@ from .errors import (
     ToolkitError,
     Unauthorized,
 )
+from .frames import carousel_from_frame
 from .log import Exchange, Log
 from .messages import (
     buttons,
     card,
     carousel,
-    carousel_from_frame,
+    list_,
+    list_message,
     location,
     media,
     phone_button,
@@ -49,7 +52,11 @@ _LAZY = {
     "ChatlayerClient": "toolkit.chatlayer.client",  # imports requests
     "ChatlayerError": "toolkit.chatlayer.client",
     "V1Emulator": "toolkit.emulator.v1",
+    "LiveBot": "toolkit.emulator.live",  # imports requests
+    "parity": "toolkit.emulator.parity",
     "Table": "toolkit.data",  # imports pandas
+    "calibrate": "toolkit.chatlayer.calibrate",
+    "Calibration": "toolkit.chatlayer.calibrate",
 }
 
 
@@ -66,6 +73,8 @@ __all__ = [
     "App",
     "Background",
     "BadRequest",
+    "Calibration",
+    "BuilderError",
     "ChatlayerClient",
     "ChatlayerError",
     "ChatView",
@@ -74,6 +83,7 @@ __all__ = [
     "Exchange",
     "Flow",
     "HandlerError",
+    "LiveBot",
     "Log",
     "LogView",
     "MethodNotAllowed",
@@ -95,11 +105,15 @@ __all__ = [
     "V1Emulator",
     "__version__",
     "buttons",
+    "calibrate",
     "card",
     "carousel",
     "carousel_from_frame",
+    "list_",
+    "list_message",
     "location",
     "media",
+    "parity",
     "phone_button",
     "postback",
     "quick_replies",
