@@ -135,17 +135,32 @@ def test_several_conversations_and_plain_step_lists_add_up(shop):
     assert coverage.hits[("goto", "route", "default")] == 1 and coverage.hits[("intent", "track", "")] == 1
 
 
-def test_a_conversation_known_only_by_its_transcript_counts_its_blocks(shop):
-    """A live bot has no engine path: the blocks its messages came from still count."""
+def test_a_conversation_known_only_by_its_transcript_counts_its_blocks_and_buttons(shop):
+    """A live bot has no engine path: its messages are matched to the flow's blocks (templates filled
+    with anything), and the buttons the user clicked are counted for the block that offered them."""
     chat = tk.Conversation(make_flow(), backend=shop)
     chat.click("Track")
+    chat.say("A-2")
+    chat.restart()
+    chat.share_location(50.85, 4.35)
 
-    class TranscriptOnly:
-        transcript = chat.transcript
+    class LiveTranscript:  # what a live conversation has: messages, without their blocks
+        transcript = [{**e, "block": None} if e.get("sender") == "bot" else e for e in chat.transcript]
 
-    coverage = Coverage(chat.flow).add(TranscriptOnly())
-    assert coverage.hits[("block", "welcome", "")] == 1 and coverage.hits[("block", "ask_order", "")] == 1
-    assert coverage.hits[("button", "welcome", "Track")] == 0
+    coverage = Coverage(chat.flow).add(LiveTranscript())
+    # the opening, the location request, then back to welcome after the API step's own message
+    assert {k: n for k, n in coverage.hits.items() if n} == {
+        ("block", "welcome", ""): 2, ("button", "welcome", "Find a store"): 1}
+    chat.restart()
+    chat.click("Track")
+    chat.say("A-2")
+
+    class Earlier:
+        transcript = [{**e, "block": None} if e.get("sender") == "bot" else e for e in chat.transcript]
+
+    coverage.add(Earlier())
+    assert coverage.hits[("block", "ask_order", "")] == 2  # "Which order?" asked twice (A-2 not found)
+    assert coverage.hits[("button", "welcome", "Track")] == 1 and coverage.hits[("block", "welcome", "")] == 3
 
 
 def test_a_conversation_whose_engine_ran_no_block_is_read_from_its_transcript(shop):
@@ -185,3 +200,51 @@ def test_the_demo_flow_and_script(tmp_path):
     assert coverage.hits[("intent", "track_order", "")] == 1
     assert coverage.hits[("block", "lookup_order", "")] == 1
     assert 0 < coverage.percent < 50
+
+
+# --- a live conversation (the V1 emulator's webhook channel on loopback, as in test_live.py) ----------
+
+
+@pytest.fixture
+def demo_app(tmp_path):
+    import shutil
+
+    from toolkit.demo import DATA, build_app
+
+    leads = tmp_path / "leads.csv"
+    shutil.copyfile(DATA / "leads.csv", leads)
+    app = build_app(leads=leads)
+    server = app.serve(port=0)
+    yield app
+    server.stop()
+
+
+def test_the_demo_script_live_covers_the_blocks_and_buttons_the_emulated_run_shows(demo_app):
+    from toolkit.demo import SCRIPT, build_flow
+    from toolkit.emulator.live import LiveBot
+    from toolkit.emulator.v1 import V1Emulator
+
+    api = V1Emulator("beanbox", token="live-token").start()
+    try:
+        channel = api.webhook_channel("web-1", build_flow(), demo_app.server, verify_token="verify-0123456789")
+        bot = LiveBot(demo_app, "web-1", "live-token", verify_token="verify-0123456789", base_url=api.url,
+                      settled=channel.idle, deadline_s=30, quiet_s=0.02)
+        channel.webhook_url = bot.webhook_url()
+        flow = build_flow()
+        emulated = tk.Conversation(flow, demo_app)
+        emulated.check(SCRIPT)
+        live = tk.Conversation(bot)
+        live.check(SCRIPT)
+    finally:
+        api.stop()
+    seen = Coverage(flow).add(emulated)
+    read = Coverage(flow).add(live)  # from the transcript: messages matched to blocks, clicks to buttons
+    messaging = {b.name for b in flow.blocks.values() if isinstance(b, (tk.emulator.MessageBlock,
+                                                                         tk.emulator.InputBlock))}
+
+    def covered(coverage, kinds):
+        return {i.key for i in coverage.items if coverage.covered(i) and i.key[0] in kinds}
+
+    assert {k for k in covered(seen, {"block"}) if k[1] in messaging} == covered(read, {"block"})
+    assert covered(read, {"button"}) == covered(seen, {"button"}) != set()
+    assert 0 < read.percent < seen.percent

@@ -8,13 +8,15 @@ coverage and Dialogflow CX's test coverage do for their platforms).
 >>> coverage.to_frame()               # one row per item: kind, block, branch, target, hits, covered
 >>> assert coverage.percent >= 80, coverage.missing
 
-A conversation records what it did in ``conversation.path`` (the engine's :class:`Step` list); a
-conversation whose engine ran no block (a live bot runs the flow remotely) is read from its transcript:
-the blocks its messages came from (read whole at each ``add``).
+A conversation records what it did in ``conversation.path`` (the engine's :class:`Step` list). A
+conversation whose engine ran no block (``Conversation(LiveBot(...))``: the flow runs on the platform)
+is read from its transcript (whole, at each ``add``): each bot message counts for the block whose
+message it matches, each click for the block that offered the button.
 """
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -26,6 +28,7 @@ from .blocks import ApiBlock, Block, GoToBlock, InputBlock, MessageBlock
 from .choices import message_choices
 from .engine import Step
 from .flow import Flow
+from .transcript import message_text
 
 KINDS = ("block", "api step", "error path", "go-to branch", "button", "intent")
 PLURAL = {"block": "blocks", "api step": "api steps", "error path": "error paths",
@@ -135,7 +138,7 @@ class Coverage:
             self._read[source] = len(path)
             return list(path[start:])
         if hasattr(source, "transcript"):
-            return _transcript_steps(source.transcript)
+            return transcript_steps(self.flow, source.transcript)
         if isinstance(source, Iterable) and not isinstance(source, str | bytes | Mapping):
             return list(source)
         raise TypeError(f"Coverage.add takes conversations or lists of steps, not {type(source).__name__}.")
@@ -201,6 +204,48 @@ class Coverage:
                 f"{rows}</table></div>")
 
 
-def _transcript_steps(entries: Iterable[Mapping[str, Any]]) -> list[Step]:
-    """Steps read from a transcript alone (a live bot): each block a bot message came from."""
-    return [Step("block", str(e["block"])) for e in entries if e.get("sender") == "bot" and e.get("block")]
+def _patterns(flow: Flow) -> list[tuple[re.Pattern[str], str]]:
+    """(pattern of a block's message as the user sees it, the block): templates match any value."""
+    out = []
+    for block in flow.blocks.values():
+        messages = block.messages if isinstance(block, MessageBlock) else \
+            block.prompt if isinstance(block, InputBlock) else []
+        for message in messages:
+            shown = message_text(message)
+            if shown.strip():
+                parts = re.split(r"\{[^{}]*\}", shown)
+                out.append((re.compile("(?s)" + ".*?".join(map(re.escape, parts))), block.name))
+    return out
+
+
+def _is_location(block: Any, title: str) -> bool:
+    messages = getattr(block, "messages", None) or getattr(block, "prompt", None) or []
+    return any(c.kind == "location" and c.title == title for m in messages for c in message_choices(m))
+
+
+def transcript_steps(flow: Flow, entries: Iterable[Mapping[str, Any]]) -> list[Step]:
+    """Steps read from a transcript alone (a live bot runs the flow on the platform): the block each
+    bot message came from (its ``block``, else the flow block whose message it matches, templates
+    filled with anything), and each button or quick reply the user clicked there."""
+    patterns = _patterns(flow)
+    steps: list[Step] = []
+    last, current = "", None  # the block that offered the latest buttons; the block being shown
+    for entry in entries:
+        if entry.get("sender") == "bot":
+            block = entry.get("block") or next(
+                (name for pattern, name in patterns
+                 if pattern.fullmatch(message_text(entry.get("message") or {}))), None)
+            if block and block != current:  # a block's next message is the same visit
+                steps.append(Step("block", str(block)))
+            current = block
+            last = str(block) if block else ""  # buttons of an API step's own messages are no items
+            continue
+        current = None
+        if entry.get("sender") == "user" and entry.get("type") in ("postback", "location") and last:
+            title = str(entry.get("text") or "")
+            if entry.get("type") == "location":  # the user's entry shows the place, not the button
+                offered = flow.find(last)
+                found = [i for i in _button_items(flow, offered) if i.branch] if offered else []
+                title = next((i.branch for i in found if _is_location(offered, i.branch)), "")
+            steps.append(Step("button", last, title))
+    return steps
