@@ -110,3 +110,17 @@ def test_outside_ipython_nothing_is_installed():
     from toolkit.cellerrors import install
 
     assert install() is False  # pytest runs no IPython shell
+
+
+def test_04_sharing_stores_the_real_expose_as_a_short_error_and_runs_on():
+    from pathlib import Path
+
+    nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "04_sharing.ipynb", as_version=4)
+    [cell] = [c for c in nb.cells if c.cell_type == "code" and "server.expose()" in c.source]
+    assert "raises-exception" in cell.metadata.get("tags", []) and "NBVAL_SKIP" not in cell.source
+    [error] = cell.outputs
+    shown = ANSI.sub("", "\n".join(error["traceback"]))
+    assert error["ename"] == "TunnelError" and shown.startswith("TunnelError: No ngrok authtoken")
+    assert "Traceback" not in shown and len(shown.splitlines()) <= 3
+    later = nb.cells[nb.cells.index(cell) + 1:]
+    assert any("provider=\"fake\"" in c.source for c in later if c.cell_type == "code")
