@@ -132,7 +132,7 @@ def save_fixtures(exchanges: Exchange | Iterable[Exchange], folder: str | os.Pat
                            hint="E.g. save_fixtures(app.log.last(), folder, names=['order_status-3'], "
                            "overwrite=True).")
     target = Path(folder)
-    fixtures = [to_fixture(e, slug(chosen[i]) if chosen else "-", app=app) for i, e in enumerate(items)]
+    fixtures = [to_fixture(e, slug(chosen[i]) if chosen else None, app=app) for i, e in enumerate(items)]
     target.mkdir(parents=True, exist_ok=True)
     paths = []
     for exchange, fx in zip(items, fixtures, strict=True):
