@@ -6,6 +6,7 @@ Plain Python functions answer the API step; ``app.serve()`` serves them from the
 
 from .app import DEFAULT_REPLACE_HOOKS as _replace_hooks
 from .app import App, Response
+from .cellerrors import install as _short_errors_in_notebooks
 from .chatlayer.background import Background
 from .config import SETTINGS, Settings
 from .emulator import ApiStep, Conversation, Flow, Session, StepResult
@@ -44,6 +45,7 @@ from .server.lifecycle import Server
 from .testing.rerun import on_replace as _recheck_on_replace
 
 __version__ = "0.1.0"
+_short_errors_in_notebooks()  # in an IPython kernel: a ToolkitError shows as its message and fix
 
 # Redefining a handler in a cell replays its traffic and fixtures and shows what changed under the cell.
 if _recheck_on_replace not in _replace_hooks:
