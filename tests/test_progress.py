@@ -47,7 +47,8 @@ def test_in_a_notebook_a_widget_and_small_runs_stay_quiet(tmp_path):
              "changed = replay_all(app)",
              "changed = replay_all(app, app.log.entries()[:19])"]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(nb, timeout=180, startup_timeout=180, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()  # generous: CI is loaded
     [bar] = nb.cells[1].outputs
     assert "application/vnd.jupyter.widget-view+json" in bar["data"]  # tqdm.auto's notebook widget
     assert bar["data"]["text/plain"].startswith("Replaying:")

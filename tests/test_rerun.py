@@ -148,7 +148,8 @@ def test_in_a_kernel_the_report_shows_under_the_redefining_cell(tmp_path):
     from nbclient import NotebookClient
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(nb, timeout=180, startup_timeout=180, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()  # generous: CI is loaded
     first, redefined, threaded, off, count = (cell.outputs for cell in nb.cells)
     assert first == [] and threaded == [] and off == []  # never shown from a thread, nor when off
     [shown] = redefined  # one display, nothing printed (no stream output)
