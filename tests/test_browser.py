@@ -182,11 +182,11 @@ def test_chat_beside_the_live_log_in_jupyterlab_at_1280_px(lab: Lab):
 
 def _run_the_notebook(page, lab: Lab) -> int:
     page.goto(f"{lab.url}/lab/tree/live_log.ipynb?token={lab.token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=30_000)
-    page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=30_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=60_000)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    served = page.wait_for_selector(f"{OUTPUT} >> text=/serving on port \\d+/", timeout=40_000)
+    served = page.wait_for_selector(f"{OUTPUT} >> text=/serving on port \\d+/", timeout=60_000)
     page.wait_for_selector(f"{OUTPUT} >> text=Live log · browser-demo", timeout=20_000)
     page.wait_for_selector(".tk-chat .tk-bubble >> text=Hi! What would you like?", timeout=20_000)
     return int(re.search(r"serving on port (\d+)", served.inner_text()).group(1))
