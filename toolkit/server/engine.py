@@ -137,8 +137,8 @@ class HTTPServer:
             self._thread.join()
         else:
             self._close_channels()
-        self._dispatcher.shutdown(cancel_pending=True, timeout=grace_s)
         deadline = time.monotonic() + grace_s
+        self._dispatcher.shutdown(cancel_pending=True, timeout=grace_s)
         me = threading.current_thread()
         for thread in self._dispatcher.started:
             if thread is not me:
