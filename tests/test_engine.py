@@ -79,6 +79,21 @@ def test_a_header_named_with_an_underscore_does_not_satisfy_a_header_check():
     assert all("s3cret-key" not in json.dumps(e.to_dict()) for e in app.log)
 
 
+def test_underscored_and_proxy_headers_never_reach_a_handler():
+    app = make_app("headers")
+
+    @app.handler("/seen")
+    def seen(request):
+        return tk.Reply(session={"seen": sorted(k for k in request.headers
+                                                if k.lower().startswith(("x", "forwarded")))})
+
+    with app.serve(port=0) as server:
+        status, body = request(server, "POST", "/seen", headers={
+            "X_Api_Key": "1", "X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https",
+            "Forwarded": "for=203.0.113.9", "X-Request-Id": "r-1"})
+    assert (status, body["session"]["data"]) == (200, ["X-Request-Id"])
+
+
 def test_256_clients_sending_headers_slowly_do_not_stop_a_normal_request():
     with make_app().serve(port=0) as server:
         slow = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(256)]

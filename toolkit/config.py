@@ -172,6 +172,7 @@ class Settings(Mapping[str, Any]):
                 raise _unknown(name)
             values[name] = _coerce(_BY_NAME[name], value, "keyword arguments")
         self._values = values
+        self.__dict__.update(values)  # settings.name is a plain attribute read (on every request)
 
     def replace(self, **overrides: Any) -> Settings:
         """A copy with some settings changed."""

@@ -29,16 +29,39 @@ if TYPE_CHECKING:
 KINDS = {413: "payload_too_large"}  # Werkzeug's name where ours differs
 
 
-def read_body(stream: Any, declared: int | None, limit: int) -> tuple[bytes, int | None]:
+def read_body(request: Any, limit: int) -> tuple[bytes, int | None]:
     """The body and, when it was too large to read, its declared size.
 
-    Reads at most ``limit + 1`` bytes: enough to tell that a body is over the limit.
+    Reads at most ``limit + 1`` bytes straight from ``wsgi.input`` (never past ``Content-Length``):
+    enough to tell that a body is over the limit. A body a ``before_request`` hook already read
+    (``request.get_data()``) is taken from Flask's cache.
     """
-    if declared is not None and declared > limit:
-        return b"", declared
-    if declared == 0:
-        return b"", None
-    return stream.read(limit + 1), None
+    cached = request.__dict__.get("_cached_data")
+    if cached is not None:
+        return (cached, None) if len(cached) <= limit else (b"", len(cached))
+    environ = request.environ
+    declared = environ.get("CONTENT_LENGTH")
+    if declared:
+        try:
+            size = int(declared)
+        except ValueError:
+            return b"", None
+        if size > limit:
+            return b"", size
+        return (environ["wsgi.input"].read(size) if size > 0 else b""), None
+    if environ.get("wsgi.input_terminated"):  # a chunked body, already de-chunked by the server
+        return environ["wsgi.input"].read(limit + 1), None
+    return b"", None
+
+
+def headers_of(environ: dict[str, Any]) -> dict[str, str]:
+    """The request headers of a WSGI environ, spelled as Werkzeug does (``X-Api-Key``)."""
+    headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items()
+               if key[:5] == "HTTP_"}
+    for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
+        if environ.get(key):
+            headers[name] = environ[key]
+    return headers
 
 
 def make_flask(app: App) -> Flask:
@@ -50,9 +73,9 @@ def make_flask(app: App) -> Flask:
         t0 = time.perf_counter()
         request = flask_request._get_current_object()  # type: ignore[attr-defined]
         environ = request.environ
-        raw, size = read_body(request.stream, request.content_length, app.settings.max_body_bytes)
+        raw, size = read_body(request, app.settings.max_body_bytes)
         query = request.args.to_dict() if environ.get("QUERY_STRING") else {}
-        result = app.handle(request.method, request.path, query=query, headers=dict(request.headers),
+        result = app.handle(request.method, request.path, query=query, headers=headers_of(environ),
                             raw=raw, started=t0, body_size=size)
         return Response(result.data, status=result.status, mimetype="application/json")
 
