@@ -244,6 +244,12 @@ def test_a_percent_encoded_utf8_path_reaches_its_handler(served):
 # --- bad input: a clear error, and the server keeps serving ---------------------------------------
 
 
+@pytest.mark.parametrize("path", ["/%00", "/%ff", "/%", "/%C3%28", "/..", "/a%2Fb"])
+def test_a_bad_path_is_a_404_in_the_json_shape(served, path):
+    err = expect_error(served, 404, "not_found", "POST", path)
+    assert err["message"].startswith("No handler for '/") and "(registered: /boom, /greet, /orders)" in err["message"]
+
+
 def test_malformed_json_is_400(served):
     err = expect_error(served, 400, "bad_request", "POST", "/orders", b'{"orderId": ')
     assert "not valid JSON" in err["message"]

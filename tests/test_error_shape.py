@@ -79,3 +79,14 @@ def test_errors_of_users_flask_routes_use_the_shape_too():
         assert err["message"] and err["hint"]
     assert client.get("/raises").get_json()["error"]["message"] == \
         "GET /raises raised ZeroDivisionError: division by zero"
+
+
+def test_a_flask_level_413_uses_the_shape_with_our_kind():
+    app = tk.App("x")
+    app.flask.config["MAX_CONTENT_LENGTH"] = 10
+    app.flask.add_url_rule("/upload", "upload", lambda: {"got": len(flask.request.get_data())},
+                           methods=["POST"])
+    res = app.test_client().post("/upload", data=b"x" * 100)
+    assert (res.status_code, res.content_type) == (413, "application/json")
+    err = res.get_json()["error"]
+    assert set(err) == SHAPE and (err["status"], err["type"]) == (413, "payload_too_large")
