@@ -55,7 +55,10 @@ class Tuning:
                 "channel_timeout": self.channel_timeout_s,
                 "cleanup_interval": max(1.0, min(30.0, self.channel_timeout_s / 2)),
                 "max_request_body_size": self.max_request_body, "asyncore_use_poll": True,
-                "ident": "toolkit"}
+                "ident": "toolkit",
+                # X-Forwarded-* reach the app as sent (a tunnel's agent or a load balancer adds them):
+                # shown in the log, never trusted for anything
+                "clear_untrusted_proxy_headers": False}
 
 
 class _Dispatcher(ThreadedTaskDispatcher):  # type: ignore[misc]
