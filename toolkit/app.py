@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 INTERNAL = "/_toolkit/"
+_INTERNAL_ROOT = INTERNAL[:-1]  # "/_toolkit" itself is reserved too
 
 
 @dataclass
@@ -146,7 +147,7 @@ class App:
             response = self._error_response(exc, exc, entry)
         except Exception as exc:
             response = self._error_response(_handler_error(exc, entry.handler), exc, entry)
-        if response.error is None and entry.path.startswith(INTERNAL[:-1]):
+        if response.error is None and entry.path.startswith(_INTERNAL_ROOT):
             return response  # health polls and handler lists are not logged
         self._record(entry, response, headers, raw, t0)
         if raise_errors and response.error is not None:
@@ -158,18 +159,18 @@ class App:
                   check_access: bool) -> Response:
         """The answer of a request that passes every check (raises the error of one that does not)."""
         s = self.settings
-        if entry.path.startswith(INTERNAL[:-1]):
+        if entry.path.startswith(_INTERNAL_ROOT):
             return self._internal(entry.path, Request.build(entry.method, path, headers=headers))
         request = Request.build(entry.method, path, query=query, headers=headers, raw=raw,
                                 max_body_bytes=s.max_body_bytes, size=body_size)
         if check_access:
             signing.check_access(request, s)
         route, path_params = self._router.match(request.method, request.path)
-        entry.handler = route.name
-        kwargs = bind(route.name, route.signature, request, path_params)
+        entry.handler = name = route.name
+        kwargs = bind(name, route.signature, request, path_params)
         result = self._run(route, kwargs, entry)
-        wire, data = encode(normalize(result, handler=route.name, redirect_form=s.redirect_form),
-                            handler=route.name, max_bytes=s.max_reply_bytes)
+        wire, data = encode(normalize(result, handler=name, redirect_form=s.redirect_form),
+                            handler=name, max_bytes=s.max_reply_bytes)
         return Response(200, wire, data)
 
     def _run(self, route: Route, kwargs: dict[str, Any], entry: Exchange) -> Any:
