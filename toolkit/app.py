@@ -18,8 +18,9 @@ from . import signing
 from .config import Settings
 from .errors import HandlerError, NotFound, ToolkitError, error_body
 from .log import Exchange, Log, Masker, fingerprint, logger, outbound, trace
+from .log.turns import current_turn
 from .params import bind
-from .reply import encode, normalize
+from .reply import LIST_NOTICE, JsonAnswer, encode, has_list, normalize
 from .request import Request
 from .routing import Route, Router, compile_route, normalize_path
 
@@ -36,10 +37,11 @@ class Response:
     """What the server sends back: status, JSON body and its encoded bytes."""
 
     status: int
-    body: dict[str, Any]
+    body: Any
     data: bytes
     error: BaseException | None = None
     exchange: Exchange | None = field(default=None, repr=False)  # what app.log recorded
+    headers: dict[str, str] = field(default_factory=dict)  # extra headers (a JsonAnswer's, an error's)
 
 
 class App:
@@ -61,6 +63,10 @@ class App:
         self._masker = Masker.from_settings(self.settings)
         self._router = Router()
         self._warned_slow: set[str] = set()
+        self._noted_list = False
+        # paths answered without access control (add_handler public=True, a calibration probe): their
+        # handler checks the caller itself
+        self.unchecked_paths: set[str] = set()
         self.server: Server | None = None  # the running server of app.serve(), if any
         if self.settings.capture_outbound and outbound.install_once():
             self._notice("Recording the outbound HTTP calls that handlers make with requests: "
@@ -81,17 +87,29 @@ class App:
 
         return decorator
 
-    def add_handler(self, path: str, fn: F, *, methods: Any = None) -> F:
-        """The plain twin of :meth:`handler`. Re-registering a path replaces its handler."""
+    def add_handler(self, path: str, fn: F, *, methods: Any = None, public: bool = False) -> F:
+        """The plain twin of :meth:`handler`. Re-registering a path replaces its handler.
+
+        ``public=True`` skips the app's access control (Bearer, Basic, header, HMAC) for this static
+        path: only for a handler that checks its caller itself, e.g. a webhook's verify token.
+        """
         if not callable(fn):
             raise TypeError(f"add_handler({path!r}, ...) needs a function, got {type(fn).__name__}.")
-        old = self._router.add(compile_route(path, fn, methods))
+        route = compile_route(path, fn, methods)
+        if public and route.pattern is not None:
+            raise ValueError(f"public=True needs a static path, got {path!r}.")
+        if public:
+            self.unchecked_paths.add(route.path)
+        else:
+            self.unchecked_paths.discard(route.path)
+        old = self._router.add(route)
         if old is not None:
             self._notice(f"Replaced handler for {old.path!r} ({old.name} -> {fn.__name__}).")
         return fn
 
     def remove_handler(self, path: str) -> None:
         """Stop serving ``path``."""
+        self.unchecked_paths.discard(normalize_path(path))
         if self._router.remove(path) is None:
             raise KeyError(f"No handler for {normalize_path(path)!r}.")
 
@@ -139,9 +157,9 @@ class App:
         """
         t0 = started if started is not None else time.perf_counter()
         entry = Exchange(method.upper(), normalize_path(path), 0, query=dict(query) if query else {},
-                         source=source)
+                         source=source, turn=current_turn(self.log))
         try:
-            response = self._dispatch(entry, path, query, headers, raw, body_size, check_access)
+            response = self._respond(entry, path, query, headers, raw, body_size, check_access)
         except ToolkitError as exc:
             exc.handler = exc.handler or entry.handler
             response = self._error_response(exc, exc, entry)
@@ -154,7 +172,7 @@ class App:
             raise response.error
         return response
 
-    def _dispatch(self, entry: Exchange, path: str, query: Mapping[str, str] | None,
+    def _respond(self, entry: Exchange, path: str, query: Mapping[str, str] | None,
                   headers: Mapping[str, str] | None, raw: bytes, body_size: int | None,
                   check_access: bool) -> Response:
         """The answer of a request that passes every check (raises the error of one that does not)."""
@@ -163,14 +181,17 @@ class App:
             return self._internal(entry.path, Request.build(entry.method, path, headers=headers))
         request = Request.build(entry.method, path, query=query, headers=headers, raw=raw,
                                 max_body_bytes=s.max_body_bytes, size=body_size)
-        if check_access:
+        if check_access and entry.path not in self.unchecked_paths:
             signing.check_access(request, s)
         route, path_params = self._router.match(request.method, request.path)
         entry.handler = name = route.name
         kwargs = bind(name, route.signature, request, path_params)
         result = self._run(route, kwargs, entry)
+        if isinstance(result, JsonAnswer):
+            return Response(result.status, result.body, result.encode(), headers=dict(result.headers))
         wire, data = encode(normalize(result, handler=name, redirect_form=s.redirect_form),
-                            handler=name, max_bytes=s.max_reply_bytes)
+                            handler=name, max_bytes=s.max_reply_bytes, warnings=entry.warnings)
+        self._after_reply(entry, wire)
         return Response(200, wire, data)
 
     def _run(self, route: Route, kwargs: dict[str, Any], entry: Exchange) -> Any:
@@ -189,13 +210,23 @@ class App:
                 entry.outbound = tr.outbound if self.settings.capture_outbound else []
                 entry.flags.extend(tr.flags)
 
+    def _after_reply(self, entry: Exchange, wire: Any) -> None:
+        """Flag what the reply lost on the way (``dropped``) and note once a best-guess ``list``."""
+        if entry.warnings:
+            entry.flags.append("dropped")
+            logger.warning("%s %s: %s", entry.method, entry.path, " ".join(entry.warnings))
+        if has_list(wire) and not self._noted_list:
+            self._noted_list = True
+            self._notice(LIST_NOTICE)
+
     def _error_response(self, exc: ToolkitError, original: BaseException, entry: Exchange) -> Response:
         tb = "".join(traceback.format_exception(original))
         entry.error, entry.traceback = str(exc), tb
         if exc.status >= 500:
             logger.error("%s %s failed: %s\n%s", entry.method, entry.path, exc, tb)
         body = error_body(exc, traceback=tb if self.settings.debug else None)
-        return Response(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original)
+        return Response(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original,
+                        headers=dict(getattr(exc, "headers", None) or {}))
 
     def _record(self, entry: Exchange, response: Response, headers: Any, raw: bytes,
                 t0: float) -> None:

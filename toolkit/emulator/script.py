@@ -192,7 +192,7 @@ def run_script(conversation: Conversation, script: Any, *, restart: bool = True)
     for number, turn in enumerate(turns, 1):
         problems: list[str] = []
         try:
-            played = opening if turn.action == "start" else _play(conversation, turn)
+            played = opening if turn.action == "start" else play_turn(conversation, turn)
             got = "" if played is None else "\n".join(entry_text(e) for e in played.entries)
         except ToolkitError as exc:
             got, problems = "", [f"could not {turn.action}: {exc.message} {exc.hint}".strip()]
@@ -201,7 +201,8 @@ def run_script(conversation: Conversation, script: Any, *, restart: bool = True)
     return report
 
 
-def _play(conversation: Conversation, turn: ScriptTurn) -> Any:
+def play_turn(conversation: Conversation, turn: ScriptTurn) -> Any:
+    """Play one scripted turn (not the opening) and return its :class:`Turn`."""
     if turn.action == "say":
         return conversation.say(turn.value)
     if turn.action == "click":

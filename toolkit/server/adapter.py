@@ -77,7 +77,8 @@ def make_flask(app: App) -> Flask:
         query = request.args.to_dict() if environ.get("QUERY_STRING") else {}
         result = app.handle(request.method, request.path, query=query, headers=headers_of(environ),
                             raw=raw, started=t0, body_size=size)
-        return Response(result.data, status=result.status, mimetype="application/json")
+        return Response(result.data, status=result.status, mimetype="application/json",
+                        headers=result.headers or None)
 
     flask_app.add_url_rule("/", "toolkit", dispatch, methods=list(METHODS))
     flask_app.add_url_rule("/<path:path>", "toolkit", dispatch, methods=list(METHODS))
