@@ -64,7 +64,7 @@ def bare_flask(flask_app: Any = None, path: str = "/orders") -> Any:
             "session": {"namespace": "order", "data": {"id": body["orderId"], "status": "shipped"}},
             "messages": [{"type": "text", "config": {"textMessages": [
                 {"text": f"Order {body['orderId']} has shipped."}]}}],
-            "nextDialogstate": block, "action": {"nextDialogstate": block}})
+            "action": {"nextDialogstate": block}})
 
     return flask_app
 

@@ -202,9 +202,10 @@ class Settings(Mapping[str, Any]):
             raise _unknown(name) from None
 
     def __getitem__(self, name: str) -> Any:
-        if name not in self._values:
-            raise _unknown(name)
-        return self._values[name]
+        try:
+            return self._values[name]
+        except KeyError:
+            raise _unknown(name) from None
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._values)
