@@ -41,7 +41,7 @@ from .harness import Figure
 
 CONNS = 8
 ROUND_S = 2  # seconds (whole: wrk takes no fractions)
-ROUNDS = 5
+ROUNDS = 7
 PIPELINED_S = 12.0  # alternating 50 ms slices of pipelined load on one connection per target
 ROOT = Path(__file__).resolve().parents[1]
 
