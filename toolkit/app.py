@@ -58,7 +58,7 @@ class App:
     def __init__(self, name: str = "toolkit", **settings: Any) -> None:
         self.name = name
         self.settings = Settings(**settings)
-        self.log = Log(self.settings.log_size, self.settings.retry_window_s)
+        self.log = Log(self.settings.log_size, self.settings.retry_window_s, self.settings.deadline_s)
         self.notices: list[str] = []
         self._masker = Masker.from_settings(self.settings)
         self._router = Router()
@@ -133,6 +133,7 @@ class App:
         if self.log.size != self.settings.log_size:
             self.log.resize(self.settings.log_size)
         self.log.retry_window_s = self.settings.retry_window_s
+        self.log.deadline_s = self.settings.deadline_s
 
     # --- dispatch ------------------------------------------------------------------------------
 

@@ -134,6 +134,7 @@ class Conversation(Engine):
                                                   "score": 1.0 if intent else 0.0},
                    "intents": [{"name": intent.name, "score": 1.0}] if intent else [], "entities": []}
             self.session._set_internal(nlp=nlp)
+            self._trace("intent", intent.name if intent else "(fallback)")
             if intent is not None:
                 self._enter(intent.go)
             elif self.flow.fallback:
@@ -160,6 +161,7 @@ class Conversation(Engine):
         payload = item.get("payload") or {}
 
         def act() -> None:
+            self._trace_choice(choice)
             if self.live is not None:
                 clicked = postback_message(choice.title, payload.get("id"),
                                            next_dialogstate_id=payload.get("nextDialogstateId"),
@@ -187,6 +189,7 @@ class Conversation(Engine):
             target = location_target(self._entries)
 
         def act() -> None:
+            self._trace_location()
             if self.live is not None:
                 return self._live_send(location_message(lat, lon), f"share_location({lat:g}, {lon:g})")
             self.session.set(self.settings.emulator_location_variable, {"lat": lat, "lon": lon})
@@ -288,15 +291,16 @@ class Conversation(Engine):
         """The transcript as text, one line per entry."""
         return transcript_text(self.transcript)
 
-    def run(self, script: Any, *, restart: bool = True) -> Any:
-        """Play a script (a list of turns, or a CSV file) and return its pass/fail :class:`Report`."""
+    def run(self, script: Any, *, restart: bool = True, progress: bool | None = None) -> Any:
+        """Play a script (a list of turns, or a CSV file) and return its pass/fail :class:`Report`.
+        A CSV file's run shows a progress bar (``progress=`` turns it on or off)."""
         from .script import run_script
 
-        return run_script(self, script, restart=restart)
+        return run_script(self, script, restart=restart, progress=progress)
 
-    def check(self, script: Any, *, restart: bool = True) -> Any:
+    def check(self, script: Any, *, restart: bool = True, progress: bool | None = None) -> Any:
         """Like :meth:`run`, but raise ``AssertionError`` with the readable report when a turn fails."""
-        return self.run(script, restart=restart).check()
+        return self.run(script, restart=restart, progress=progress).check()
 
     def __repr__(self) -> str:
         with self._lock:
