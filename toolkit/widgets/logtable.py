@@ -15,8 +15,7 @@ from ..log import Exchange
 from ..reply import redirect_target
 from .seen import seen_html
 
-STATUS_COLORS = {"2xx": "#16a34a", "3xx": "#2563eb", "4xx": "#d97706", "5xx": "#dc2626"}
-STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
+STATUS_COLORS = {"2xx": "#16a34a", "3xx": "#2563eb", "4xx": "#d97706", "5xx": "#dc2626"}  # the status classes
 FLAG_COLORS = {"slow": "#dc2626", "retry": "#7c3aed", "error": "#dc2626", "dropped": "#b45309"}
 # Each column's flex: the table adapts to its width. Time gives way first (down to nothing), then
 # handler and path; #, method, status and ms keep their width and flags at least one chip, so a row stays
