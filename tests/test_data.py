@@ -330,7 +330,7 @@ def test_writes_go_through_a_temp_file_in_the_same_folder(orders: Table, orders_
     with pytest.raises(OSError, match="disk full"):
         orders.append(order_id="A-1051")
     assert orders_csv.read_bytes() == before
-    assert sorted(p.name for p in orders_csv.parent.iterdir()) == ["orders.csv"]  # no temp left
+    assert sorted(p.name for p in orders_csv.parent.iterdir()) == [".orders.csv.lock", "orders.csv"]  # no temp
 
 
 def test_a_handler_sees_its_own_write_in_the_same_request(orders: Table):

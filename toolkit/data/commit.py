@@ -1,6 +1,7 @@
 """Serialised writes to one file, shared by every Table on it, with group commit of appends.
 
-Each write rewrites the file (temp file + ``os.replace``), so one write costs O(file size).
+Writes hold :class:`WriteLock`: a thread lock and an OS file lock (``oslock``), so threads and
+processes on one machine take turns. Each write rewrites the file (temp file + ``os.replace``).
 When many threads append at once, the thread holding the lock writes every row queued so far
 in one rewrite; each caller still gets its own row back, or its own error.
 """
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 from ..files import write_atomic
 from .csvformat import Format
 from .load import Signature, read_bytes
+from .oslock import ProcessLock
 from .write import appended
 
 
@@ -45,6 +47,37 @@ class Append:
     event: threading.Event = field(default_factory=threading.Event)
 
 
+class WriteLock:
+    """The write lock of one file: a thread lock, plus the OS lock between processes.
+
+    Reentrant within a thread; the OS lock is taken by the outermost ``with`` and released by it.
+    """
+
+    def __init__(self, real: str) -> None:
+        self._threads = threading.RLock()
+        self._process = ProcessLock(real)
+        self._depth = 0
+
+    def __enter__(self) -> WriteLock:
+        self._threads.acquire()
+        if self._depth == 0:
+            try:
+                self._process.acquire()
+            except BaseException:
+                self._threads.release()
+                raise
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0:
+                self._process.release()
+        finally:
+            self._threads.release()
+
+
 class Shared:
     """What every Table on the same file shares: the write lock, the append queue, a write count.
 
@@ -52,16 +85,16 @@ class Shared:
     the lead to the first row queued meanwhile, so no caller commits for ever.
     """
 
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
+    def __init__(self, real: str) -> None:
+        self.lock = WriteLock(real)
         self.generation = 0  # bumped after every write: readers reload before they answer
         self._queue: list[Append] = []
         self._queue_lock = threading.Lock()
         self._leading = False
 
     def write(self, path: str, data: bytes) -> None:
-        """Replace the file atomically. Call with ``lock`` held."""
-        write_atomic(path, data)
+        """Replace the file atomically (the real file behind a symlink). Call with ``lock`` held."""
+        write_atomic(os.path.realpath(path), data)
         self.generation += 1
 
     def append(self, table: Appender, values: dict[str, Any]) -> dict[str, Any]:
@@ -125,4 +158,6 @@ def shared_for(path: Path) -> Shared:
     """The one Shared of a file (symlinks and relative paths resolved)."""
     real = os.path.realpath(path)
     with _shared_lock:
-        return _shared.setdefault(real, Shared())
+        if real not in _shared:
+            _shared[real] = Shared(real)
+        return _shared[real]
