@@ -34,13 +34,20 @@ class Table:
     >>> orders.get("A-1042")["status"]                           # doctest: +SKIP
     'shipped'
 
+    Only an empty cell is missing: ``NULL``, ``N/A``, ``None``, ``NA`` and ``nan`` stay text
+    (pass ``keep_default_na=True`` for pandas' NA parsing). Text starting with ``=`` ``+`` ``-``
+    ``@`` tab or CR is written with a leading ``'`` so spreadsheets do not run it as a formula
+    (phone numbers and negative numbers excepted; reading strips the quote again);
+    ``guard_formulas=False`` writes text as given.
+
     Extra keywords go to ``pandas.read_csv``. The delimiter (``,`` ``;`` tab ``|``), the encoding
     (UTF-8 with or without BOM) and a decimal comma in ``;`` files are detected. Edits of the
     file are picked up on the next request; writes (``append``, ``update``, ``delete``) are
     atomic and keep the file's format.
     """
 
-    def __init__(self, path: str | os.PathLike[str], key: str | None = None, **read_csv_options: Any) -> None:
+    def __init__(self, path: str | os.PathLike[str], key: str | None = None, *, guard_formulas: bool = True,
+                 **read_csv_options: Any) -> None:
         for option in NOT_SUPPORTED:
             if option in read_csv_options:
                 raise TableError(f"Table loads the whole file, so read_csv's {option!r} cannot be used.",
@@ -49,6 +56,7 @@ class Table:
         self.name = self.path.stem
         self.key = key
         self.options = dict(read_csv_options)
+        self.guard_formulas = guard_formulas
         self.error: str | None = None
         self._file = str(self.path)
         self._shared = shared_for(self.path)
@@ -56,7 +64,8 @@ class Table:
         self._checked_in: Trace | None = None
         self._checked_at = time.monotonic()
         self._failed: Signature | None = None
-        self._state = load(self._file, self.name, key, self.options, self._shared.generation)
+        self._state = load(self._file, self.name, key, self.options, self._shared.generation,
+                           guard_formulas=guard_formulas)
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -174,7 +183,8 @@ class Table:
             if sig is not None and current.signature == sig:
                 return current
             try:
-                new = load(self._file, self.name, self.key, self.options, self._shared.generation)
+                new = load(self._file, self.name, self.key, self.options, self._shared.generation,
+                                guard_formulas=self.guard_formulas)
             except TableError as exc:
                 self._fail(f"Reload failed, still serving the last good version ({current.version}). "
                            f"{exc}", sig)
@@ -215,7 +225,7 @@ class Table:
         if self.key is not None:
             self._check_new_key(state, full.get(self.key), taken)
             taken.add(full[self.key])
-        return full, record_bytes(full, header, fmt), fmt
+        return full, record_bytes(full, header, fmt, self.guard_formulas), fmt
 
     def update(self, key: Any, /, **fields: Any) -> dict[str, Any]:
         """Change some cells of the row with this key (other cells keep their exact text).
@@ -228,7 +238,7 @@ class Table:
         with self._shared.lock:
             raw, sig = read_bytes(self._file)
             state, found = self._locate(raw, sig, key)
-            file = Records(raw, state.fmt, len(state.df), self.name)
+            file = Records(raw, state.fmt, len(state.df), self.name, self.guard_formulas)
             checked = check_row(fields, file.header, kinds(state.kinds(), file.header), self.name,
                                 state.fmt.decimal)
             if self.key is not None and self.key in checked:
@@ -243,14 +253,15 @@ class Table:
         with self._shared.lock:
             raw, sig = read_bytes(self._file)
             state, found = self._locate(raw, sig, key)
-            self._write(Records(raw, state.fmt, len(state.df), self.name).removed(found))
+            self._write(Records(raw, state.fmt, len(state.df), self.name, self.guard_formulas).removed(found))
             return state.row(found)
 
     def _current(self, raw: bytes, sig: Signature) -> State:
         """The state of exactly these bytes (loading them when the file changed). Under the lock."""
         if sig == self._state.signature:
             return self._state
-        new = load(self._file, self.name, self.key, self.options, self._shared.generation, (raw, sig))
+        new = load(self._file, self.name, self.key, self.options, self._shared.generation, (raw, sig),
+                   self.guard_formulas)
         self._state, self.error, self._failed = new, None, None
         return new
 

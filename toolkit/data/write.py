@@ -52,9 +52,10 @@ def header_of(raw: bytes, fmt: Format) -> list[str]:
                      hint="Write the header line (the column names) first, then save.")
 
 
-def record_bytes(row: Mapping[str, Any], header: list[str], fmt: Format) -> bytes:
+def record_bytes(row: Mapping[str, Any], header: list[str], fmt: Format,
+                 guard_formulas: bool = True) -> bytes:
     """One new record, encoded, in the file's format."""
-    record = format_record((to_text(row.get(c), fmt.decimal) for c in header), fmt)
+    record = format_record((to_text(row.get(c), fmt.decimal, guard_formulas) for c in header), fmt)
     return record.encode(fmt.body_encoding)
 
 
@@ -67,8 +68,9 @@ def appended(raw: bytes, new: list[bytes], fmt: Format) -> bytes:
 class Records:
     """The decoded file split into records, to replace or remove data row ``position``."""
 
-    def __init__(self, raw: bytes, fmt: Format, rows: int, table: str) -> None:
+    def __init__(self, raw: bytes, fmt: Format, rows: int, table: str, guard_formulas: bool = True) -> None:
         self.fmt = fmt
+        self.guard_formulas = guard_formulas
         self.lines = lines_of(raw.decode(fmt.encoding))
         found = records(self.lines, fmt)
         self.header = found[0][2] if found else []
@@ -89,7 +91,7 @@ class Records:
         fields = raw_fields(body, self.fmt.delimiter, self.fmt.quotechar)
         fields += [""] * (len(self.header) - len(fields))
         for column, value in changes.items():
-            cell, numeric = to_text(value, self.fmt.decimal)
+            cell, numeric = to_text(value, self.fmt.decimal, self.guard_formulas)
             fields[self.header.index(column)] = quote(cell, numeric, self.fmt)
         record = self.fmt.delimiter.join(fields) + text[len(body):]
         return self._joined(self.lines[:start] + [record] + self.lines[end:])
