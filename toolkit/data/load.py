@@ -10,7 +10,6 @@ import io
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,39 +28,8 @@ from .csvformat import (
     sniff,
 )
 from .errors import SAVE_HINT, bad_lines, missing_file, unknown_column
-from .values import kind_of, to_python, unguard_frame
-
-Signature = tuple[int, int, int]
-
-
-@dataclass
-class State:
-    """One loaded version of a file: the frame, its key index and where it came from."""
-
-    df: pd.DataFrame
-    index: pd.Index | None
-    signature: Signature
-    generation: int
-    fmt: Format
-    header: list[str] = field(default_factory=list)  # the header's fields, as in the file
-    _arrays: list[tuple[str, Any]] | None = field(default=None, repr=False)
-    _kinds: dict[str, str] | None = field(default=None, repr=False)
-
-    @property
-    def version(self) -> str:
-        return f"mtime:{self.signature[0]}"
-
-    def kinds(self) -> dict[str, str]:
-        """The kind of each column (int, float, bool, datetime, text)."""
-        if self._kinds is None:
-            self._kinds = {str(c): kind_of(t) for c, t in self.df.dtypes.items()}
-        return self._kinds
-
-    def row(self, position: int) -> dict[str, Any]:
-        """Row ``position`` as a dict of plain Python values."""
-        if self._arrays is None:
-            self._arrays = [(str(c), self.df[c].array) for c in self.df.columns]
-        return {name: to_python(values[position]) for name, values in self._arrays}
+from .state import Signature, State
+from .values import to_python, unguard_frame
 
 
 def signature(st: os.stat_result) -> Signature:
@@ -114,7 +82,7 @@ def load(path: str, name: str, key: str | None, options: Mapping[str, Any], gene
     if guard_formulas:
         unguard_frame(df)
     index = check_key(df, key, name, path, fmt) if key is not None else None
-    return State(df, index, sig, generation, fmt, header)
+    return State(df, index, sig, generation, fmt, header, key=key)
 
 
 def header_fields(head: bytes, fmt: Format) -> list[str]:

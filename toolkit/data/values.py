@@ -184,3 +184,21 @@ def to_text(value: Any, decimal: str = ".", guard_formulas: bool = True) -> tupl
     if isinstance(value, dt.date | dt.time):
         return value.isoformat(), False
     return (guard(str(value)) if guard_formulas else str(value)), False
+
+
+def readback(value: Any, kind: str) -> Any:
+    """A checked value as reading the file back gives it (``5`` in a text column is ``'5'``)."""
+    if value is None:
+        return None
+    if kind == "text":
+        return to_text(value, guard_formulas=False)[0]
+    if kind == "float":
+        return float(value)
+    if kind == "datetime":
+        return pd.Timestamp(value)
+    return value
+
+
+def readback_rows(rows: list[dict[str, Any]], kinds: dict[str, str]) -> list[dict[str, Any]]:
+    """:func:`readback` of every cell of ``rows``."""
+    return [{c: readback(v, kinds.get(c, "text")) for c, v in row.items()} for row in rows]
