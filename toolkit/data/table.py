@@ -5,6 +5,7 @@ file, and that writes rows back safely.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import weakref
@@ -15,12 +16,14 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import KeyNotFound, TableError
+from ..config import Settings
+from ..errors import KeyNotFound, TableDatabaseError, TableError
 from ..log import Sandbox, Trace, current_sandbox, current_trace, logger, note_table_error, note_table_read
 from . import lookup, query
 from .commit import shared_for
 from .errors import quoted_list
 from .load import load, read_bytes, signature
+from .sqlconnect import is_url
 from .state import Signature, State
 from .values import readback_rows
 from .write import check_row, kinds, record_bytes, records_of
@@ -48,8 +51,25 @@ class Table:
     atomic and keep the file's format.
     """
 
-    def __init__(self, path: str | os.PathLike[str], key: str | None = None, *, guard_formulas: bool = True,
-                 **read_csv_options: Any) -> None:
+    def __new__(cls, path: str | os.PathLike[str], key: str | None = None, *, table: str | None = None,
+                **options: Any) -> Table:
+        """A CSV table, or a database table for a URL (or for any path when ``tables_url`` is set)."""
+        if cls is Table and (is_url(os.fspath(path)) or tables_url()):
+            from .sql import SqlTable
+
+            return object.__new__(SqlTable)
+        return object.__new__(cls)
+
+    def __init__(self, path: str | os.PathLike[str], key: str | None = None, *, table: str | None = None,
+                 guard_formulas: bool = True, url: str | None = None, **read_csv_options: Any) -> None:
+        if table is not None and re.match(r"^[A-Za-z][A-Za-z0-9+]*:", os.fspath(path)):
+            raise TableDatabaseError(f"{os.fspath(path).split('@')[-1]!r} is not a database URL.",
+                                     hint="Write it like sqlite:///data/shop.db or "
+                                          "postgresql://user:password@host:5432/dbname.")
+        if table is not None:
+            raise TableError(f"table={table!r} names a table in a database, but {os.fspath(path)!r} is a "
+                             "CSV file.", hint="Pass a database URL (sqlite:///data/shop.db, "
+                                               "postgresql://...) with table=..., or leave table= out.")
         for option in NOT_SUPPORTED:
             if option in read_csv_options:
                 raise TableError(f"Table loads the whole file, so read_csv's {option!r} cannot be used.",
@@ -341,6 +361,25 @@ class Table:
             box.writes.append(f"{self.name}: {what}{key} (written to a throwaway copy)")
         return row
 
+    def copy_to(self, url: str, *, table: str | None = None, if_exists: str = "fail",
+                progress: bool = True) -> Table:
+        """Copy every row into table ``table`` (default: this table's name) of the database at
+        ``url``, with a progress bar; returns the new database table.
+
+        The key becomes the primary key. ``if_exists``: 'fail' (default), 'replace' or 'append'.
+        """
+        from .sqlconnect import engine_for, explain
+        from .sqlcopy import copy_frame
+
+        name = table or self.name
+        try:
+            copy_frame(self.df, engine_for(url), name, self.key, if_exists, progress)
+        except TableError:
+            raise
+        except Exception as exc:
+            raise explain(exc, url, f"copying {self.name} into table {name!r}") from None
+        return Table(url, key=self.key, table=name)
+
     # --- display -------------------------------------------------------------------------------
 
     def _shown(self) -> str:
@@ -356,6 +395,18 @@ class Table:
         return f"<Table {self.name}: {len(state.df):,} rows{key}{stale}>"
 
 
+def tables_url() -> str:
+    """The ``tables_url`` setting (env ``TOOLKIT_TABLES_URL``): where every table is served from."""
+    return str(Settings()["tables_url"])
+
+
+def open_csv(path: str | os.PathLike[str], key: str | None = None, **options: Any) -> Table:
+    """A CSV table even when ``tables_url`` is set (to copy the file into the database)."""
+    table = object.__new__(Table)
+    table.__init__(path, key, **options)  # type: ignore[misc]
+    return table
+
+
 _shadows: dict[int, dict[str, Table]] = {}  # id(sandbox) -> copy path -> the table on the copy
 
 
@@ -367,7 +418,7 @@ def shadow_table(box: Sandbox, table: Table) -> Table:
         weakref.finalize(box, _shadows.pop, id(box), None)
     tables = _shadows[id(box)]
     if path not in tables:
-        shadow = Table(path, key=table.key, guard_formulas=table.guard_formulas, **table.options)
+        shadow = open_csv(path, table.key, guard_formulas=table.guard_formulas, **table.options)
         shadow.name, shadow._sandboxed = table.name, True
         tables[path] = shadow
     return tables[path]
