@@ -28,7 +28,7 @@ from .errors import did_you_mean, unknown_column
 from .sqlconnect import engine_for, ensure_version_row, explain, kind_of_column, shown, versions_table
 from .sqlcopy import create_from_csv
 from .state import State
-from .table import CHECK_INTERVAL_S, Table
+from .table import CHECK_INTERVAL_S, Table, is_url, tables_url
 from .values import readback_rows, to_python
 from .write import check_row
 
@@ -39,6 +39,8 @@ class SqlTable(Table):
     def __init__(self, path: str | os.PathLike[str], key: str | None = None, *, table: str | None = None,
                  guard_formulas: bool = True, url: str | None = None, **read_csv_options: Any) -> None:
         text = os.fspath(path)
+        if url is None and not is_url(text):
+            url = tables_url()  # Table("data/leads.csv") served from the tables_url database
         source = None if url is None else Path(text).expanduser().absolute()
         self.url = url or text
         self.name = table or (source.stem if source else "")

@@ -25,15 +25,11 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
-def is_url(text: str) -> bool:
-    """True for ``scheme://...`` (a database), False for a file path."""
-    return "://" in text and not os.path.exists(text)
-
-
 def shown(url: str | URL) -> str:
     """The URL with its password masked, for messages and reprs."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        text = make_url(url).render_as_string(hide_password=True)
+        return text.replace("postgresql+psycopg:", "postgresql:")
     except Exception:
         return "<unparseable URL>"
 
@@ -42,7 +38,8 @@ def parse(url: str) -> URL:
     """``url`` checked; ``postgresql://`` and ``postgres://`` use psycopg 3."""
     try:
         parsed = make_url(url)
-    except sa_exc.ArgumentError:
+        parsed.port  # noqa: B018 - a port that is not a number fails here
+    except (sa_exc.ArgumentError, ValueError):
         raise TableDatabaseError(f"{url.split('@')[-1]!r} is not a database URL.",
                                  hint=f"Write it like {EXAMPLES}.") from None
     scheme = parsed.get_backend_name()

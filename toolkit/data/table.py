@@ -23,7 +23,6 @@ from . import lookup, query
 from .commit import shared_for
 from .errors import quoted_list
 from .load import load, read_bytes, signature
-from .sqlconnect import is_url
 from .state import Signature, State
 from .values import readback_rows
 from .write import check_row, kinds, record_bytes, records_of
@@ -393,6 +392,11 @@ class Table:
         key = f", key {self.key}" if self.key else ""
         stale = ", reload failed: see .error" if self.error else ""
         return f"<Table {self.name}: {len(state.df):,} rows{key}{stale}>"
+
+
+def is_url(text: str) -> bool:
+    """True for ``scheme://...`` (a database), False for a file path."""
+    return "://" in text and not os.path.exists(text)
 
 
 def tables_url() -> str:
