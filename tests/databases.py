@@ -3,6 +3,7 @@ TOOLKIT_TEST_POSTGRES_URL (``bash .ci/run`` starts a throwaway cluster and sets 
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -29,13 +30,15 @@ def database(kind: str, folder: Path) -> Iterator[str]:
     from toolkit.data import sqlconnect
 
     name = f"toolkit_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(make_url(POSTGRES).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(make_url(POSTGRES).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT",
+                             poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
     try:
         yield url
     finally:
+        gc.collect()  # tables held connections: back to their pool before it is closed
         for key in [k for k in sqlconnect._engines if k.endswith(f"/{name}")]:
             sqlconnect._engines.pop(key).dispose()
         with admin.connect() as conn:

@@ -77,12 +77,28 @@ def load(path: str, name: str, key: str | None, options: Mapping[str, Any], gene
             raise explain(exc, path, name, fmt, options) from exc
         header = header_fields(head, fmt)
         check_complete(f, fmt, name, len(header))
+        guarded = guard_formulas and _has_guarded(f)
     if "index_col" not in options and not _plain_index(df.index):
         raise _extra_fields(path, name, fmt)
-    if guard_formulas:
+    if guarded:
         unguard_frame(df)
     index = check_key(df, key, name, path, fmt) if key is not None else None
     return State(df, index, sig, generation, fmt, header, key=key)
+
+
+_GUARDED_BYTES = re.compile(rb"'['=+\-@\t\r]")
+
+
+def _has_guarded(f: IO[bytes]) -> bool:
+    """Whether the file may hold a cell written with the formula guard (a fast byte scan, so the
+    text columns are only looked at when one is there)."""
+    f.seek(0)
+    carry = b""
+    while chunk := f.read(1 << 24):
+        if _GUARDED_BYTES.search(carry + chunk):
+            return True
+        carry = chunk[-1:]
+    return False
 
 
 def header_fields(head: bytes, fmt: Format) -> list[str]:

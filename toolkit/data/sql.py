@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,11 @@ class SqlTable(Table):
         self._version, self._checked_in, self._checked_at = -1, None, time.monotonic()
         self._frame_lock = threading.Lock()
         self._engine = engine_for(self.url)
+        self._reads = (self._engine if self._engine.dialect.name == "sqlite"  # no BEGIN for a SELECT there
+                       else self._engine.execution_options(isolation_level="AUTOCOMMIT"))  # no BEGIN/ROLLBACK
         self._versions = versions_table(sa.MetaData())
+        self._held: dict[tuple[int, int], Connection] = {}
+        weakref.finalize(self, _give_back, self._held)
         try:
             self._open(source)
         except (sa_exc.SQLAlchemyError, OSError) as exc:
@@ -72,6 +77,11 @@ class SqlTable(Table):
         if self.key is not None and self.key not in names:
             raise unknown_column(self.key, names, self.name, what="key column")
         self._kinds = {c.name: kind_of_column(c) for c in self._table.columns}
+        self._names = names
+        if self.key is not None:
+            by_key = sa.select(self._table).where(self._table.c[self.key] == sa.bindparam("k"))
+            versioned = by_key.add_columns(self._version_query().scalar_subquery().label("toolkit_version"))
+            self._queries = {False: by_key, True: versioned}
         ensure_version_row(self._engine, self._versions, self.name)
         self._version = self._read_version()
 
@@ -115,23 +125,40 @@ class SqlTable(Table):
         return self._lookup(key) is not None
 
     def _lookup(self, key: Any, conn: Connection | None = None) -> dict[str, Any] | None:
+        """The row of ``key`` (forgiving), in one query when the key is written as stored; in a
+        request, the first lookup also reads the version counter, in the same query."""
         if self.key is None:
             self._keyed(self._read())
-        if conn is None:
-            self._noted()
-        key_column = self.key or ""
-        column = self._table.c[key_column]
         wanted = self._candidates(key)
-        if not wanted:
+        if conn is not None:
+            return self._match(conn, wanted, due=False)
+        due = self._due()
+        try:
+            found = self._run(lambda c: self._match(c, wanted, due), "looking up a key")
+        except TableError:
+            if due:
+                self._checked_in = None
+            raise
+        self._noted(self._version)
+        return found
+
+    def _match(self, conn: Connection, wanted: list[Any], due: bool) -> dict[str, Any] | None:
+        row: Any = None
+        if wanted:
+            row = conn.execute(self._queries[due], {"k": wanted[0]}).first()
+        version = row[-1] if row is not None and due else None
+        if row is None and len(wanted) > 1:
+            column = self._table.c[self.key or ""]
+            rows = {r[column.name]: r for r in conn.execute(sa.select(self._table).where(
+                column.in_(wanted[1:]))).mappings().all()}
+            row = next((tuple(rows[c].values()) for c in wanted[1:] if c in rows), None)
+        if due:
+            self._version = int(version if version is not None else
+                                conn.execute(self._version_query()).scalar_one())
+            self.error = None
+        if row is None:
             return None
-        query = sa.select(self._table).where(column.in_(wanted))
-        rows = (conn.execute(query).mappings().all() if conn is not None
-                else self._run(lambda c: c.execute(query).mappings().all(), "looking up a key"))
-        by_key = {row[key_column]: row for row in rows}
-        for candidate in wanted:
-            if candidate in by_key:
-                return {k: _plain(v) for k, v in by_key[candidate].items()}
-        return None
+        return {name: _plain(value) for name, value in zip(self._names, row, strict=False)}
 
     def _candidates(self, key: Any) -> list[Any]:
         kind = self._kinds[self.key or ""]
@@ -177,34 +204,60 @@ class SqlTable(Table):
 
     def _fresh_version(self) -> int:
         """The table's version counter, asked at most once per request (outside: per interval)."""
+        if self._due():
+            try:
+                self._version, self.error = self._read_version(), None
+            except sa_exc.SQLAlchemyError as exc:
+                self.error = f"{explain(exc, self.url, 'checking the version')} Serving what was read before."
+        return self._version
+
+    def _due(self) -> bool:
+        """True when the version should be asked now (first look in this request, or interval)."""
         trace = current_trace()
         if trace is not None:
             if trace is self._checked_in:
-                return self._version
+                return False
             self._checked_in = trace
-        else:
-            now = time.monotonic()
-            if now - self._checked_at < CHECK_INTERVAL_S:
-                return self._version
-            self._checked_at = now
-        try:
-            self._version, self.error = self._read_version(), None
-        except sa_exc.SQLAlchemyError as exc:
-            self.error = f"{explain(exc, self.url, 'checking the version')} Serving what was read before."
-        return self._version
+            return True
+        now = time.monotonic()
+        if now - self._checked_at < CHECK_INTERVAL_S:
+            return False
+        self._checked_at = now
+        return True
 
     def _version_query(self) -> sa.Select[Any]:
         v = self._versions
         return sa.select(v.c.version).where(v.c.name == self.name)
 
     def _read_version(self) -> int:
-        with self._engine.connect() as conn:
-            return int(conn.execute(self._version_query()).scalar_one())
+        return int(self._reading(lambda conn: conn.execute(self._version_query()).scalar_one()))
+
+    def _reading(self, work: Callable[[Connection], Any]) -> Any:
+        """Run a read on this thread's own connection (kept open: no pool checkout per lookup).
+
+        Keyed by process and thread; a connection of another process (before a fork) is never
+        touched again. A failure closes it, so the next read connects afresh.
+        """
+        here = (os.getpid(), threading.get_ident())
+        conn = self._held.get(here)
+        if conn is None:
+            conn = self._held[here] = self._reads.connect()
+        try:
+            result = work(conn)
+            if conn.in_transaction():  # SQLite: end the (empty) transaction SQLAlchemy began
+                conn.rollback()
+            return result
+        except BaseException:
+            self._held.pop(here, None)
+            try:
+                conn.invalidate()
+            except Exception:
+                pass
+            raise
 
     def _run(self, work: Callable[[Connection], Any], what: str) -> Any:
         try:
-            with self._engine.connect() as conn:
-                return work(conn)
+            return self._reading(work)
         except (sa_exc.SQLAlchemyError, OSError) as exc:
             error = explain(exc, self.url, what)
             self.error = str(error)
@@ -318,6 +371,19 @@ class SqlTable(Table):
         stale = ", database unreachable: see .error" if self.error else ""
         kind = self._engine.dialect.name
         return f"<Table {self.name} ({kind}): {len(self):,} rows{key}{stale}>"
+
+
+def _give_back(held: dict[tuple[int, int], Connection]) -> None:
+    """Close this process's held connections (when their table is collected): closed outright, not
+    returned to a pool that may be gone by then."""
+    for (pid, _thread), conn in list(held.items()):
+        if pid == os.getpid():
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:
+                pass
+    held.clear()
 
 
 def _plain(value: Any) -> Any:

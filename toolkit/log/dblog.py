@@ -211,6 +211,8 @@ class AttachedLog(Log):
     def close(self) -> None:
         """Stop following the database (the exchanges fetched stay)."""
         self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(10)
         self._engine.dispose()
 
     def __repr__(self) -> str:
