@@ -17,8 +17,8 @@ import pandas as pd
 from toolkit.data import Table
 from toolkit.log import trace
 
-from .tables import database_figures, write_figures
 from .harness import Figure, rate
+from .tables import database_figures, write_figures
 
 ROWS = 1_000_000
 STATUSES = ("processing", "shipped", "delivered", "cancelled", "returned")

@@ -167,7 +167,8 @@ def serve_figure(url: str, folder: Path, clients: int = 8, requests: int = 150) 
         proc.wait(30)
         if proc.stdout:
             proc.stdout.close()
-    return Figure("serve --workers 4: appends to PostgreSQL vs plain answers", append, ping, "requests/s", 0.15)
+    return Figure("serve --workers 4: appends to PostgreSQL vs plain answers", append, ping, "requests/s",
+                  0.15)
 
 
 def _throughput(port: int, path: str, run: str, clients: int, requests: int) -> float:
