@@ -50,12 +50,16 @@ def copy_frame(df: pd.DataFrame, engine: Engine, name: str, key: str | None, if_
             table.create(conn)
         elif if_exists == "append":
             table = sa.Table(name, sa.MetaData(), autoload_with=conn)
-        with tqdm(total=len(df), unit="rows", desc=f"copy to {name}", disable=not progress,
-                  leave=False) as bar:
+        bar = tqdm(total=len(df), unit="rows", desc=f"copy to {name}", leave=False) if progress else None
+        try:  # (no tqdm object at all without a bar: even a disabled one starts tqdm's monitor thread)
             for start in range(0, len(df), CHUNK_ROWS):
                 chunk = df.iloc[start:start + CHUNK_ROWS]
                 conn.execute(table.insert(), _records(chunk))
-                bar.update(len(chunk))
+                if bar is not None:
+                    bar.update(len(chunk))
+        finally:
+            if bar is not None:
+                bar.close()
         conn.execute(versions.update().where(versions.c.name == name)
                      .values(version=versions.c.version + 1))
     return len(df)
