@@ -106,7 +106,8 @@ def database_figures() -> list[Figure]:
         keys = [f"A-{int(k[2:]) % LOOKUP_ROWS:07d}" for k in keys]
         csv = Table(path, key="order_id")
         csv_rate = per_request_gets(csv, keys)
-        targets = {"SQLite": (5000.0, 0.02), "PostgreSQL": (1000.0, 0.005)}
+        # ratios measured: SQLite 0.2-0.25, PostgreSQL 0.05-0.06 of the CSV get; half of that fails
+        targets = {"SQLite": (5000.0, 0.1), "PostgreSQL": (1000.0, 0.025)}
         for kind, url in urls.items():
             db = csv.copy_to(url, progress=False)
             got = per_request_gets(db, keys)
@@ -167,8 +168,9 @@ def serve_figure(url: str, folder: Path, clients: int = 8, requests: int = 150) 
         proc.wait(30)
         if proc.stdout:
             proc.stdout.close()
+    # measured 0.07-0.17 (noisy: 7 jobs share 2 cores); a 2x slower append path falls below 0.04
     return Figure("serve --workers 4: appends to PostgreSQL vs plain answers", append, ping, "requests/s",
-                  0.15)
+                  0.04)
 
 
 def _throughput(port: int, path: str, run: str, clients: int, requests: int) -> float:
