@@ -5,11 +5,13 @@ Plain Python functions answer the API step; ``app.serve()`` serves them from the
 """
 
 from .app import App, Response
+from .cellerrors import install as _short_errors_in_notebooks
 from .chatlayer.background import Background
 from .config import SETTINGS, Settings
 from .emulator import ApiStep, Conversation, Flow, Session, StepResult
 from .errors import (
     BadRequest,
+    BuilderError,
     ConfigError,
     HandlerError,
     MethodNotAllowed,
@@ -20,12 +22,14 @@ from .errors import (
     ToolkitError,
     Unauthorized,
 )
+from .frames import carousel_from_frame
 from .log import Exchange, Log
 from .messages import (
     buttons,
     card,
     carousel,
-    carousel_from_frame,
+    list_,
+    list_message,
     location,
     media,
     phone_button,
@@ -39,6 +43,7 @@ from .request import Request
 from .server.lifecycle import Server
 
 __version__ = "0.1.0"
+_short_errors_in_notebooks()  # in an IPython kernel: a ToolkitError shows as its message and fix
 
 # Heavy or optional parts load on first use, so `import toolkit` stays fast and needs no kernel.
 _LAZY = {
@@ -47,7 +52,11 @@ _LAZY = {
     "ChatlayerClient": "toolkit.chatlayer.client",  # imports requests
     "ChatlayerError": "toolkit.chatlayer.client",
     "V1Emulator": "toolkit.emulator.v1",
+    "LiveBot": "toolkit.emulator.live",  # imports requests
+    "parity": "toolkit.emulator.parity",
     "Table": "toolkit.data",  # imports pandas
+    "calibrate": "toolkit.chatlayer.calibrate",
+    "Calibration": "toolkit.chatlayer.calibrate",
 }
 
 
@@ -64,6 +73,8 @@ __all__ = [
     "App",
     "Background",
     "BadRequest",
+    "Calibration",
+    "BuilderError",
     "ChatlayerClient",
     "ChatlayerError",
     "ChatView",
@@ -72,6 +83,7 @@ __all__ = [
     "Exchange",
     "Flow",
     "HandlerError",
+    "LiveBot",
     "Log",
     "LogView",
     "MethodNotAllowed",
@@ -93,11 +105,15 @@ __all__ = [
     "V1Emulator",
     "__version__",
     "buttons",
+    "calibrate",
     "card",
     "carousel",
     "carousel_from_frame",
+    "list_",
+    "list_message",
     "location",
     "media",
+    "parity",
     "phone_button",
     "postback",
     "quick_replies",

@@ -18,8 +18,9 @@ from . import signing
 from .config import Settings
 from .errors import HandlerError, ToolkitError, error_body
 from .log import Exchange, Log, Masker, fingerprint, logger, outbound, trace
+from .log.turns import current_turn
 from .params import bind
-from .reply import encode, normalize
+from .reply import LIST_NOTICE, JsonAnswer, encode, has_list, normalize
 from .request import Request
 from .routing import Route, Router, compile_route, normalize_path
 
@@ -35,10 +36,11 @@ class Response:
     """What the server sends back: status, JSON body and its encoded bytes."""
 
     status: int
-    body: dict[str, Any]
+    body: Any
     data: bytes
     error: BaseException | None = None
     exchange: Exchange | None = field(default=None, repr=False)  # what app.log recorded
+    headers: dict[str, str] = field(default_factory=dict)  # extra headers (a JsonAnswer's, an error's)
 
 
 class App:
@@ -55,7 +57,7 @@ class App:
     def __init__(self, name: str = "toolkit", **settings: Any) -> None:
         self.name = name
         self.settings = Settings(**settings)
-        self.log = Log(self.settings.log_size, self.settings.retry_window_s)
+        self.log = Log(self.settings.log_size, self.settings.retry_window_s, self.settings.deadline_s)
         if self.settings.log_url:  # every worker also writes its exchanges to the log database
             from .log.dblog import DbLogWriter
 
@@ -64,6 +66,10 @@ class App:
         self._masker = Masker.from_settings(self.settings)
         self._router = Router()
         self._warned_slow: set[str] = set()
+        self._noted_list = False
+        # paths answered without access control (add_handler public=True, a calibration probe): their
+        # handler checks the caller itself
+        self.unchecked_paths: set[str] = set()
         self.server: Server | None = None  # the running server of app.serve(), if any
 
     # --- registration --------------------------------------------------------------------------
@@ -79,17 +85,29 @@ class App:
 
         return decorator
 
-    def add_handler(self, path: str, fn: F, *, methods: Any = None) -> F:
-        """The plain twin of :meth:`handler`. Re-registering a path replaces its handler."""
+    def add_handler(self, path: str, fn: F, *, methods: Any = None, public: bool = False) -> F:
+        """The plain twin of :meth:`handler`. Re-registering a path replaces its handler.
+
+        ``public=True`` skips the app's access control (Bearer, Basic, header, HMAC) for this static
+        path: only for a handler that checks its caller itself, e.g. a webhook's verify token.
+        """
         if not callable(fn):
             raise TypeError(f"add_handler({path!r}, ...) needs a function, got {type(fn).__name__}.")
-        old = self._router.add(compile_route(path, fn, methods))
+        route = compile_route(path, fn, methods)
+        if public and route.pattern is not None:
+            raise ValueError(f"public=True needs a static path, got {path!r}.")
+        if public:
+            self.unchecked_paths.add(route.path)
+        else:
+            self.unchecked_paths.discard(route.path)
+        old = self._router.add(route)
         if old is not None:
             self._notice(f"Replaced handler for {old.path!r} ({old.name} -> {fn.__name__}).")
         return fn
 
     def remove_handler(self, path: str) -> None:
         """Stop serving ``path``."""
+        self.unchecked_paths.discard(normalize_path(path))
         if self._router.remove(path) is None:
             raise KeyError(f"No handler for {normalize_path(path)!r}.")
 
@@ -113,6 +131,7 @@ class App:
         if self.log.size != self.settings.log_size:
             self.log.resize(self.settings.log_size)
         self.log.retry_window_s = self.settings.retry_window_s
+        self.log.deadline_s = self.settings.deadline_s
 
     # --- dispatch ------------------------------------------------------------------------------
 
@@ -137,14 +156,15 @@ class App:
         """
         t0 = started if started is not None else time.perf_counter()
         s = self.settings
-        entry = Exchange(method.upper(), normalize_path(path), 0, query=dict(query or {}), source=source)
+        entry = Exchange(method.upper(), normalize_path(path), 0, query=dict(query or {}), source=source,
+                         turn=current_turn(self.log))
         tr = None
         try:
             if entry.path.startswith(INTERNAL[:-1]):
                 return self._internal(entry.path, Request.build(method, path, headers=headers))
             request = Request.build(method, path, query=query, headers=headers, raw=raw,
                                     max_body_bytes=s.max_body_bytes, size=body_size)
-            if check_access:
+            if check_access and entry.path not in self.unchecked_paths:
                 signing.check_access(request, s)
             route, path_params = self._router.match(request.method, request.path)
             entry.handler = route.name
@@ -156,9 +176,14 @@ class App:
                     result = route.fn(**kwargs)
                 finally:
                     entry.handler_ms = (time.perf_counter() - h0) * 1000
-            wire, data = encode(normalize(result, handler=route.name, redirect_form=s.redirect_form),
-                                handler=route.name, max_bytes=s.max_reply_bytes)
-            response = Response(200, wire, data)
+            if isinstance(result, JsonAnswer):
+                response = Response(result.status, result.body, result.encode(),
+                                    headers=dict(result.headers))
+            else:
+                wire, data = encode(normalize(result, handler=route.name, redirect_form=s.redirect_form),
+                                    handler=route.name, max_bytes=s.max_reply_bytes, warnings=entry.warnings)
+                self._after_reply(entry, wire)
+                response = Response(200, wire, data)
         except ToolkitError as exc:
             exc.handler = exc.handler or entry.handler
             response = self._error_response(exc, exc, entry)
@@ -180,13 +205,23 @@ class App:
             raise response.error
         return response
 
+    def _after_reply(self, entry: Exchange, wire: Any) -> None:
+        """Flag what the reply lost on the way (``dropped``) and note once a best-guess ``list``."""
+        if entry.warnings:
+            entry.flags.append("dropped")
+            logger.warning("%s %s: %s", entry.method, entry.path, " ".join(entry.warnings))
+        if has_list(wire) and not self._noted_list:
+            self._noted_list = True
+            self._notice(LIST_NOTICE)
+
     def _error_response(self, exc: ToolkitError, original: BaseException, entry: Exchange) -> Response:
         tb = "".join(traceback.format_exception(original))
         entry.error, entry.traceback = str(exc), tb
         if exc.status >= 500:
             logger.error("%s %s failed: %s\n%s", entry.method, entry.path, exc, tb)
         body = error_body(exc, traceback=tb if self.settings.debug else None)
-        return Response(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original)
+        return Response(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original,
+                        headers=dict(getattr(exc, "headers", None) or {}))
 
     def _record(self, entry: Exchange, response: Response, headers: Any, raw: bytes,
                 t0: float) -> None:

@@ -28,9 +28,9 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     # --- core: replies ---
-    Setting("redirect_form", "both",
-            "Where the redirect goes in replies: 'both' (top-level nextDialogstate and "
-            "action.nextDialogstate, same value), 'action' or 'top'. Sources disagree; 'both' is safe.",
+    Setting("redirect_form", "action",
+            "Where the redirect goes in replies: 'action' (action.nextDialogstate, what every real "
+            "backend and worked example sends), 'both' (also a top-level nextDialogstate) or 'top'.",
             choices=("both", "action", "top")),
     Setting("max_reply_bytes", 65536, "Largest reply body, in bytes, a handler may return."),
     Setting("debug", False, "Include the traceback in error responses (never turn on in a demo)."),
@@ -76,7 +76,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("missing_variable", "empty",
             "How a {missing} template variable renders: 'empty', 'keep' (left as written) or 'error'.",
             choices=("empty", "keep", "error")),
-    Setting("emulator_timeout_s", 20.0, "Emulated API step timeout, in seconds."),
+    Setting("emulator_timeout_s", 20.0,
+            "Emulated API step timeout, in seconds (unpublished; measure it with toolkit.calibrate(app, "
+            "slow=True))."),
+    Setting("emulator_retries", 0,
+            "How many times the emulated API step sends the identical request again after a timeout "
+            "(unpublished whether Chatlayer retries; calibrate to find out)."),
     Setting("emulator_body_methods", "POST,PUT,PATCH,DELETE",
             "Methods whose Body rows the emulated API step sends (sources disagree; body rows of "
             "other methods are left out, with a note)."),
@@ -96,6 +101,18 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("error", "ok")),
     Setting("emulator_location_variable", "location",
             "Session variable a shared location is stored in, as {lat, lon}."),
+    # --- live bot (toolkit.LiveBot: the real bot through Chatlayer's webhook channel) ---
+    Setting("livebot_endpoint", "v1",
+            "Where user messages go: 'v1' (POST /v1/channels/webhook/{channelId}/messages, Redoc form) "
+            "or 'botium' (POST /api/webhookMessage/{botId}, Botium's connector). Sources disagree.",
+            choices=("v1", "botium")),
+    Setting("livebot_region", "eu", "Chatlayer region of the bot: eu, us, asia or staging.",
+            choices=("eu", "us", "asia", "staging")),
+    Setting("livebot_path", "/chatlayer-webhook",
+            "Path of the receiver route for the bot's answers (the channel's Webhook URL ends with it)."),
+    Setting("livebot_quiet_s", 1.0, "A live turn is complete when no new bot message arrived for this long."),
+    Setting("livebot_deadline_s", 20.0,
+            "A live turn fails when its answer is not complete after this many seconds."),
     # --- tunnel ---
     Setting("tunnel_timeout_s", 15.0, "Longest wait for a tunnel to open before failing."),
 )

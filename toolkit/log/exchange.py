@@ -25,12 +25,14 @@ class Exchange:
     error: str | None = None
     traceback: str | None = None
     flags: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # readable: what the reply lost and why ("dropped")
     tables: dict[str, str] = field(default_factory=dict)
     outbound: list[dict[str, Any]] = field(default_factory=list)
     source: str = "http"  # "http" (served) or "call" (app.call / test client)
     id: int = 0
     time: float = field(default_factory=time.time)
     fingerprint: str = ""
+    turn: str | None = None  # the conversation turn in flight when it arrived (toolkit.log.turns)
 
     def keep_bodies(self, body: bytes, response: bytes, masker: Masker) -> None:
         """Keep the raw bytes; ``body`` and ``response`` decode, mask and cut them when read."""

@@ -47,7 +47,8 @@ def make_flask(app: App) -> Flask:
         raw, size = read_body(r.stream, r.content_length, app.settings.max_body_bytes)
         result = app.handle(r.method, "/" + path, query=r.args.to_dict(), headers=dict(r.headers),
                             raw=raw, started=t0, body_size=size)
-        return Response(result.data, status=result.status, mimetype="application/json")
+        return Response(result.data, status=result.status, mimetype="application/json",
+                        headers=result.headers or None)
 
     @flask_app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
@@ -72,7 +73,8 @@ def make_wsgi(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Iterab
         result = app.handle(environ["REQUEST_METHOD"], path or "/", query=query_dict(environ),
                             headers=headers, raw=raw, started=t0, body_size=size)
         start_response(f"{result.status} {_PHRASES.get(result.status, '')}",
-                       [("Content-Type", "application/json"), ("Content-Length", str(len(result.data)))])
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(result.data))),
+                        *result.headers.items()])
         return [result.data]
 
     return wsgi
