@@ -197,7 +197,7 @@ def test_a_missing_driver_says_what_to_install(tmp_path: Path):
             "except Exception as e:\n    print(type(e).__name__, e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
     assert out.startswith("TableDatabaseError PostgreSQL needs the psycopg driver")
-    assert "pip install 'toolkit[postgres]'" in out and "secret" not in out
+    assert "pip install 'chatlayer-toolkit[postgres]'" in out and "secret" not in out
 
 
 def test_a_missing_table_or_key_column_lists_what_there_is(stores: Table, url: str):

@@ -1,7 +1,7 @@
 """Databases behind tables: one SQLAlchemy engine per URL, the version counters, errors with the fix.
 
 SQLAlchemy 2 Core is the one SQL layer: SQLite through the standard library, PostgreSQL through
-psycopg 3 (``pip install 'toolkit[postgres]'``). Every table write bumps a row of
+psycopg 3 (``pip install 'chatlayer-toolkit[postgres]'``). Every table write bumps a row of
 ``toolkit_versions`` in the same transaction, so any process sees a change with one tiny query.
 """
 
@@ -77,8 +77,8 @@ def _create(url: URL) -> Engine:
     except ImportError as exc:
         raise TableDatabaseError(
             f"PostgreSQL needs the psycopg driver, which is not installed ({exc}).",
-            hint="pip install 'toolkit[postgres]' (or: pip install 'psycopg[binary]'), then restart "
-                 "the kernel.") from None
+            hint="pip install 'chatlayer-toolkit[postgres]' (or: pip install 'psycopg[binary]'), "
+                 "then restart the kernel.") from None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

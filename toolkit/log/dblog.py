@@ -50,8 +50,8 @@ def engine(url: str) -> Any:
         made = sa.create_engine(parsed, **({"connect_args": {"timeout": 30}} if kind == "sqlite" else {}))
     except ImportError:
         raise ConfigError("log_url on PostgreSQL needs the psycopg driver.",
-                          hint="pip install 'toolkit[postgres]' (or: pip install 'psycopg[binary]')."
-                          ) from None
+                          hint="pip install 'chatlayer-toolkit[postgres]' "
+                               "(or: pip install 'psycopg[binary]').") from None
     if kind == "sqlite":
         sa.event.listen(made, "connect", lambda conn, _: conn.execute("PRAGMA journal_mode=WAL"))
     return made
