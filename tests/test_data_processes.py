@@ -108,3 +108,18 @@ def test_a_relative_symlink_is_followed_too(tmp_path: Path, monkeypatch):
     Path("alias.csv").symlink_to("real.csv")
     Table("alias.csv", key="id").append(id=2, v="b")
     assert Path("alias.csv").is_symlink() and Path("real.csv").read_text() == "id,v\n1,a\n2,b\n"
+
+
+def test_an_append_crossing_the_last_page_replaces_the_file_instead(tmp_path: Path, monkeypatch):
+    path = tmp_path / "leads.csv"
+    path.write_text("lead_id,name,n\n" + "x" * (4096 - 20 - len("lead_id,name,n\n")) + ",a,1\n")
+    table = Table(path, key="lead_id")
+    replaced = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: replaced.append(b) or real_replace(a, b))
+    table.append(lead_id="L-1", name="crosses the page", n=1)  # 4076 + 23 bytes: past 4096
+    assert replaced == [str(path)]  # one write call could be seen half by a reader: replaced whole
+    table.append(lead_id="L-2", name="short", n=2)  # well inside the next page: O_APPEND
+    assert replaced == [str(path)]
+    assert path.read_text().endswith(",a,1\nL-1,crosses the page,1\nL-2,short,2\n")
+    assert len(Table(path, key="lead_id")) == 3 == len(table)
