@@ -123,6 +123,28 @@ def test_in_process_call_skips_access_control_unless_asked():
     assert app.test_client().post("/a").status_code == 401
 
 
+def test_no_function_of_the_app_or_the_server_layer_is_over_40_lines():
+    import ast
+    from pathlib import Path
+
+    root = Path(tk.__file__).parent
+    files = [root / "app.py", *sorted((root / "server").glob("*.py")), *sorted((root / "deploy").glob("*.py"))]
+    long = [f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for path in files for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 40]
+    assert long == []
+
+
+def test_app_flask_is_built_once_and_test_client_runs_it():
+    app = tk.App("f")
+    app.add_handler("/a", lambda: "handler")
+    app.flask.add_url_rule("/plain", "plain", lambda: "flask")
+    assert app.flask is app.flask and app.flask_app is app.flask
+    client = app.test_client()
+    assert client.get("/plain").data == b"flask"
+    assert client.post("/a").get_json() == app.call("/a")
+
+
 def test_a_json_answer_is_sent_as_is_with_its_status_and_headers():
     from toolkit.reply import JsonAnswer
 

@@ -45,6 +45,19 @@ SETTINGS: tuple[Setting, ...] = (
             "Comma-separated header/body keys masked in the log and in fixtures."),
     Setting("retry_window_s", 3.0,
             "An identical request within this many seconds is flagged as a probable platform retry."),
+    # --- embedded server (app.serve(): waitress) ---
+    Setting("server_threads", 8,
+            "Threads that run handlers in app.serve(): a slow handler holds one, so the log view "
+            "and other callers keep being answered by the rest."),
+    Setting("server_connection_limit", 1000,
+            "Most connections app.serve() keeps open at once; more wait in the listen queue. "
+            "Idle and slow clients cost no thread, so many of them cannot starve the handlers."),
+    Setting("server_channel_timeout_s", 30.0,
+            "A connection of app.serve() idle this long between requests is closed (a client "
+            "behind a tunnel that stops talking does not hold it open)."),
+    Setting("capture_outbound", True,
+            "Record the HTTP calls handlers make with requests in their log entry. Creating the "
+            "first App wraps requests.Session.send for the process (with a notice); off: not wrapped."),
     # --- access control ---
     Setting("auth_bearer", "", "If set, require 'Authorization: Bearer <this token>'.", secret=True),
     Setting("auth_basic", "", "If set ('user:password'), require HTTP Basic auth.", secret=True),
@@ -118,6 +131,11 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def default(name: str) -> Any:
+    """The default of setting ``name`` (the one place it is defined)."""
+    return _BY_NAME[name].default
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -180,6 +198,7 @@ class Settings(Mapping[str, Any]):
                 raise _unknown(name)
             values[name] = _coerce(_BY_NAME[name], value, "keyword arguments")
         self._values = values
+        self.__dict__.update(values)  # settings.name is a plain attribute read (on every request)
 
     def replace(self, **overrides: Any) -> Settings:
         """A copy with some settings changed."""
@@ -192,9 +211,10 @@ class Settings(Mapping[str, Any]):
             raise _unknown(name) from None
 
     def __getitem__(self, name: str) -> Any:
-        if name not in self._values:
-            raise _unknown(name)
-        return self._values[name]
+        try:
+            return self._values[name]
+        except KeyError:
+            raise _unknown(name) from None
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._values)
