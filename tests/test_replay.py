@@ -21,6 +21,7 @@ from toolkit.testing.replay import (
     short,
     side_by_side_html,
 )
+from toolkit.testing.rerun import recheck
 
 
 def _shop(app: tk.App, status: str = "shipped", block: str = "ok-block") -> None:
@@ -301,3 +302,34 @@ def test_fixture_checks_run_in_the_sandbox(crm, tmp_path):
     save_fixtures(app.log.last(), tmp_path, app=app)
     assert check_folder(app, tmp_path) and isinstance(seen[1], Sandbox) and len(hits) == 1
     assert check_folder(app, tmp_path, sandbox=False) and seen[2] is None and len(hits) == 1  # recorded HTTP
+
+
+def test_replaying_a_capture_lead_request_leaves_the_csv_unchanged(tmp_path):
+    """End to end with a real CSV table: manual replay, replay-all, a fixture check and a re-check all
+    append to a throwaway copy; the file holds the one real lead until a replay opts out."""
+    path = tmp_path / "leads.csv"
+    path.write_text("lead_id,email\n")
+    leads = tk.Table(path, key="lead_id")
+    app = tk.App("leads")
+
+    @app.handler("/capture-lead")
+    def capture_lead(email: str):
+        row = leads.append(lead_id=f"L-{len(leads) + 1}", email=email)
+        return tk.text(f"Thanks, lead {row['lead_id']}.")
+
+    assert app.call("/capture-lead", {"email": "ada@example.com"})["messages"] == [tk.text("Thanks, lead L-1.")]
+    logged, captured = app.log.last(), path.read_text()
+    assert captured == "lead_id,email\nL-1,ada@example.com\n"
+    sandboxed = replay(app, logged)
+    assert sandboxed.new.response["messages"] == [tk.text("Thanks, lead L-2.")]  # appended to the copy
+    assert sandboxed.kept == ["leads: append 'L-2' (written to a throwaway copy)"]
+    assert "Kept away from your data:<ul" in sandboxed._repr_html_() and "leads: append &#x27;L-2&#x27;" in \
+        sandboxed._repr_html_()
+    replay_all(app, changed_only=False)
+    save_fixtures(logged, tmp_path / "fixtures", app=app)
+    check_folder(app, tmp_path / "fixtures")
+    recheck(app, next(r for r in app.routes() if r.path == "/capture-lead"), folder=tmp_path / "fixtures")
+    assert path.read_text() == captured and len(leads) == 1, "a replay appended a lead to the real file"
+    assert replay(app, logged, sandbox=False).kept == []  # opting out: the lead is written for real
+    assert path.read_text() == captured + "L-2,ada@example.com\n"
+    assert app.call("/capture-lead", {"email": "bo@example.com"})["messages"] == [tk.text("Thanks, lead L-3.")]

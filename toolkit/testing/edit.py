@@ -43,7 +43,7 @@ def replay_edited(app: App, exchange: Exchange, *, body: Any = _UNCHANGED,
     as text, anything else as JSON. Runs :func:`safely`, like :func:`replay`.
     """
     raw = request_bytes(exchange) if body is _UNCHANGED else _body_bytes(body, exchange.raw_body())
-    with safely(exchange.outbound, sandbox=sandbox):
+    with safely(exchange.outbound, sandbox=sandbox) as kept:
         response = app.handle(exchange.method, exchange.path,
                               query=dict(exchange.query if query is None else query),
                               headers=dict(exchange.headers if headers is None else headers), raw=raw,
@@ -51,7 +51,7 @@ def replay_edited(app: App, exchange: Exchange, *, body: Any = _UNCHANGED,
     new = response.exchange or Exchange(exchange.method, exchange.path, response.status, source="replay")
     new.flags.append("edited")
     changes = diff(exchange.response, new.response, old_status=exchange.status, new_status=new.status)
-    return Replayed(exchange, new, changes)
+    return Replayed(exchange, new, changes, list(kept))
 
 
 def replay_json(app: App, exchange: Exchange, text: str, *, sandbox: bool = True) -> Replayed:

@@ -163,6 +163,7 @@ class Replayed:
     old: Exchange
     new: Exchange
     diff: Diff
+    kept: list[str] = field(default_factory=list)  # writes a sandboxed replay kept away from your data
 
     @property
     def changed(self) -> bool:
@@ -188,17 +189,19 @@ def request_bytes(exchange: Exchange) -> bytes:
 
 
 @contextmanager
-def safely(recorded: Iterable[Mapping[str, Any]] = (), *, sandbox: bool = True) -> Iterator[None]:
+def safely(recorded: Iterable[Mapping[str, Any]] = (), *, sandbox: bool = True) -> Iterator[list[str]]:
     """Run a replay away from your data: inside :func:`toolkit.log.sandbox` (table writes go to a
     throwaway copy) with the handler's HTTP calls answered from ``recorded``, the exchange's recording:
     a call it lacks fails the handler (naming the call) and never reaches the network, and background
     jobs are skipped (nothing pushed for real). Live requests served meanwhile are not affected.
-    ``sandbox=False``: everything is real."""
+    ``sandbox=False``: everything is real. Yields the list of writes kept away (filled as they happen)."""
     with ExitStack() as stack:
-        if sandbox:
-            stack.enter_context(data_sandbox())
-            stack.enter_context(outbound.replay(list(recorded), strict=False))
-        yield
+        if not sandbox:
+            yield []
+            return
+        box = stack.enter_context(data_sandbox())
+        stack.enter_context(outbound.replay(list(recorded), strict=False))
+        yield box.writes
 
 
 def replay(app: App, exchange: Exchange, *, sandbox: bool = True) -> Replayed:
@@ -208,7 +211,7 @@ def replay(app: App, exchange: Exchange, *, sandbox: bool = True) -> Replayed:
     unless the first answer was 401 (a refused request stays refused). It runs :func:`safely`
     (``sandbox=False``: table writes and HTTP calls are real).
     """
-    with safely(exchange.outbound, sandbox=sandbox):
+    with safely(exchange.outbound, sandbox=sandbox) as kept:
         response = app.handle(exchange.method, exchange.path, query=exchange.query,
                               headers=exchange.headers, raw=request_bytes(exchange), source="replay",
                               check_access=exchange.status == 401)
@@ -216,7 +219,7 @@ def replay(app: App, exchange: Exchange, *, sandbox: bool = True) -> Replayed:
     if new is None:  # only internal /_toolkit/ paths are not recorded
         new = Exchange(exchange.method, exchange.path, response.status, source="replay")
     changes = diff(exchange.response, new.response, old_status=exchange.status, new_status=new.status)
-    return Replayed(exchange, new, changes)
+    return Replayed(exchange, new, changes, list(kept))
 
 
 def replay_all(app: App, exchanges: Iterable[Exchange] | None = None, *, changed_only: bool = True,
@@ -300,7 +303,12 @@ def side_by_side_html(result: Replayed, seen: Callable[[Mapping[str, Any]], str]
     parts = result.diff.parts
     head = (f"<div style='font:600 13px sans-serif'>Replay of {escape(result.old.method)} "
             f"{escape(result.old.path)}: {'changed' if result.changed else 'unchanged'}</div>")
-    return (f"<div>{head}{changes_html(result.diff)}<div style='display:flex;gap:8px;flex-wrap:wrap'>"
+    kept = "".join(f"<li>{escape(w)}</li>" for w in result.kept)
+    if kept:
+        kept = (f"<div style='font:12px sans-serif;color:#4b5563'>Kept away from your data:"
+                f"<ul style='margin:2px 0;padding-left:18px'>{kept}</ul></div>")
+    return (f"<div>{head}{changes_html(result.diff)}{kept}"
+            "<div style='display:flex;gap:8px;flex-wrap:wrap'>"
             f"<div style='{_COLUMN}'><b>Before</b> (logged){answer_html(result.old, parts, seen)}</div>"
             f"<div style='{_COLUMN}'><b>After</b> (now){answer_html(result.new, parts, seen)}</div>"
             "</div></div>")
