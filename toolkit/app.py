@@ -18,6 +18,7 @@ from . import signing
 from .config import Settings
 from .errors import HandlerError, ToolkitError, error_body
 from .log import Exchange, Log, Masker, fingerprint, logger, outbound, trace
+from .log.exchange import PASSED, REFUSED, SKIPPED
 from .params import bind
 from .reply import encode, normalize
 from .request import Request
@@ -139,12 +140,15 @@ class App:
             if entry.path.startswith(INTERNAL[:-1]):
                 return self._internal(entry.path, Request.build(method, path, headers=headers))
             request = Request.build(method, path, query=query, headers=headers, raw=raw,
-                                    max_body_bytes=s.max_body_bytes, size=body_size)
+                                    max_body_bytes=s.max_body_bytes, size=body_size,
+                                    max_depth=s.max_body_depth)
+            entry.access = REFUSED if check_access else SKIPPED
             if check_access:
                 signing.check_access(request, s)
+                entry.access = PASSED
             route, path_params = self._router.match(request.method, request.path)
             entry.handler = route.name
-            kwargs = bind(route.name, route.signature, request, path_params)
+            kwargs = bind(route.name, route.signature, request, path_params, self._masker)
             outbound.ensure_installed()
             with trace(self._masker) as tr:
                 h0 = time.perf_counter()
@@ -177,11 +181,13 @@ class App:
         return response
 
     def _error_response(self, exc: ToolkitError, original: BaseException, entry: Exchange) -> Response:
-        tb = "".join(traceback.format_exception(original))
-        entry.error, entry.traceback = str(exc), tb
+        text = self._masker.text  # an exception's text may quote a secret (e.g. a URL's ?token=)
+        tb = text("".join(traceback.format_exception(original)))
+        entry.error, entry.traceback = text(str(exc)), tb
         if exc.status >= 500:
-            logger.error("%s %s failed: %s\n%s", entry.method, entry.path, exc, tb)
+            logger.error("%s %s failed: %s\n%s", entry.method, entry.path, entry.error, tb)
         body = error_body(exc, traceback=tb if self.settings.debug else None)
+        body["error"]["message"] = text(body["error"]["message"])
         return Response(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original)
 
     def _record(self, entry: Exchange, response: Response, headers: Any, raw: bytes,

@@ -56,7 +56,7 @@ class V1Emulator:
         self.delay_s = delay_s
         self.store = Store()
         self.log = Log(500)
-        self._masker = Masker(("token", "secret", "password"))
+        self._masker = Masker.default()
         self._server: HTTPServer | None = None
         self._stopped = threading.Event()
         self._limit: tuple[int, float] | None = None

@@ -30,8 +30,7 @@ from ..errors import MissingRecording
 from .masking import MASK, Masker
 from .trace import current_trace
 
-DEFAULT_KEYS = ("password", "token", "secret", "apikey", "api_key")
-_default_masker = Masker(DEFAULT_KEYS)
+_default_masker = Masker.default()  # outside a request: the sensitive_keys setting
 _original: Callable[..., Any] | None = None
 _auto = True
 _replays: list[Replay] = []
@@ -95,7 +94,7 @@ def _send(session: Any, request: Any, **kwargs: Any) -> Any:
     except Exception as exc:
         if not isinstance(exc, MissingRecording):
             call.update(status=None, ms=_ms(t0), response=None, response_headers={},
-                        error=f"{type(exc).__name__}: {exc}")
+                        error=masker.text(f"{type(exc).__name__}: {exc}"))
             tr.outbound.append(call)
         raise
     call.update(status=response.status_code, ms=_ms(t0), response=_response_body(response, kwargs, masker),

@@ -67,6 +67,12 @@ def _masker(app: App | None) -> Masker:
 def to_fixture(exchange: Exchange, name: str | None = None, *, app: App | None = None) -> dict[str, Any]:
     """A logged exchange as a fixture dict (headers, bodies and outbound calls masked)."""
     body = exchange.body
+    if isinstance(body, str) and body.startswith("…[cut: JSON nested more than"):
+        raise FixtureError(
+            f"The body of exchange #{exchange.id} ({exchange.method} {exchange.path}) was not kept in the "
+            "log: it nests deeper than the max_body_depth setting, so it cannot be replayed from a fixture.",
+            hint="Test a too-deep body with app.test_client() or app.handle(...) and a body you build "
+            "in the test; save fixtures of the other exchanges.")
     if isinstance(body, str) and "…[cut:" in body:
         raise FixtureError(
             f"The body of exchange #{exchange.id} ({exchange.method} {exchange.path}) was cut in the log, "
