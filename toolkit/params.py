@@ -182,7 +182,8 @@ def shown(key: str, value: Any, masker: Masker | None = None, limit: int = 40) -
     masker = masker or Masker.default()
     kind = type(value).__name__
     if masker.sensitive(key):
-        return f"a {kind} (value hidden: {key!r} is a sensitive key)"
+        article = "an" if kind[:1] in ("a", "e", "i", "o", "u") else "a"
+        return f"{article} {kind} (value hidden: {key!r} is a sensitive key)"
     safe = masker.text(value) if isinstance(value, str) else masker(value)
     text = repr(safe)
     return f"{text[:limit] + '…' if len(text) > limit else text} ({kind})"
