@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from helpers import listening_here
 
 import toolkit as tk
 from toolkit import server as server_mod
@@ -58,14 +59,8 @@ def text_of(reply: dict) -> str:
 
 
 def listening(port: int) -> bool:
-    """Whether any socket of this machine listens on ``port`` (from /proc/net/tcp*)."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as f:
-            for line in f.readlines()[1:]:
-                fields = line.split()
-                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
-                    return True
-    return False
+    """Whether this process listens on ``port`` (another program may take a port once it is freed)."""
+    return listening_here(port)
 
 
 def socket_fds() -> int:
@@ -144,8 +139,6 @@ def test_stop_is_idempotent_frees_the_port_and_works_as_a_context_manager():
     assert not server.running and not listening(port)
     server.stop()
     assert repr(server) == "<Server 'srv' stopped>"
-    with pytest.raises(ConnectionRefusedError):
-        socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
 def test_rerunning_serve_on_the_same_port_replaces_the_apps_server():
