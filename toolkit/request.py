@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -15,7 +16,9 @@ from .errors import BadRequest, PayloadTooLarge
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 DEPTH_CEILING = 128  # the highest max_body_depth: every reader of the log copes with this much nesting
-_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')  # a JSON string, or a bracket
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string (brackets in it do not nest)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class Headers(Mapping[str, str]):
@@ -125,21 +128,13 @@ def parse_body(raw: bytes, content_type: str = "", max_depth: int = DEPTH_CEILIN
 
 def too_deep(text: str | bytes, limit: int) -> bool:
     """Whether the objects and arrays of a JSON text nest more than ``limit`` levels, told without
-    parsing it (no recursion; a linear scan that stops at the first level too many)."""
+    parsing it (no recursion): strings are dropped, then the running depth of the brackets left."""
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     if text.count("[") + text.count("{") <= limit:  # cannot nest deeper than it has brackets
         return False
-    depth = 0
-    for match in _TOKENS.finditer(text):
-        char = match.group()[0]
-        if char in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) > limit
 
 
 def _too_deep(limit: int) -> BadRequest:
