@@ -240,3 +240,15 @@ def test_code_without_an_app_masks_with_the_setting_too(monkeypatch):
     assert tk.log.mask({"IBAN": 1, "password": 2}) == {"IBAN": MASK, "password": 2}
     emulator = tk.V1Emulator()
     assert emulator._masker.sensitive("Iban") and not emulator._masker.sensitive("password")
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("user=a&PASSWORD=x1&api_key=x2", "user=a&PASSWORD=***&api_key=***"),
+    ('{"password": "x1", "n": 1', '{"password": "***", "n": 1'),
+    ('{"a": {"Password": "x1"}, "note": "api_key=x2"}', '{"a": {"Password": "***"}, "note": "api_key=***"}'),
+    ('{"token": "x\\"1", "n": 1,}', '{"token": "***", "n": 1,}'),
+    ("GET /x?access_token=x1&page=2 failed", "GET /x?access_token=***&page=2 failed"),
+    ("session.secret=x1; theme=dark", "session.secret=***; theme=dark"),
+])
+def test_masking_text_finds_pairs_in_forms_queries_and_broken_json(text, masked):
+    assert Masker.default().text(text) == masked

@@ -21,10 +21,15 @@ from ..request import DEPTH_CEILING, too_deep
 
 MASK = "***"
 ALWAYS_MASKED = ("authorization", "cookie", "proxy-authorization", "set-cookie", "x-api-key")
-# key=value (forms, query strings, cookies) and "key": value (JSON that did not parse) in plain text
-_TEXT_PAIRS = re.compile(r'(?P<key>[\w.%+-]+)(?P<eq>=)(?P<value>[^&\s;,]*)'
-                         r'|"(?P<jkey>(?:[^"\\]|\\.)*)"(?P<colon>\s*:\s*)'
-                         r'(?P<jvalue>"(?:[^"\\]|\\.)*"?|[^,}\]\s]*)')
+# In plain text: key=value pairs (forms, query strings, cookies), and JSON strings, each maybe a key
+# followed by its value (JSON that did not parse). Every alternative consumes what it starts (a
+# string runs to its end even when unterminated) and a key starts only where no key goes on, so the
+# scan stays linear on any input.
+_PAIR = r'(?<![\w.%+-])(?P<key>[\w.%+-]++)=(?P<value>[^&\s;,"]*+)'
+_STRING = r'"(?:[^"\\]|\\.)*+'
+_TEXT = re.compile(rf'"(?P<jkey>(?:[^"\\]|\\.)*+)(?P<end>"?)(?:(?P<colon>\s*+:\s*+)'
+                   rf'(?P<jvalue>{_STRING}"?|[^,{{}}\[\]\s"]*+))?|{_PAIR}')
+_PAIRS = re.compile(_PAIR)
 
 
 class Masker:
@@ -107,16 +112,21 @@ class Masker:
 
     def text(self, text: str) -> str:
         """``text`` with the values of sensitive ``key=value`` and ``"key": value`` pairs masked
-        (a form body, a query string, JSON that did not parse)."""
-        def replace(m: re.Match[str]) -> str:
-            if m.group("eq"):
-                key = unquote_plus(m.group("key"))
-                return f"{m.group('key')}={MASK}" if self.sensitive(key) else m.group()
-            if self.sensitive(m.group("jkey")):
-                return f'"{m.group("jkey")}"{m.group("colon")}"{MASK}"'
-            return m.group()
+        (a form body, a query string, JSON that did not parse, an error message)."""
+        if "=" not in text and ":" not in text:
+            return text
 
-        return _TEXT_PAIRS.sub(replace, text) if ("=" in text or ":" in text) else text
+        def pair(m: re.Match[str]) -> str:
+            return f"{m.group('key')}={MASK}" if self.sensitive(unquote_plus(m.group("key"))) else m.group()
+
+        def token(m: re.Match[str]) -> str:
+            if m.group("key") is not None:
+                return pair(m)
+            if m.group("colon") is not None and m.group("end") and self.sensitive(m.group("jkey")):
+                return f'"{m.group("jkey")}"{m.group("colon")}"{MASK}"'
+            return _PAIRS.sub(pair, m.group())  # key=value inside a string
+
+        return _TEXT.sub(token, text)
 
     def decode(self, raw: bytes) -> Any:
         """Raw JSON bytes as a masked value, cut with a marker when over the limit.
