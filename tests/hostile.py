@@ -80,14 +80,16 @@ def still_fine(app: tk.App, server: tk.Server, folder: Path, secrets: Iterable[s
 
 
 def _fixture_of(app: tk.App, entry: tk.Exchange, folder: Path, texts: list[str]) -> None:
-    """Save ``entry`` as a fixture and read it back; a body the log did not keep is refused clearly."""
-    if isinstance(entry.body, str) and entry.body.startswith(DEEP_MARKER):
+    """Save ``entry`` as a fixture and read it back; a body the log did not keep whole is refused, with
+    the setting to change."""
+    if isinstance(entry.body, str) and "…[cut:" in entry.body:  # too deep, or too long, to keep whole
+        setting = "max_body_depth" if entry.body.startswith(DEEP_MARKER) else "log_body_bytes"
         try:
             save_fixtures(entry, folder, app=app)
         except FixtureError as exc:
-            assert "max_body_depth" in str(exc) and exc.hint
+            assert setting in str(exc) and exc.hint
             return
-        raise AssertionError("a body the log did not keep was saved as a fixture")
+        raise AssertionError("a body the log did not keep whole was saved as a fixture")
     path = save_fixtures(entry, folder, app=app)[0]
     texts.append(path.read_text(encoding="utf-8"))
     assert load_fixture(path)["request"]["path"] == entry.path

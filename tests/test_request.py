@@ -155,3 +155,21 @@ def test_a_handler_reply_nested_deeper_than_the_limit_is_kept_as_a_marker(tmp_pa
         assert status == 200 and "tree" in json.dumps(body)
         assert app.log.last().response.startswith(DEEP_MARKER)
         still_fine(app, server, tmp_path)
+
+
+HOSTILE_STRINGS = {  # each made the depth scan (and the log's masking) restart inside every string
+    "escaped quotes, never closed": b'"\\' * 300_000 + b"[" * 70,
+    "a long string, never closed": b"[" * 70 + b'"' + b"a" * 600_000,
+    "quotes only": b"[" * 70 + b'"' * 600_000,
+    "backslashes only": b'{"a": "' + b"\\" * 600_001,
+}
+
+
+@pytest.mark.parametrize("raw", list(HOSTILE_STRINGS.values()), ids=list(HOSTILE_STRINGS))
+def test_hostile_strings_are_a_400_at_once_and_the_log_copes(raw, tmp_path):
+    """Linear scans: these took minutes before (a 60 KB one 28 s); bench/bench_request.py measures it."""
+    app = shop()
+    with serving(app) as server:
+        status, body = send(server, "POST", "/orders", raw)
+        assert_error_shape(body, 400, "bad_request")
+        still_fine(app, server, tmp_path)
