@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 
 import pytest
 
@@ -252,9 +253,12 @@ def test_invalid_json_empty_body_and_invalid_reply(foreign):
     foreign.answer(200, "")
     assert _call(foreign)[0].error.kind == "empty"
     assert _call(foreign, settings=tk.Settings(emulator_empty_reply="ok"))[0].ok
-    foreign.answer(200, json.dumps({"sessions": {}}))
+    foreign.answer(200, json.dumps({"sessions": {}}))  # a typo is dropped, not fatal, and said so
+    typo, _ = _call(foreign)
+    assert typo.ok and typo.reply == {} and "Did you mean 'session'?" in typo.warnings[0]
+    foreign.answer(200, json.dumps({"session": "order"}))
     invalid, _ = _call(foreign)
-    assert invalid.error.kind == "invalid_reply" and "unknown key 'sessions'" in invalid.error.message
+    assert invalid.error.kind == "invalid_reply" and "session must be an object" in invalid.error.message
 
 
 def test_redirect_forms_that_disagree_are_an_error_log_entry(foreign):
@@ -286,6 +290,9 @@ REAL_REPLIES = {
                           "messages": [{"type": "text", "config": {"textMessages": [{"text": "It is {order.status}"}]}}]},
                          "application/json", "order.status", "shipped", ["It is shipped"]),
     "prose-top-level-redirect": ({"nextDialogstate": "ok-ds"}, "application/json", "order.id", "A-1042", []),
+    "faktion-connector-no-redirect": ({"action": {}}, "application/json", "order.id", "A-1042", []),
+    "hand-written-success-flag": ({"success": True, "action": {"nextDialogstate": "ok-ds"}},
+                                  "application/json", "order.id", "A-1042", []),
 }
 
 
@@ -298,6 +305,8 @@ def test_reply_shapes_of_real_backends_are_accepted(foreign, name):
     assert session.get(path) == value
     assert [m["config"]["textMessages"][0]["text"] for m in result.messages] == texts
     assert result.next_dialogstate == (wire.get("action") or wire).get("nextDialogstate")
+    assert [w.split(" (")[0] for w in result.warnings] == (
+        ["Dropped the top-level key 'success'"] if "success" in wire else [])
 
 
 def test_targets_app_server_base_url_and_full_url(echo, session):
@@ -315,3 +324,51 @@ def test_targets_app_server_base_url_and_full_url(echo, session):
 def test_repr_is_short():
     step = tk.ApiStep("get", "/orders", query=[("id", "variable", "order.id")], auth=("bearer", "t"))
     assert repr(step) == "ApiStep('GET', '/orders', query=['id'], auth='bearer')"
+
+
+# --- playing a chosen Chatlayer (issue 15 point 7) ------------------------------------------------------
+
+
+def test_scheme_chooses_signature_content_type_and_types(session, echo):
+    scheme = {"hmac_header": "X-Never-Seen", "hmac_algorithm": "sha512", "hmac_encoding": "base64",
+              "hmac_signed": "timestamp+body", "hmac_timestamp_header": "X-When",
+              "emulator_content_type": False, "emulator_keep_types": False}
+    step = tk.ApiStep("POST", "/echo", body=[("amount", "variable", "amount"), ("order", "variable", "order")],
+                      hmac="k", scheme=scheme, clock=lambda: 1767225600.0)
+    request = step.build(session)
+    assert "Content-Type" not in request.headers and request.body == {
+        "amount": "500", "order": '{"id":"A-1042","status":"processing"}'}
+    assert request.headers["X-When"] == "1767225600" and "X-Signature" not in request.headers
+    settings = tk.Settings(hmac_secret="k", **{k: v for k, v in scheme.items() if k.startswith("hmac_")})
+    from toolkit.signing import verify_hmac
+    verify_hmac(request.raw, request.headers, settings, now=1767225600.0)
+    assert step.build(session).headers == request.headers  # the fixed clock: the same signature
+    echo.configure(emulator_keep_types=True)
+    assert step.call(session, echo).request.body["amount"] == "500"  # the step's scheme wins over the app
+
+
+def test_retries_send_the_identical_request_again_after_each_timeout():
+    app = tk.App("slow")
+    seen: list[bytes] = []
+    release = threading.Event()
+
+    @app.handler("/slow")
+    def slow(request: tk.Request):
+        seen.append(request.raw)
+        release.wait(10)
+        return "late"
+
+    step = tk.ApiStep("POST", "/slow", body=[("n", "text", "1")],
+                      scheme={"emulator_timeout_s": 0.3, "emulator_retries": 2})
+    try:
+        with app.serve(port=0) as server:
+            result = step.call(tk.Session(), server.url)
+            assert result.error.kind == "timeout" and result.attempts == 3
+            assert "(3 attempts)" in result.error.message
+            deadline = time.monotonic() + 10
+            while len(seen) < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert seen == [b'{"n": "1"}'] * 3
+    finally:
+        release.set()
+    assert tk.ApiStep("POST", "/x", scheme={"emulator_retries": 1}).call(tk.Session(), app).attempts == 1

@@ -19,5 +19,17 @@ def test_every_message_type_renders_what_a_user_sees():
 
 
 def test_unknown_type_and_user_bubble():
-    assert "<code>list</code>" in message_html({"type": "list", "config": {}})
+    assert "<code>webview</code>" in message_html({"type": "webview", "config": {}})
     assert "text-align:right" in user_html("hi") and ">hi<" in user_html("hi")
+
+
+def test_list_renders_its_rows_images_buttons_and_the_button_below():
+    html = message_html(tk.list_message(
+        [tk.card("Bike <A>", "€499", image_url="https://e/a.jpg", buttons=[tk.postback("Choose", "e5")]),
+         tk.card("Bike B")], button=tk.url_button("All bikes", "https://e/all")))
+    for part in ("<b>Bike &lt;A&gt;</b>", "€499", 'src="https://e/a.jpg"', "Choose", "<b>Bike B</b>",
+                 "↗ All bikes", "best-guess"):
+        assert part in html
+    assert html.index("Bike B") < html.index("All bikes")
+    bare = message_html({"type": "list", "config": {"elements": ["junk", {"title": "Only"}]}})
+    assert "<b>Only</b>" in bare and "junk" not in bare

@@ -10,6 +10,7 @@ from .config import SETTINGS, Settings
 from .emulator import ApiStep, Conversation, Flow, Session, StepResult
 from .errors import (
     BadRequest,
+    BuilderError,
     ConfigError,
     HandlerError,
     MethodNotAllowed,
@@ -20,12 +21,14 @@ from .errors import (
     ToolkitError,
     Unauthorized,
 )
+from .frames import carousel_from_frame
 from .log import Exchange, Log
 from .messages import (
     buttons,
     card,
     carousel,
-    carousel_from_frame,
+    list_,
+    list_message,
     location,
     media,
     phone_button,
@@ -48,6 +51,8 @@ _LAZY = {
     "ChatlayerError": "toolkit.chatlayer.client",
     "V1Emulator": "toolkit.emulator.v1",
     "Table": "toolkit.data",  # imports pandas
+    "calibrate": "toolkit.chatlayer.calibrate",
+    "Calibration": "toolkit.chatlayer.calibrate",
 }
 
 
@@ -64,6 +69,8 @@ __all__ = [
     "App",
     "Background",
     "BadRequest",
+    "Calibration",
+    "BuilderError",
     "ChatlayerClient",
     "ChatlayerError",
     "ChatView",
@@ -93,9 +100,12 @@ __all__ = [
     "V1Emulator",
     "__version__",
     "buttons",
+    "calibrate",
     "card",
     "carousel",
     "carousel_from_frame",
+    "list_",
+    "list_message",
     "location",
     "media",
     "phone_button",

@@ -20,7 +20,7 @@ from .errors import HandlerError, ToolkitError, error_body
 from .log import Exchange, Log, Masker, fingerprint, logger, outbound, trace
 from .log.exchange import PASSED, REFUSED, SKIPPED
 from .params import bind
-from .reply import encode, normalize
+from .reply import LIST_NOTICE, encode, has_list, normalize
 from .request import Request
 from .routing import Route, Router, compile_route, normalize_path
 
@@ -61,6 +61,9 @@ class App:
         self._masker = Masker.from_settings(self.settings)
         self._router = Router()
         self._warned_slow: set[str] = set()
+        self._noted_list = False
+        # paths answered without access control: a calibration probe checks it itself and reports
+        self.unchecked_paths: set[str] = set()
         self.server: Server | None = None  # the running server of app.serve(), if any
 
     # --- registration --------------------------------------------------------------------------
@@ -142,8 +145,9 @@ class App:
             request = Request.build(method, path, query=query, headers=headers, raw=raw,
                                     max_body_bytes=s.max_body_bytes, size=body_size,
                                     max_depth=s.max_body_depth)
-            entry.access = REFUSED if check_access else SKIPPED
-            if check_access:
+            checking = check_access and entry.path not in self.unchecked_paths
+            entry.access = REFUSED if checking else SKIPPED
+            if checking:
                 signing.check_access(request, s)
                 entry.access = PASSED
             route, path_params = self._router.match(request.method, request.path)
@@ -157,7 +161,8 @@ class App:
                 finally:
                     entry.handler_ms = (time.perf_counter() - h0) * 1000
             wire, data = encode(normalize(result, handler=route.name, redirect_form=s.redirect_form),
-                                handler=route.name, max_bytes=s.max_reply_bytes)
+                                handler=route.name, max_bytes=s.max_reply_bytes, warnings=entry.warnings)
+            self._after_reply(entry, wire)
             response = Response(200, wire, data)
         except ToolkitError as exc:
             exc.handler = exc.handler or entry.handler
@@ -179,6 +184,15 @@ class App:
         if raise_errors and response.error is not None:
             raise response.error
         return response
+
+    def _after_reply(self, entry: Exchange, wire: Any) -> None:
+        """Flag what the reply lost on the way (``dropped``) and note once a best-guess ``list``."""
+        if entry.warnings:
+            entry.flags.append("dropped")
+            logger.warning("%s %s: %s", entry.method, entry.path, " ".join(entry.warnings))
+        if has_list(wire) and not self._noted_list:
+            self._noted_list = True
+            self._notice(LIST_NOTICE)
 
     def _error_response(self, exc: ToolkitError, original: BaseException, entry: Exchange) -> Response:
         text = self._masker.text  # an exception's text may quote a secret (e.g. a URL's ?token=)

@@ -28,9 +28,9 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     # --- core: replies ---
-    Setting("redirect_form", "both",
-            "Where the redirect goes in replies: 'both' (top-level nextDialogstate and "
-            "action.nextDialogstate, same value), 'action' or 'top'. Sources disagree; 'both' is safe.",
+    Setting("redirect_form", "action",
+            "Where the redirect goes in replies: 'action' (action.nextDialogstate, what every real "
+            "backend and worked example sends), 'both' (also a top-level nextDialogstate) or 'top'.",
             choices=("both", "action", "top")),
     Setting("max_reply_bytes", 65536, "Largest reply body, in bytes, a handler may return."),
     Setting("debug", False, "Include the traceback in error responses (never turn on in a demo)."),
@@ -71,7 +71,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("missing_variable", "empty",
             "How a {missing} template variable renders: 'empty', 'keep' (left as written) or 'error'.",
             choices=("empty", "keep", "error")),
-    Setting("emulator_timeout_s", 20.0, "Emulated API step timeout, in seconds."),
+    Setting("emulator_timeout_s", 20.0,
+            "Emulated API step timeout, in seconds (unpublished; measure it with toolkit.calibrate(app, "
+            "slow=True))."),
+    Setting("emulator_retries", 0,
+            "How many times the emulated API step sends the identical request again after a timeout "
+            "(unpublished whether Chatlayer retries; calibrate to find out)."),
     Setting("emulator_body_methods", "POST,PUT,PATCH,DELETE",
             "Methods whose Body rows the emulated API step sends (sources disagree; body rows of "
             "other methods are left out, with a note)."),

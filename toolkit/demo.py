@@ -21,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import frames
 from . import messages as m
 from .app import App
 from .emulator import Conversation, Flow
@@ -86,7 +87,7 @@ def build_app(data_dir: str | Path = DATA, leads: str | Path | None = None) -> A
         rows = rows[rows["stock"] > 0].head(5)
         if rows.empty:
             return Reply(messages=[f"Sorry, no {category} in stock right now."])
-        cards = m.carousel_from_frame(
+        cards = frames.carousel_from_frame(
             rows, title="name", subtitle="{price:.2f} EUR", image_url="image_url", url="url",
             button=lambda r: m.postback("Choose", chosen, {"product.sku": r["sku"]}))
         return Reply(messages=[m.text("Our {shop.category} favourites:"), cards])

@@ -79,6 +79,13 @@ class ReplyError(ToolkitError, ValueError):
     kind = "invalid_reply"
 
 
+class BuilderError(ReplyError, TypeError):
+    """A message builder (``toolkit.buttons``, ``carousel``, ``carousel_from_frame``, ...) got an item or
+    a column it cannot use; the message names the builder, the position and what it accepts."""
+
+    kind = "builder_error"
+
+
 class HandlerError(ToolkitError):
     """A handler raised an exception; the original is chained as ``__cause__``."""
 
@@ -184,6 +191,12 @@ class ChatlayerError(ToolkitError):
         super().__init__(message, hint=hint)
         self.api_status = api_status
         self.body = body
+
+
+class CalibrationError(ToolkitError, ValueError):
+    """``toolkit.calibrate`` cannot do what was asked (no probe received yet, a bad option)."""
+
+    kind = "calibration_error"
 
 
 class ChatlayerTimeout(ChatlayerError):

@@ -62,9 +62,31 @@ def message_html(message: Mapping[str, Any]) -> str:
     if kind == "carousel":
         cards = "".join(card_html(c) for c in config.get("elements") or [] if isinstance(c, Mapping))
         return f'<div style="white-space:nowrap;overflow-x:auto">{cards}</div>'
+    if kind == "list":
+        return list_html(config)
     if kind == "media":
         return media_html(config.get("media") or {})
     return f"<div><code>{escape(str(kind))}</code> message</div>"
+
+
+def list_html(config: Mapping[str, Any]) -> str:
+    """A ``list`` message (best-guess shape): one row a card, then the list's button."""
+    rows = []
+    for item in config.get("elements") or []:
+        if not isinstance(item, Mapping):
+            continue
+        image = item.get("imageUrl")
+        img = (f'<img src="{escape(str(image), quote=True)}" alt="" style="width:48px;height:48px;'
+               'object-fit:cover;float:right;border-radius:4px">') if image else ""
+        subtitle = item.get("subTitle")
+        sub = f'<div style="color:#666">{escape(str(subtitle))}</div>' if subtitle else ""
+        title = escape(str(item.get("title", "")))
+        rows.append(f'<div style="padding:6px;border-bottom:1px solid #eee;overflow:hidden">{img}'
+                    f'<b>{title}</b>{sub}{_chips(item.get("buttons") or [])}</div>')
+    button = config.get("button")
+    below = _chips([button]) if isinstance(button, Mapping) else ""
+    box = "width:260px;border:1px solid #ddd;border-radius:8px;background:#fff;font:12px sans-serif"
+    return f'<div style="{box}" title="list (best-guess shape)">{"".join(rows)}</div>{below}'
 
 
 def media_html(media: Mapping[str, Any]) -> str:

@@ -4,6 +4,7 @@ validator every reply passes before it leaves (also used by the emulator on fore
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,13 +12,22 @@ from typing import Any
 
 from .errors import ReplyError
 from .jsonable import to_jsonable
-from .messages import MEDIA_TYPES, MESSAGE_TYPES, text
+from .messages import text
+from .validation import message_problems, reply_problems
+
+__all__ = ["Reply", "encode", "has_list", "message_problems", "normalize", "redirect", "redirect_target",
+           "tidy", "validate"]
 
 ACCEPTED_FORMS = (
-    "toolkit.Reply(...), a reply dict {session, messages, nextDialogstate/action}, a str "
+    "toolkit.Reply(...), a reply dict {session, messages, action: {nextDialogstate}}, a str "
     "(one text message), one message such as toolkit.text(...), a list of messages, or None"
 )
-REPLY_KEYS = ("session", "messages", "nextDialogstate", "action")
+REPLY_KEYS = ("session", "messages", "action", "nextDialogstate")
+LIST_NOTICE = (
+    "A 'list' message was sent. Chatlayer names the type but never published its config for the API "
+    "step; toolkit sends its best guess (the V1 listTemplate shape: elements, an optional button). "
+    "Check it renders in your bot's channel before relying on it."
+)
 
 
 @dataclass
@@ -28,7 +38,9 @@ class Reply:
     ``session`` is ``{"namespace": "order", "data": {...}}`` or the short form ``{"order": {...}}``.
     ``messages`` items may be builders' dicts or plain strings (one text message each).
 
-    >>> Reply(messages=["Hi"], next_dialogstate="b1").to_wire("action")["action"]
+    ``next_dialogstate=None`` (or ``""``, which the app drops with a warning) means no redirect.
+
+    >>> Reply(messages=["Hi"], next_dialogstate="b1").to_wire()["action"]
     {'nextDialogstate': 'b1'}
     """
 
@@ -36,7 +48,7 @@ class Reply:
     messages: list[Any] = field(default_factory=list)
     next_dialogstate: str | None = None
 
-    def to_wire(self, redirect_form: str = "both") -> dict[str, Any]:
+    def to_wire(self, redirect_form: str = "action") -> dict[str, Any]:
         """The JSON-ready reply, redirect written as ``redirect_form`` says."""
         wire: dict[str, Any] = {}
         if self.session is not None:
@@ -48,7 +60,7 @@ class Reply:
         return wire
 
 
-def redirect(target: str, form: str = "both") -> dict[str, Any]:
+def redirect(target: str, form: str = "action") -> dict[str, Any]:
     """The redirect member(s) in the form the ``redirect_form`` setting picks."""
     out: dict[str, Any] = {}
     if form in ("both", "top"):
@@ -71,7 +83,7 @@ def _session(session: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def normalize(value: Any, *, handler: str, redirect_form: str = "both") -> dict[str, Any]:
+def normalize(value: Any, *, handler: str, redirect_form: str = "action") -> dict[str, Any]:
     """Turn a handler's return value into the wire dict (not yet validated)."""
     if value is None:
         return {}
@@ -112,23 +124,88 @@ def redirect_target(wire: Mapping[str, Any]) -> Any:
     return nested if nested is not None else wire.get("nextDialogstate")
 
 
-# --- validation --------------------------------------------------------------------------------
+# --- what is dropped rather than refused ------------------------------------------------------
 
 
-def validate(wire: Any, *, max_bytes: int | None = None, handler: str | None = None) -> dict[str, Any]:
+def tidy(wire: Any) -> tuple[Any, list[str]]:
+    """``wire`` without what Chatlayer cannot use but need not fail the reply, and a warning for each.
+
+    Dropped: unknown top-level keys (e.g. ``"success": true`` of hand-written backends; the value is
+    never quoted, it may be a secret) and an empty redirect (``""``: no block to go to, so no
+    redirect). ``None`` as a redirect is simply no redirect. ``wire`` itself is not changed.
+    """
+    if not isinstance(wire, Mapping):
+        return wire, []
+    out, warnings = dict(wire), []
+    for key in [k for k in out if k not in REPLY_KEYS and k not in ("type", "config")]:
+        kind = _json_kind(out.pop(key))
+        close = difflib.get_close_matches(str(key), REPLY_KEYS, n=1)
+        guess = f" Did you mean {close[0]!r}?" if close else ""
+        warnings.append(f"Dropped the top-level key {key!r} ({kind}): a reply holds only session, messages "
+                        "and action.nextDialogstate, and Chatlayer documents no other key, so the reply "
+                        f"was sent without it.{guess}")
+    empty = []
+    if "nextDialogstate" in out and _no_id(out["nextDialogstate"]):
+        value = out.pop("nextDialogstate")
+        empty += [] if value is None else [f"nextDialogstate {value!r}"]
+    action = out.get("action")
+    if isinstance(action, Mapping) and "nextDialogstate" in action and _no_id(action["nextDialogstate"]):
+        value = action["nextDialogstate"]
+        empty += [] if value is None else [f"action.nextDialogstate {value!r}"]
+        rest = {k: v for k, v in action.items() if k != "nextDialogstate"}
+        out.pop("action") if not rest else out.update(action=rest)
+    if empty:
+        warnings.append(f"Dropped the empty redirect ({' and '.join(empty)}): an empty block id cannot be "
+                        "followed, so the reply was sent without a redirect. Return None for no redirect, "
+                        "or a block id.")
+    return out, warnings
+
+
+def _no_id(value: Any) -> bool:
+    """``None`` or a blank string: a redirect to nowhere."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _json_kind(value: Any) -> str:
+    for kinds, name in ((bool, "a boolean"), (str, "a string"), (int | float, "a number"),
+                        (Mapping, "an object"), (list | tuple, "an array")):
+        if isinstance(value, kinds):
+            return name
+    return "null" if value is None else f"a {type(value).__name__}"
+
+
+def has_list(wire: Any) -> bool:
+    """Whether a reply sends a ``list`` message (its shape is a best guess: see ``LIST_NOTICE``)."""
+    messages = wire.get("messages") if isinstance(wire, Mapping) else None
+    return isinstance(messages, list) and any(isinstance(m, Mapping) and m.get("type") == "list"
+                                              for m in messages)
+
+
+# --- validation (the checks themselves: toolkit/validation.py) ----------------------------------
+
+
+def validate(wire: Any, *, max_bytes: int | None = None, handler: str | None = None,
+             warnings: list[str] | None = None) -> dict[str, Any]:
     """Check a wire reply against the Chatlayer contract and return it as plain JSON.
 
     Raises :class:`ReplyError` with every problem found, each saying what to change. Accepts
-    both redirect forms and the ``{type, config}`` messages that real backends send.
+    both redirect forms and the ``{type, config}`` messages that real backends send. Unknown
+    top-level keys and an empty redirect are dropped (see :func:`tidy`), with a line added to
+    ``warnings`` (a list) for each.
     """
-    return encode(wire, handler=handler, max_bytes=max_bytes)[0]
+    return encode(wire, handler=handler, max_bytes=max_bytes, warnings=warnings)[0]
 
 
-def encode(wire: Any, *, handler: str | None = None, max_bytes: int | None = None) -> tuple[Any, bytes]:
-    """Validate a wire reply and encode it: ``(plain JSON value, UTF-8 bytes)``.
+def encode(wire: Any, *, handler: str | None = None, max_bytes: int | None = None,
+           warnings: list[str] | None = None) -> tuple[Any, bytes]:
+    """Tidy, validate and encode a wire reply: ``(plain JSON value, UTF-8 bytes)``.
 
-    ``max_bytes`` (the ``max_reply_bytes`` setting) bounds the encoded size.
+    ``max_bytes`` (the ``max_reply_bytes`` setting) bounds the encoded size; what :func:`tidy` drops
+    is told in ``warnings`` (a list, extended in place) when one is given.
     """
+    wire, dropped = tidy(wire)
+    if warnings is not None:
+        warnings.extend(dropped)
     try:
         data = json.dumps(wire, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):  # numpy / pandas values, NaN, timestamps: convert first
@@ -138,7 +215,7 @@ def encode(wire: Any, *, handler: str | None = None, max_bytes: int | None = Non
             exc.handler = handler
             raise
         data = json.dumps(wire, ensure_ascii=False)
-    problems = _reply_problems(wire)
+    problems = reply_problems(wire)
     if problems:
         who = f"Handler {handler!r} returned an invalid reply" if handler else "Invalid reply"
         raise ReplyError(
@@ -156,162 +233,3 @@ def encode(wire: Any, *, handler: str | None = None, max_bytes: int | None = Non
         )
     return wire, encoded
 
-
-def _reply_problems(wire: Any) -> list[str]:
-    if not isinstance(wire, dict):
-        return [f"a reply must be a JSON object, got {type(wire).__name__}"]
-    out = [
-        f"unknown key {k!r} (a reply may hold only {', '.join(REPLY_KEYS)}; to store data use "
-        "Reply(session={'namespace': ..., 'data': ...}))"
-        for k in wire
-        if k not in REPLY_KEYS
-    ]
-    if "session" in wire:
-        out += _session_problems(wire["session"])
-    if "messages" in wire:
-        msgs = wire["messages"]
-        if not isinstance(msgs, list):
-            out.append(f"messages must be a list, got {type(msgs).__name__}")
-        else:
-            for i, m in enumerate(msgs):
-                out += [f"messages[{i}]: {p}" for p in message_problems(m)]
-    out += _redirect_problems(wire)
-    return out
-
-
-def _session_problems(session: Any) -> list[str]:
-    if isinstance(session, list):
-        return [
-            f"session holds {len(session)} namespaces; Chatlayer stores one namespace per reply: "
-            "merge them under one namespace"
-        ]
-    if not isinstance(session, dict):
-        return [f"session must be an object {{namespace, data}}, got {type(session).__name__}"]
-    out = []
-    missing = [k for k in ("namespace", "data") if k not in session]
-    if missing:
-        out.append(f"session is missing {' and '.join(missing)} (it needs both namespace and data)")
-    extra = [k for k in session if k not in ("namespace", "data")]
-    if extra:
-        out.append(
-            f"session has extra keys {', '.join(extra)}: one reply writes one namespace, "
-            "put the values inside data"
-        )
-    ns = session.get("namespace")
-    if "namespace" in session and (not isinstance(ns, str) or not ns):
-        out.append("session.namespace must be a non-empty string")
-    elif ns == "internal":
-        out.append("session.namespace 'internal' is read-only in Chatlayer: choose another name")
-    return out
-
-
-def _redirect_problems(wire: dict[str, Any]) -> list[str]:
-    out = []
-    action = wire.get("action")
-    if "action" in wire and not isinstance(action, dict):
-        out.append("action must be an object {nextDialogstate: <block id>}")
-        action = {}
-    top, nested = wire.get("nextDialogstate"), (action or {}).get("nextDialogstate")
-    for name, value in (("nextDialogstate", top), ("action.nextDialogstate", nested)):
-        if value is not None and (not isinstance(value, str) or not value):
-            out.append(f"{name} must be a block id string, got {value!r}")
-    if top is not None and nested is not None and top != nested:
-        out.append(f"nextDialogstate ({top!r}) and action.nextDialogstate ({nested!r}) differ: keep one")
-    return out
-
-
-def message_problems(message: Any) -> list[str]:
-    """Problems with one ``{type, config}`` message (empty when it is valid)."""
-    if not isinstance(message, dict):
-        return [f"a message must be an object {{type, config}}, got {type(message).__name__}"]
-    kind, config = message.get("type"), message.get("config")
-    if kind not in MESSAGE_TYPES:
-        return [f"unknown message type {kind!r} (use one of {', '.join(MESSAGE_TYPES)})"]
-    if not isinstance(config, dict):
-        return [f"{kind} message is missing its config object"]
-    out: list[str] = []
-    if kind in ("text", "buttons", "quickReplies"):
-        out += _text_problems(config)
-    if kind == "buttons":
-        out += _list_problems(config, "buttons", _button_problems)
-    elif kind == "quickReplies":
-        out += _list_problems(config, "quickReplies", _quick_reply_problems)
-    elif kind == "carousel":
-        out += _list_problems(config, "elements", _card_problems)
-    elif kind == "media":
-        media = config.get("media")
-        if not isinstance(media, dict) or not media.get("url"):
-            out.append("media message needs config.media with a url")
-        elif media.get("type") not in MEDIA_TYPES:
-            out.append(f"media type {media.get('type')!r} is not one of {', '.join(MEDIA_TYPES)}")
-    return out
-
-
-def _text_problems(config: dict[str, Any]) -> list[str]:
-    lines = config.get("textMessages")
-    if not isinstance(lines, list) or not lines:
-        return ["config.textMessages must be a non-empty list of {text}"]
-    return [
-        f"textMessages[{i}] needs a text string"
-        for i, line in enumerate(lines)
-        if not isinstance(line, dict) or not isinstance(line.get("text"), str)
-    ]
-
-
-def _list_problems(config: dict[str, Any], key: str, check: Any) -> list[str]:
-    items = config.get(key)
-    if not isinstance(items, list) or not items:
-        return [f"config.{key} must be a non-empty list"]
-    return [f"{key}[{i}]: {p}" for i, item in enumerate(items) for p in check(item)]
-
-
-def _postback_problems(item: dict[str, Any]) -> list[str]:
-    payload = item.get("payload")
-    if not isinstance(payload, dict) or not payload.get("nextDialogstateId"):
-        return [
-            f"postback {item.get('title')!r} has no target: set payload.nextDialogstateId to a "
-            "block id (toolkit.postback(title, target))"
-        ]
-    params = payload.get("params", [])
-    if not isinstance(params, list) or any(not isinstance(p, dict) or "key" not in p for p in params):
-        return ["postback params must be a list of {key, value}"]
-    return []
-
-
-def _button_problems(item: Any) -> list[str]:
-    if not isinstance(item, dict):
-        return ["a button must be an object"]
-    kind = item.get("type")
-    if not item.get("title"):
-        return [f"{kind or 'button'} needs a title"]
-    if kind == "postback":
-        return _postback_problems(item)
-    if kind == "web_url":
-        return [] if item.get("url") else [f"web_url button {item['title']!r} needs a url"]
-    if kind == "phone_number":
-        return [] if isinstance(item.get("payload"), str) else [
-            f"phone_number button {item['title']!r} needs the number as payload"
-        ]
-    return [f"unknown button type {kind!r} (use postback, web_url or phone_number)"]
-
-
-def _quick_reply_problems(item: Any) -> list[str]:
-    if not isinstance(item, dict):
-        return ["a quick reply must be an object"]
-    kind = item.get("type")
-    if not item.get("title"):
-        return [f"{kind or 'quick reply'} needs a title"]
-    if kind == "postback":
-        return _postback_problems(item)
-    if kind == "location":
-        return []
-    return [f"unknown quick reply type {kind!r} (use postback or location)"]
-
-
-def _card_problems(item: Any) -> list[str]:
-    if not isinstance(item, dict) or not item.get("title"):
-        return ["a carousel card needs a title"]
-    found = item.get("buttons", [])
-    if not isinstance(found, list):
-        return ["card buttons must be a list"]
-    return [f"buttons[{i}]: {p}" for i, b in enumerate(found) for p in _button_problems(b)]

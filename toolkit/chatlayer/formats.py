@@ -71,6 +71,10 @@ def to_v1(message: Any) -> dict[str, Any]:
                                        "quickReplies": [_quick(q) for q in config.get("quickReplies", [])]}}
     if kind == "carousel":
         return {"carouselTemplate": {"elements": [_card(c) for c in config.get("elements", [])]}}
+    if kind == "list":  # the API step's best-guess list is the V1 listTemplate shape
+        found: dict[str, Any] = {"elements": [_card(c) for c in config.get("elements", [])]}
+        found.update({"button": _button(config["button"])} if config.get("button") else {})
+        return {"listTemplate": {**found, **({"size": config["size"]} if "size" in config else {})}}
     media = config["media"]
     return {"attachmentTemplate": {"media": {"url": media["url"], "type": media.get("type", "image")}}}
 

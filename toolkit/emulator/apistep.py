@@ -3,6 +3,11 @@ configured, sends it to an ``App`` (in-process) or a URL (real HTTP with request
 reply in Chatlayer's order: validate, write the session, send the messages (session values
 interpolated), then follow the redirect.
 
+It can play a Chatlayer whose open points are chosen (``scheme=``: settings such as ``hmac_header``,
+``hmac_algorithm``, ``hmac_encoding``, ``hmac_signed``, ``emulator_content_type``,
+``emulator_keep_types``, ``emulator_timeout_s``, ``emulator_retries``): calibration is tested
+against it end to end, offline.
+
 A non-2xx status, a timeout (``emulator_timeout_s``), a connection failure, invalid JSON or an invalid
 reply is a :class:`StepError`, like an entry of Chatlayer's *History -> Error logs*.
 """
@@ -12,7 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -61,6 +66,8 @@ class StepResult:
     next_dialogstate: str | None = None
     error: StepError | None = None
     elapsed_ms: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # what the reply lost (unknown keys, empty redirect)
+    attempts: int = 1  # 1 + the retries sent after timeouts (emulator_retries)
 
     @property
     def ok(self) -> bool:
@@ -89,7 +96,8 @@ class ApiStep:
     """
 
     def __init__(self, method: str = "POST", url: str = "", query: Any = (), headers: Any = (),
-                 body: Any = (), auth: Any = None, *, hmac: str | None = None) -> None:
+                 body: Any = (), auth: Any = None, *, hmac: str | None = None,
+                 scheme: Mapping[str, Any] | None = None, clock: Callable[[], float] | None = None) -> None:
         self.method = str(method).upper()
         if self.method not in METHODS:
             raise ApiStepError(f"Method {method!r} is not one of Chatlayer's {', '.join(METHODS)}.",
@@ -103,17 +111,26 @@ class ApiStep:
                      "body": rows_of(body, "Body")}
         self.auth = auth_of(auth)
         self.hmac = hmac  # secret of an HMAC API setting; the other hmac_* settings say how to sign
+        # the Chatlayer this step plays: settings that override the target's (e.g. calibration.suggested)
+        self.scheme = dict(scheme or {})
+        if self.scheme:
+            Settings(**{k: v for k, v in self.scheme.items()})  # unknown names / bad values fail here
+        self.clock = clock  # the wall clock a signing timestamp is taken from (tests, notebooks)
 
     def build(self, session: Session, *, settings: Settings | None = None,
               resolve: Resolve | None = None) -> StepRequest:
         """The request this step would send now (values from ``session``), without sending it."""
-        s = settings if settings is not None else session.settings
+        s = self._played(settings if settings is not None else session.settings)
         request = build(self.method, self.url, self.tabs, self.auth, session, s, resolve)
         if self.hmac:
             from ..signing import sign
 
-            request.headers.update(sign(request.raw, s.replace(hmac_secret=self.hmac)))
+            now = self.clock() if self.clock else None
+            request.headers.update(sign(request.raw, s.replace(hmac_secret=self.hmac), now))
         return request
+
+    def _played(self, settings: Settings) -> Settings:
+        return settings.replace(**self.scheme) if self.scheme else settings
 
     def call(self, session: Session, target: Any = None, *, settings: Settings | None = None,
              resolve: Resolve | None = None, block: str | None = None) -> StepResult:
@@ -122,16 +139,23 @@ class ApiStep:
         ``target``: an ``App`` (in-process; the url is a path), a running ``Server`` or a base URL
         string (real HTTP to base + path), or None (real HTTP to the full url).
         """
-        s = settings if settings is not None else _settings_of(target, session)
+        s = self._played(settings if settings is not None else _settings_of(target, session))
         request = self.build(session, settings=s, resolve=resolve)
         t0 = time.perf_counter()
-        try:
-            status, data = _send(request, target, s.emulator_timeout_s)
-        except _Failure as exc:
-            error = StepError(exc.kind, exc.message, request=request, block=block)
-            return StepResult(request, error=error, elapsed_ms=_ms(t0))
+        attempts = 0
+        while True:  # after a timeout, the identical request again (emulator_retries times)
+            attempts += 1
+            try:
+                status, data = _send(request, target, s.emulator_timeout_s)
+                break
+            except _Failure as exc:
+                if exc.kind == "timeout" and attempts <= s.emulator_retries:
+                    continue
+                tries = f" ({attempts} attempts)" if attempts > 1 else ""
+                error = StepError(exc.kind, exc.message + tries, request=request, block=block)
+                return StepResult(request, error=error, elapsed_ms=_ms(t0), attempts=attempts)
         result = interpret(request, status, data, session, s, block)
-        result.elapsed_ms = _ms(t0)
+        result.elapsed_ms, result.attempts = _ms(t0), attempts
         return result
 
     def __repr__(self) -> str:
@@ -244,13 +268,15 @@ def interpret(request: StepRequest, status: int, data: bytes, session: Session, 
     except json.JSONDecodeError as exc:
         return fail("invalid_json", f"{request.method} {request.url} answered {status} with invalid JSON "
                     f"({exc.msg} at line {exc.lineno} column {exc.colno}): {text[:80]!r}")
+    warnings: list[str] = []
     try:
-        wire = validate(wire)
+        wire = validate(wire, warnings=warnings)
     except ReplyError as exc:
         return fail("invalid_reply",
                     f"{request.method} {request.url} answered an invalid reply: {exc.message}")
     messages, target = apply(wire, session)
-    return StepResult(request, status=status, reply=wire, messages=messages, next_dialogstate=target)
+    return StepResult(request, status=status, reply=wire, messages=messages, next_dialogstate=target,
+                      warnings=warnings)
 
 
 def apply(wire: Mapping[str, Any], session: Session) -> tuple[list[dict[str, Any]], str | None]:

@@ -26,12 +26,15 @@ def message_choices(message: Mapping[str, Any]) -> Iterator[Choice]:
         for item in config.get("buttons" if kind == "buttons" else "quickReplies") or []:
             if isinstance(item, Mapping):
                 yield Choice(str(item.get("title", "")), str(item.get("type", "")), dict(item))
-    elif kind == "carousel":
+    elif kind in ("carousel", "list"):  # a list's rows are cards, and it may have a button below
         for card in config.get("elements") or []:
             for item in card.get("buttons") or []:
                 if isinstance(item, Mapping):
                     yield Choice(str(item.get("title", "")), str(item.get("type", "")), dict(item),
                                  str(card.get("title", "")))
+        below = config.get("button")
+        if kind == "list" and isinstance(below, Mapping):
+            yield Choice(str(below.get("title", "")), str(below.get("type", "")), dict(below))
 
 
 def _bot_messages_newest_first(entries: Sequence[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:

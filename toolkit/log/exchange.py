@@ -31,6 +31,7 @@ class Exchange:
     error: str | None = None
     traceback: str | None = None
     flags: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # readable: what the reply lost and why ("dropped")
     tables: dict[str, str] = field(default_factory=dict)
     outbound: list[dict[str, Any]] = field(default_factory=list)
     source: str = "http"  # "http" (served) or "call" (app.call / test client)

@@ -220,6 +220,13 @@ def expose(server: Any, provider: TunnelProvider | str | None = None, *, token: 
     return tunnel
 
 
+def tunnel_of(server: Any) -> Tunnel | None:
+    """The open tunnel of ``server``, or None."""
+    with _lock:
+        tunnel = _tunnels.get(id(server))
+    return tunnel if tunnel is not None and tunnel.server is server and tunnel.is_open else None
+
+
 def unexpose(server: Any) -> None:
     """Close ``server``'s tunnel (the agent stays up for the next expose). Safe to call twice."""
     with _lock:

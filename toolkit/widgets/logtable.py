@@ -17,7 +17,7 @@ from ..reply import redirect_target
 
 STATUS_COLORS = {"2xx": "#16a34a", "3xx": "#2563eb", "4xx": "#d97706", "5xx": "#dc2626"}
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
-FLAG_COLORS = {"slow": "#dc2626", "retry": "#7c3aed", "error": "#dc2626"}
+FLAG_COLORS = {"slow": "#dc2626", "retry": "#7c3aed", "error": "#dc2626", "dropped": "#b45309"}
 COLUMNS = (("#", 44), ("time", 96), ("method", 58), ("path", 200), ("handler", 150), ("status", 56),
            ("ms", 76), ("flags", 0))
 ROW_PX = 26  # every row (and the "›" button beside it) is exactly this tall
@@ -176,6 +176,7 @@ def summary_html(entry: Exchange) -> str:
     flags = "".join(chip(f, FLAG_COLORS.get(f, "#6b7280")) for f in flags_of(entry))
     tables = ", ".join(f"{escape(k)} ({escape(str(v))})" for k, v in entry.tables.items())
     extra = f'<div style="color:#6b7280">Tables read: {tables}</div>' if tables else ""
+    extra += "".join(f'<div style="color:#b45309">⚠ {escape(w)}</div>' for w in entry.warnings)
     return (f'<div style="font:13px sans-serif"><b>#{entry.id}</b> {clock(entry.time)} '
             f"<b>{escape(entry.method)} {escape(entry.path)}</b>{who} {chip(str(entry.status), color)} "
             f"{entry.total_ms:,.1f} ms (handler {entry.handler_ms:,.1f} ms) {flags}{extra}</div>")
