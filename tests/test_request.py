@@ -173,3 +173,19 @@ def test_hostile_strings_are_a_400_at_once_and_the_log_copes(raw, tmp_path):
         status, body = send(server, "POST", "/orders", raw)
         assert_error_shape(body, 400, "bad_request")
         still_fine(app, server, tmp_path)
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"a":' * 20_000, "[" * 65 + "]" * 65])
+def test_a_too_deep_json_text_for_a_list_or_dict_parameter_is_a_400(text, tmp_path):
+    """A parameter typed list or dict parses a text value as JSON: bounded by the same setting."""
+    app = tk.App("deep-param")
+
+    @app.handler("/rows")
+    def rows(rows: list, options: dict | None = None):
+        return f"{len(rows)} rows"
+
+    with serving(app) as server:
+        status, body = send(server, "POST", "/rows", json.dumps({"rows": text}).encode())
+        assert "'rows' must be list" in assert_error_shape(body, 400, "bad_request")["message"]
+        assert send(server, "POST", "/rows", json.dumps({"rows": "[[1], [2]]"}).encode())[0] == 200
+        still_fine(app, server, tmp_path)

@@ -78,8 +78,8 @@ def bind(
     handler: str, sig: Signature, request: Request, path_params: Mapping[str, Any],
     masker: Masker | None = None,
 ) -> dict[str, Any]:
-    """Keyword arguments for the handler. Raises :class:`BadRequest` naming what to fix (with the
-    value that failed masked by ``masker``, the app's: default, the default settings')."""
+    """Keyword arguments for the handler. Raises :class:`BadRequest` naming what to fix; the value
+    that failed is shown masked by ``masker`` (the app's; by default the default settings')."""
     values = merged_values(request, path_params)
     kwargs: dict[str, Any] = {}
     for p in sig.params:
@@ -131,7 +131,7 @@ def convert(handler: str, param: Param, value: Any, masker: Masker | None = None
             return value if isinstance(value, str) else json.dumps(value)
         if origin in (dict, list):
             if isinstance(value, str):
-                if too_deep(value, DEPTH_CEILING):  # json.loads recurses once per level
+                if too_deep(value, masker.depth if masker else DEPTH_CEILING):  # json.loads recurses
                     raise ValueError
                 value = json.loads(value)
             if not isinstance(value, origin):
