@@ -289,3 +289,17 @@ def test_the_log_views_replay_all_says_what_it_left_out_and_why():
         assert "#1 POST /orders (401): access control is on and #1 was refused by access control" in html
     finally:
         view.close()
+
+
+def test_a_fixture_of_a_request_that_never_passed_access_control_is_checked_again(tmp_path):
+    from toolkit.testing import check, load_fixture, save_fixtures
+
+    app = _guarded()
+    app.configure(max_body_bytes=60)
+    app.handle("POST", "/orders", raw=json.dumps({"order_id": "X-" + "9" * 60}).encode())  # 413, no token
+    app.handle("POST", "/orders", headers=GOOD, raw=b'{"order_id": "A-1"}')
+    too_large, accepted = (load_fixture(p) for p in save_fixtures(app.log.entries(), tmp_path, app=app))
+    assert too_large["request"]["access"] == "not reached" and accepted["request"]["access"] == "passed"
+    app.configure(max_body_bytes=1_000_000)  # the size limit gone: the token is still missing
+    assert check(app, too_large).status == 401 and app.runs == ["A-1"]
+    assert check(app, accepted).passed and app.runs == ["A-1", "A-1"]
