@@ -30,7 +30,6 @@ from ..errors import MissingRecording
 from .masking import MASK, Masker
 from .trace import current_trace
 
-_default_masker = Masker.default()  # outside a request: the sensitive_keys setting
 _original: Callable[..., Any] | None = None
 _auto = True
 _replays: list[Replay] = []
@@ -85,7 +84,7 @@ def _send(session: Any, request: Any, **kwargs: Any) -> Any:
     original = _original or _unwrapped()
     if tr is None:
         return original(session, request, **kwargs)
-    masker = getattr(tr, "masker", None) or _default_masker
+    masker = getattr(tr, "masker", None) or Masker.default()  # a trace without an app's masker
     replay = _replays[-1] if _replays else None
     call = _request_part(request, masker)
     t0 = time.perf_counter()
