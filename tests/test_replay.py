@@ -303,3 +303,15 @@ def test_a_fixture_of_a_request_that_never_passed_access_control_is_checked_agai
     app.configure(max_body_bytes=1_000_000)  # the size limit gone: the token is still missing
     assert check(app, too_large).status == 401 and app.runs == ["A-1"]
     assert check(app, accepted).passed and app.runs == ["A-1", "A-1"]
+
+
+def test_replay_all_leaves_out_the_pushes_of_background_jobs():
+    app = tk.App("pushy")
+    app.add_handler("/orders", lambda order_id="": f"order {order_id}")
+    app.call("/orders", {"order_id": "A-1"})
+    push = Exchange("PUSH", "/check_payment", 200, source="push")
+    app.log.record(push)
+    results = replay_all(app, changed_only=False)
+    assert [r.old.path for r in results] == ["/orders"]
+    assert [str(e) for e in results.left_out] == [
+        "#2 PUSH /check_payment (200): a push of a background job, not a request that came in"]

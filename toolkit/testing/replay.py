@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 PARTS = ("status", "session", "messages", "redirect", "error", "body")
 REPLAYED_SOURCES = ("replay", "fixture")
+PUSHED_SOURCES = ("push",)  # exchanges the app sent (Background), not requests it answered
 
 
 class _Missing:
@@ -265,6 +266,8 @@ def replay_all(app: App, exchanges: Iterable[Exchange] | None = None, *,
         skip, why = access_rule(entry)
         if entry.source in REPLAYED_SOURCES:
             left_out.append(LeftOut(entry, f"a {entry.source} itself, not a request that came in"))
+        elif entry.source in PUSHED_SOURCES:
+            left_out.append(LeftOut(entry, "a push of a background job, not a request that came in"))
         elif guarded and not skip:
             left_out.append(LeftOut(entry, f"access control is on and {why}; its logged credentials "
                                            "are masked, so it cannot be sent again as it was"))
