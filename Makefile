@@ -1,5 +1,6 @@
 # make demo | make test | make lint | make bench | make lab
-# Needs only Python 3.11+ and make: the first run creates .venv and installs into it.
+# Needs only Python 3.11+ and make: the first run creates .venv and installs into it
+# (the distribution chatlayer-toolkit, editable, with the dev and ngrok extras; the import is `toolkit`).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,6 +12,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cf
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/python -m pip uninstall -q -y toolkit 2>/dev/null || true  # the distribution's old name
 	$(BIN)/python -m pip install -q -e '.[dev,ngrok]'
 	@touch $(STAMP)
 
@@ -20,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/python -m toolkit demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests notebooks $(NBVAL)
+	$(BIN)/python -m pytest -rs tests notebooks $(NBVAL)
 
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests bench data
@@ -33,8 +35,9 @@ bench: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python notebooks/execute.py notebooks/*.ipynb
 
+# As root (a container), Jupyter refuses to start without --allow-root.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf $(VENV) build *.egg-info tests/artifacts

@@ -1,26 +1,35 @@
-"""Server: a Chatlayer-shaped POST through ``app.serve()`` against the same answer from a bare Flask
-view on Werkzeug's threaded dev server (what ``app.run()`` gives), in one run, over loopback.
+"""Server: a Chatlayer-shaped POST through ``app.serve()`` (waitress), over loopback, in one run:
 
-The load comes from a separate process (``python -m bench.bench_server client PLAN``) so the client
-does not take the server's GIL: one thread driving raw-socket connections, kept alive when the server
-allows it (Werkzeug's dev server closes every one). Throughput and latency use ``CONNS`` concurrent
-connections, in rounds that interleave the servers; the best round of each counts, since noise only
-ever slows a round down. The cost of logging (``log_size=0`` turns the log off) is measured pipelined
-on one kept-alive connection per server (the server's own cost per request, free of thread-scheduling
-noise), switching between log on and off every 50 ms so that load from other processes hits both
-alike (two identical servers measured this way agree within about 2%).
+* against the same answer from a bare Flask view on Werkzeug's threaded dev server (what
+  ``app.run()`` gives): what the embedded server buys;
+* against a bare Flask view registered on the same ``app.flask`` and served by the same waitress
+  server: what the toolkit's dispatch, validation and logging cost (``/orders`` vs ``/bare``);
+* ``app.serve()`` with the log on against the log off (``log_size=0``);
+* ``server.stop()``: its median time, with a kept-alive client connection open.
+
+Against Werkzeug: ``CONNS`` concurrent keep-alive clients from ``wrk`` when it is installed, else
+from a Python client in a separate process (``python -m bench.bench_server client PLAN``), in
+``ROUNDS`` interleaved rounds; the median round of each counts. Werkzeug's dev server closes every
+connection, as ``app.run()`` does. Within waitress (handler vs bare view, log on vs off): pipelined
+load on one kept-alive connection per target from the client process, switching target every
+50 ms, so that load from other programs on a busy machine hits every target alike; the median
+slice counts (the server's own cost per request, free of thread-scheduling noise).
 """
 
 from __future__ import annotations
 
 import collections
+import http.client
 import json
 import logging
+import re
 import selectors
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -31,21 +40,23 @@ from .bench_core import BODY, make_app
 from .harness import Figure
 
 CONNS = 8
-ROUND_S = 1.0
-ROUNDS = 4
+ROUND_S = 2  # seconds (whole: wrk takes no fractions)
+ROUNDS = 7
+PIPELINED_S = 12.0  # alternating 50 ms slices of pipelined load on one connection per target
 ROOT = Path(__file__).resolve().parents[1]
 
 
 # --- the servers under test ---------------------------------------------------------------------
 
 
-def bare_flask() -> Any:
-    """The same answer as bench_core's handler, written as a plain Flask view."""
+def bare_flask(flask_app: Any = None, path: str = "/orders") -> Any:
+    """The same answer as bench_core's handler, written as a plain Flask view (on ``flask_app``,
+    default a new Flask app)."""
     from flask import Flask, jsonify, request
 
-    flask_app = Flask("bare")
+    flask_app = flask_app or Flask("bare")
 
-    @flask_app.post("/orders")
+    @flask_app.post(path, endpoint="bare")
     def orders() -> Any:
         body = request.get_json(force=True)
         block = body.get("okBlock", "")
@@ -53,7 +64,7 @@ def bare_flask() -> Any:
             "session": {"namespace": "order", "data": {"id": body["orderId"], "status": "shipped"}},
             "messages": [{"type": "text", "config": {"textMessages": [
                 {"text": f"Order {body['orderId']} has shipped."}]}}],
-            "nextDialogstate": block, "action": {"nextDialogstate": block}})
+            "action": {"nextDialogstate": block}})
 
     return flask_app
 
@@ -74,20 +85,42 @@ def start_werkzeug() -> tuple[int, Callable[[], None]]:
 
 
 def start_toolkit(name: str, **settings: Any) -> tuple[int, Callable[[], None]]:
-    app = make_app()
-    app.name = name  # two apps of one name would replace each other
+    """``app.serve()`` of bench_core's app, with the bare view on its own ``app.flask`` at ``/bare``."""
+    app = make_app(name)
+    bare_flask(app.flask, "/bare")
     server = app.serve(port=0, **settings)
     return server.port, server.stop
+
+
+# --- load with wrk ----------------------------------------------------------------------------------
+
+
+def wrk_round(port: int, path: str, seconds: float) -> dict[str, Any]:
+    """Requests of ``wrk`` on ``CONNS`` kept-alive connections; fails on any non-2xx answer."""
+    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    with script:
+        script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(BODY))}\n'
+                     'wrk.headers["Content-Type"] = "application/json"\n')
+    try:
+        out = subprocess.run(["wrk", "-t1", f"-c{CONNS}", f"-d{round(seconds)}s", "-s", script.name,
+                              f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
+                             timeout=seconds + 60)
+    finally:
+        Path(script.name).unlink()
+    found = re.search(r"(\d+) requests in", out.stdout)
+    if out.returncode or not found or "Non-2xx" in out.stdout or "Socket errors" in out.stdout:
+        raise RuntimeError(f"wrk failed on port {port}{path}: {out.stdout[-1500:]} {out.stderr[-500:]}")
+    return {"n": int(found.group(1))}
 
 
 # --- the load client (runs in its own process) --------------------------------------------------
 
 
-def load(port: int, conns: int, seconds: float, depth: int = 1) -> dict[str, Any]:
+def load(port: int, conns: int, seconds: float, depth: int = 1, path: str = "/orders") -> dict[str, Any]:
     """Drive ``conns`` connections for ``seconds``, ``depth`` requests in flight on each (pipelined);
     requests/s, p50/p99 ms, errors, first answer."""
     body = json.dumps(BODY).encode()
-    req = (f"POST /orders HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+    req = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
     sel = selectors.DefaultSelector()
     state: dict[socket.socket, list[Any]] = {}  # socket -> [buffer, send times of requests in flight]
@@ -147,42 +180,59 @@ def load(port: int, conns: int, seconds: float, depth: int = 1) -> dict[str, Any
             "p99_ms": 1000 * latencies[min(n - 1, int(n * 0.99))] if n else 0.0}
 
 
-def alternate(ports: list[int], seconds: float, slice_s: float = 0.05,
+def alternate(targets: list[tuple[int, str]], seconds: float, slice_s: float = 0.05,
               depth: int = 16) -> list[dict[str, Any]]:
-    """Pipelined load on one kept-alive connection per port, switching port every ``slice_s``: noise
-    that lasts longer than a slice hits every server alike. Per port: the median requests/s of its
-    slices (a burst of load that hits a few slices does not count), answers, errors."""
+    """Pipelined load on one kept-alive connection per target, switching target every ``slice_s``:
+    noise that lasts longer than a slice hits every target alike. Per target: the median
+    requests/s of its slices (a burst of load that hits a few slices does not count), errors."""
     body = json.dumps(BODY).encode()
-    conns = [socket.create_connection(("127.0.0.1", port)) for port in ports]
+    conns = [socket.create_connection(("127.0.0.1", port)) for port, _ in targets]
     readers = [c.makefile("rb") for c in conns]
-    reqs = [(f"POST /orders HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {len(body)}\r\n\r\n"
-             ).encode() + body for port in ports]
-    totals: list[dict[str, Any]] = [{"n": 0, "seconds": 0.0, "errors": 0, "slices": []} for _ in ports]
+    reqs = [(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+             f"Content-Length: {len(body)}\r\n\r\n").encode() + body for port, path in targets]
+    totals: list[dict[str, Any]] = [{"n": 0, "errors": 0, "rates": []} for _ in targets]
     end = time.perf_counter() + seconds
     try:
         while time.perf_counter() < end:
             for conn, reader, req, total in zip(conns, readers, reqs, totals, strict=True):
-                start = time.perf_counter()
-                stop_sending, in_flight = start + slice_s, depth
-                conn.sendall(req * depth)
-                while in_flight:
-                    total["errors"] += not reader.readline().startswith(b"HTTP/1.1 200")
-                    head = list(iter(reader.readline, b"\r\n"))
-                    reader.read(next(int(h.split(b":")[1]) for h in head
-                                     if h.lower().startswith(b"content-length")))
-                    total["n"] += 1
-                    if time.perf_counter() < stop_sending:
-                        conn.sendall(req)
-                    else:
-                        in_flight -= 1
-                took = time.perf_counter() - start
-                total["seconds"] += took
-                total["slices"].append((total["n"] - sum(n for n, _ in total["slices"]), took))
+                n, start = _slice(conn, reader, req, total, slice_s, depth)
+                total["rates"].append(n / (time.perf_counter() - start))
     finally:
         for reader, conn in zip(readers, conns, strict=True):
             reader.close()
             conn.close()
-    return [dict(t, rps=statistics.median(n / took for n, took in t["slices"])) for t in totals]
+    return [{"n": t["n"], "errors": t["errors"], "rps": statistics.median(t["rates"])} for t in totals]
+
+
+def _slice(conn: socket.socket, reader: Any, req: bytes, total: dict[str, Any], slice_s: float,
+           depth: int) -> tuple[int, float]:
+    """Keep ``depth`` requests in flight on ``conn`` for ``slice_s``, then drain; answers, start."""
+    start = time.perf_counter()
+    stop_sending, in_flight, n = start + slice_s, depth, 0
+    conn.sendall(req * depth)
+    while in_flight:
+        total["errors"] += not reader.readline().startswith(b"HTTP/1.1 200")
+        head = list(iter(reader.readline, b"\r\n"))
+        reader.read(next(int(h.split(b":")[1]) for h in head if h.lower().startswith(b"content-length")))
+        n += 1
+        if time.perf_counter() < stop_sending:
+            conn.sendall(req)
+        else:
+            in_flight -= 1
+    total["n"] += n
+    return n, start
+
+
+def alternate_in_process(targets: list[tuple[int, str]], seconds: float) -> list[dict[str, Any]]:
+    """Run :func:`alternate` in the load-client process."""
+    out = subprocess.run([sys.executable, "-m", "bench.bench_server", "alternate", json.dumps(targets),
+                          str(seconds)], cwd=ROOT, capture_output=True, text=True, timeout=seconds + 120)
+    if out.returncode:
+        raise RuntimeError(f"load client failed: {out.stderr[-2000:]}")
+    results: list[dict[str, Any]] = json.loads(out.stdout)
+    if any(r["errors"] or not r["n"] for r in results):
+        raise RuntimeError(f"load client saw errors: {results}")
+    return results
 
 
 def _complete(buf: bytes) -> tuple[bytes, bytes, bytes, bool] | None:
@@ -198,8 +248,8 @@ def _complete(buf: bytes) -> tuple[bytes, bytes, bytes, bool] | None:
     return head, buf[end + 4: end + 4 + length], buf[end + 4 + length:], keep
 
 
-def measure(plan: list[tuple[int, float, int, int]]) -> list[dict[str, Any]]:
-    """Run the load client in its own process: one ``load(port, conns, seconds, depth)`` per step."""
+def measure(plan: list[tuple[int, float, int, int, str]]) -> list[dict[str, Any]]:
+    """Run the load client in its own process: one ``load(port, conns, seconds, depth, path)`` per step."""
     seconds = sum(step[1] for step in plan)
     out = subprocess.run([sys.executable, "-m", "bench.bench_server", "client", json.dumps(plan)],
                          cwd=ROOT, capture_output=True, text=True, timeout=seconds + 120)
@@ -212,23 +262,39 @@ def measure(plan: list[tuple[int, float, int, int]]) -> list[dict[str, Any]]:
     return results
 
 
-def alternate_in_process(ports: list[int], seconds: float) -> list[dict[str, Any]]:
-    """Run :func:`alternate` in the load-client process."""
-    out = subprocess.run([sys.executable, "-m", "bench.bench_server", "alternate", json.dumps(ports),
-                          str(seconds)], cwd=ROOT, capture_output=True, text=True, timeout=seconds + 120)
-    if out.returncode:
-        raise RuntimeError(f"load client failed: {out.stderr[-2000:]}")
-    results: list[dict[str, Any]] = json.loads(out.stdout)
-    if any(r["errors"] or not r["n"] for r in results):
-        raise RuntimeError(f"load client saw errors: {results}")
-    return results
-
-
-def best(results: list[dict[str, Any]]) -> dict[str, Any]:
-    return max(results, key=lambda r: r["rps"])
 
 
 # --- the figures --------------------------------------------------------------------------------
+
+
+Target = tuple[str, int, str]  # name, port, path
+
+
+def rounds(targets: list[Target]) -> dict[str, list[float]]:
+    """Requests/s of each target in ``ROUNDS`` interleaved rounds of ``CONNS`` concurrent
+    keep-alive clients (wrk, else the Python client in its own process)."""
+    found: dict[str, list[float]] = {name: [] for name, _, _ in targets}
+    wrk = shutil.which("wrk")
+    for _ in range(ROUNDS):
+        for name, port, path in targets:
+            if wrk:
+                start = time.perf_counter()
+                found[name].append(wrk_round(port, path, ROUND_S)["n"] / (time.perf_counter() - start))
+            else:
+                found[name].append(measure([(port, ROUND_S, CONNS, 1, path)])[0]["rps"])
+    return found
+
+
+def same_answers(targets: list[Target]) -> None:
+    """Every target answers the same JSON (else the comparison is meaningless)."""
+    answers = set()
+    for _, port, path in targets:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("POST", path, body=json.dumps(BODY), headers={"Content-Type": "application/json"})
+        answers.add(json.dumps(json.loads(conn.getresponse().read()), sort_keys=True))
+        conn.close()
+    if len(answers) != 1:
+        raise RuntimeError(f"the servers answer differently: {answers}")
 
 
 def run() -> list[Figure]:
@@ -238,36 +304,24 @@ def run() -> list[Figure]:
     servers = {"werkzeug": start_werkzeug(), "on": start_toolkit("bench"),
                "off": start_toolkit("bench-log-off", log_size=0)}
     try:
-        return _figures({name: port for name, (port, _) in servers.items()})
+        ports = {name: port for name, (port, _) in servers.items()}
+        same_answers([("werkzeug", ports["werkzeug"], "/orders"), ("toolkit", ports["on"], "/orders"),
+                      ("bare", ports["on"], "/bare"), ("log off", ports["off"], "/orders")])
+        concurrent = rounds([("werkzeug", ports["werkzeug"], "/orders"), ("toolkit", ports["on"], "/orders")])
+        tk, bare, off = alternate_in_process([(ports["on"], "/orders"), (ports["on"], "/bare"),
+                                              (ports["off"], "/orders")], PIPELINED_S)
     finally:
         for _, stop in servers.values():
             stop()
         quiet.setLevel(level)
-
-
-def _figures(ports: dict[str, int]) -> list[Figure]:
-    """Rounds interleave the servers; the best round of each counts (noise only slows a round)."""
-    names = list(ports)
-    warm = measure([(ports[n], 0.3, CONNS, 1) for n in names])
-    answers = {json.dumps(json.loads(r["first"]), sort_keys=True) for r in warm}
-    if len(answers) != 1:
-        raise RuntimeError(f"the servers answer differently: {answers}")
-    pair = ("werkzeug", "on")
-    concurrent = measure([(ports[n], ROUND_S, CONNS, 1) for _ in range(ROUNDS) for n in pair])
-    by_name = {n: best(concurrent[i::len(pair)]) for i, n in enumerate(pair)}
-    # The cost of logging: the server's own cost per request, pipelined on one connection (no thread
-    # scheduling noise), switching between log on and off every 50 ms (load from other processes
-    # hits both alike).
-    on, off = alternate_in_process([ports["on"], ports["off"]], 8.0)
-    wz, tk = by_name["werkzeug"], by_name["on"]
+    tool = "wrk" if shutil.which("wrk") else "python client"
+    wz_rps, tk_rps = statistics.median(concurrent["werkzeug"]), statistics.median(concurrent["toolkit"])
     return [
-        Figure(f"app.serve() vs bare Werkzeug: requests/s, {CONNS} connections", tk["rps"], wz["rps"],
-               "req/s", 1.5),
-        Figure("app.serve() vs bare Werkzeug: p50 latency", tk["p50_ms"], wz["p50_ms"], "ms", 1.0,
-               higher_is_better=False),
-        Figure("app.serve() vs bare Werkzeug: p99 latency", tk["p99_ms"], wz["p99_ms"], "ms", 1.0,
-               higher_is_better=False),
-        Figure("app.serve() log on vs off: requests/s, pipelined", on["rps"], off["rps"], "req/s", 0.9),
+        Figure(f"app.serve() vs bare Flask on Werkzeug threaded: req/s ({tool}, {CONNS} conns)", tk_rps,
+               wz_rps, "req/s", 1.5),
+        Figure("toolkit handler vs bare Flask view, same app.flask + waitress: req/s", tk["rps"], bare["rps"],
+               "req/s", 0.85),
+        Figure("app.serve() log on vs off: req/s, pipelined", tk["rps"], off["rps"], "req/s", 0.9),
         Figure("server.stop() median (no baseline)", 1000 * stop_median(), None, "ms", 100.0,
                higher_is_better=False),
     ]
@@ -275,11 +329,9 @@ def _figures(ports: dict[str, int]) -> list[Figure]:
 
 def stop_median(repeats: int = 15) -> float:
     """Median seconds of ``server.stop()`` with a kept-alive client connection open."""
-    import http.client
-
     times = []
     for _ in range(repeats):
-        server = make_app().serve(port=0)
+        server = make_app("bench-stop").serve(port=0)
         client = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
         client.request("POST", "/orders", body=json.dumps(BODY))
         client.getresponse().read()
@@ -293,5 +345,5 @@ def stop_median(repeats: int = 15) -> float:
 if __name__ == "__main__" and sys.argv[1:2] == ["alternate"]:
     print(json.dumps(alternate(json.loads(sys.argv[2]), float(sys.argv[3]))))
 if __name__ == "__main__" and sys.argv[1:2] == ["client"]:
-    print(json.dumps([load(port, conns, seconds, depth) for port, seconds, conns, depth
+    print(json.dumps([load(port, conns, seconds, depth, path) for port, seconds, conns, depth, path
                       in json.loads(sys.argv[2])]))

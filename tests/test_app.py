@@ -121,3 +121,51 @@ def test_in_process_call_skips_access_control_unless_asked():
         app.call("/a", check_access=True)
     assert app.call("/a", check_access=True, headers={"Authorization": "Bearer s3cr3t-token"})["messages"]
     assert app.test_client().post("/a").status_code == 401
+
+
+def test_no_function_of_the_app_or_the_server_layer_is_over_40_lines():
+    import ast
+    from pathlib import Path
+
+    root = Path(tk.__file__).parent
+    files = [root / "app.py", *sorted((root / "server").glob("*.py")), *sorted((root / "deploy").glob("*.py"))]
+    long = [f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for path in files for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 40]
+    assert long == []
+
+
+def test_app_flask_is_built_once_and_test_client_runs_it():
+    app = tk.App("f")
+    app.add_handler("/a", lambda: "handler")
+    app.flask.add_url_rule("/plain", "plain", lambda: "flask")
+    assert app.flask is app.flask and app.flask_app is app.flask
+    client = app.test_client()
+    assert client.get("/plain").data == b"flask"
+    assert client.post("/a").get_json() == app.call("/a")
+
+
+def test_a_json_answer_is_sent_as_is_with_its_status_and_headers():
+    from toolkit.reply import JsonAnswer
+
+    app = tk.App("json-answer")
+    app.add_handler("/health", lambda: JsonAnswer({"ok": True, "items": [1, 2]}, 207, {"X-Extra": "yes"}))
+    response = app.handle("GET", "/health")
+    assert (response.status, response.body, response.headers) == (207, {"ok": True, "items": [1, 2]},
+                                                                  {"X-Extra": "yes"})
+    answer = app.test_client().get("/health")
+    assert answer.status_code == 207 and answer.get_json() == {"ok": True, "items": [1, 2]}
+    assert answer.headers["X-Extra"] == "yes" and app.log.last().response == {"ok": True, "items": [1, 2]}
+
+
+def test_a_public_handler_skips_the_apps_access_control_and_only_it():
+    app = tk.App("public", auth_bearer="s3cret")
+    app.add_handler("/hook", lambda: "ok", public=True)
+    app.add_handler("/orders", lambda: "ok")
+    client = app.test_client()
+    assert client.post("/hook", json={}).status_code == 200
+    assert client.post("/orders", json={}).status_code == 401
+    app.add_handler("/hook", lambda: "ok")  # re-registered without public: checked again
+    assert client.post("/hook", json={}).status_code == 401
+    with pytest.raises(ValueError, match="public=True needs a static path"):
+        app.add_handler("/hooks/<name>", lambda name: "ok", public=True)

@@ -3,6 +3,7 @@ the later push are in the log."""
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -193,12 +194,10 @@ def test_a_conversation_shows_the_answer_then_the_later_push_in_order(api, clien
     release.set()
     assert jobs.wait(5) and api.wait(5)
     assert wait_until(lambda: len(chat.transcript) == 4)
-    assert chat.text().splitlines() == [
-        "bot: Hi! Type 'pay' to pay.",
-        "you: pay",
-        "bot: One moment, I'm checking your payment…",
-        "bot: Payment of 12.50 EUR received.",
-    ]
+    lines = chat.text().splitlines()
+    assert lines[:2] == ["bot: Hi! Type 'pay' to pay.", "you: pay"]
+    assert re.fullmatch(r"  ↳ called /payment → 200, \d+ ms", lines[2])  # the turn's trace
+    assert lines[3:] == ["bot: One moment, I'm checking your payment…", "bot: Payment of 12.50 EUR received."]
     assert [e.get("source") for e in chat.transcript] == ["flow", None, "api", "push"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 
@@ -64,12 +65,29 @@ def test_a_missing_token_says_so(api):
     assert "Authorization" not in api.log.last().headers
 
 
+class ScriptedClock:
+    """The emulator's clock for a rate-limit test: frozen at ``start`` until ``tick()``, so a window
+    never ends (or not) because the machine was slow or fast."""
+
+    def __init__(self, start):
+        self.now, self.readings = start, 0
+
+    def __call__(self):
+        self.readings += 1
+        if self.readings == 4:  # rate_limit(), first push, second push (429), then the retry: reset passed
+            self.now += 0.5
+        return self.now
+
+
 def test_a_rate_limit_answer_is_retried_after_the_reset(api, client):
+    api.clock = ScriptedClock(time.time() - 0.5)  # the window's end, rounded up, is at most 1 s from now
     api.rate_limit(1, window_s=0.5)
     client.push("sess-1", "first")
-    client.push("sess-1", "second")  # 429 (x-ratelimit-reset: 1), waits, then goes through
+    client.push("sess-1", "second")  # 429 (x-ratelimit-reset: a Unix time), waits, then goes through
     assert [e.status for e in api.log][-3:] == [200, 429, 200]
-    assert client.stats["retries"] == 1 and 0 < client.stats["waited_s"] <= 1
+    refused = api.log.entries()[-2]
+    assert refused.response["error"]["type"] == "v1_error" and "at most 1 per 0.5 s" in refused.error
+    assert client.stats["retries"] == 1 and 0 <= client.stats["waited_s"] <= 1
     assert api.pushed("sess-1") == [tk.text("first"), tk.text("second")]
 
 
@@ -158,3 +176,17 @@ def test_bad_messages_and_missing_ids_fail_before_any_call(api, client):
     with pytest.raises(ValueError, match="internal.sessionId"):
         client.push("", "hello")
     assert client.stats["calls"] == 0 and len(api.log) == 0
+
+
+def test_nlp_extract_and_webhook_messages_check_their_arguments_before_any_call(api, client):
+    from toolkit.chatlayer.webhook import text_message
+
+    with pytest.raises(ValueError, match="needs the text to understand"):
+        client.nlp_extract("  ")
+    for user in ({}, {"id": ""}, {"firstName": "Ada"}):
+        with pytest.raises(ValueError, match=r"needs user=\{'id'"):
+            client.webhook_message("web-1", text_message("hi"), user)
+    assert client.stats["calls"] == 0 and len(api.log) == 0
+    with pytest.raises(ChatlayerError, match="No webhook channel 'web-1'") as info:
+        client.webhook_message("web-1", text_message("hi"), {"id": "u1"})
+    assert info.value.api_status == 404 and api.log.last().handler == "webhook_message"

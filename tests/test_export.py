@@ -5,6 +5,7 @@ and `gunicorn app:wsgi` serves it.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from helpers import request_json
+from wire import exchange
 
 import toolkit
 import toolkit.server.lifecycle
@@ -24,6 +26,7 @@ from toolkit.__main__ import main
 from toolkit.deploy.export import MARK, export, export_source
 from toolkit.deploy.load import load
 from toolkit.errors import ServeError
+from toolkit.server.engine import HTTPServer
 from toolkit.testing.fixtures import check_folder, save_fixtures
 
 CELLS = [
@@ -145,6 +148,41 @@ def test_importing_the_module_starts_nothing(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['/product', '/stock/<sku>']"
     assert toolkit.server.lifecycle.running() == before
+
+
+FLASK_CELLS = [
+    "import flask\nimport toolkit\napp = toolkit.App('export-flask')",
+    "@app.handler('/hello')\ndef hello(name: str = 'there'):\n    return f'Hello {name}!'",
+    "@app.flask.get('/healthz')\ndef healthz():\n    return {'ok': True}\n\n\n"
+    "@app.flask.after_request\ndef cors(response):\n    response.headers['Access-Control-Allow-Origin'] = '*'\n"
+    "    return response",
+    "app.flask.add_url_rule('/version', 'version', lambda: {'version': 2})",
+    "server = app.serve(port=0)\napp.call('/hello')",
+]
+
+
+def test_the_exported_wsgi_is_app_flask_with_the_notebooks_routes_and_hooks(tmp_path, monkeypatch):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in FLASK_CELLS]
+    path = tmp_path / "nb" / "bot.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nb, path)
+    out = tmp_path / "deploy" / "bot.py"
+    export(path, out)
+    monkeypatch.syspath_prepend(str(out.parent))
+    module = importlib.import_module("bot")
+    assert module.wsgi is module.app.flask
+    engine = HTTPServer(module.wsgi, "127.0.0.1", 0, name="exported")  # waitress, as toolkit serve runs it
+    engine.start()
+    try:
+        status, headers, data = exchange(engine.port, "POST", "/hello", {"name": "Ada"})
+        assert (status, json.loads(data)["messages"][0]["config"]["textMessages"][0]["text"]) == (200, "Hello Ada!")
+        assert headers["Access-Control-Allow-Origin"] == "*"
+        assert exchange(engine.port, "GET", "/healthz")[::2] == (200, b'{"ok":true}\n')
+        assert exchange(engine.port, "GET", "/version")[::2] == (200, b'{"version":2}\n')
+    finally:
+        engine.stop()
+        sys.modules.pop("bot", None)
 
 
 def _request(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:

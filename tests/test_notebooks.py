@@ -39,8 +39,9 @@ print(_j.dumps({"threads": sorted(t.name for t in _t.enumerate()), "listening": 
 '''
 
 
-def _run(client, source: str) -> list:
+def _run(client, source: str, tags: list | None = None) -> list:
     cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["tags"] = list(tags or [])  # nbclient lets a "raises-exception" cell fail
     client.execute_cell(cell, 0)
     return cell.outputs
 
@@ -71,7 +72,10 @@ def test_notebook_runs_twice_in_one_kernel_and_cleans_up(path: Path):
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code" or "NBVAL_SKIP" in cell.source:
                     continue
-                outputs = _run(client, cell.source)
+                tags = cell.metadata.get("tags", [])
+                outputs = _run(client, cell.source, tags)
+                if "raises-exception" in tags:  # may fail on purpose (04: the real expose, offline)
+                    continue
                 errors = [o for o in outputs if o.get("output_type") == "error"]
                 assert not errors, (f"{path.name} run {run}, cell {index} failed:\n"
                                     + "\n".join(f"{e['ename']}: {e['evalue']}" for e in errors))

@@ -4,7 +4,11 @@ replayed offline, and a call missing from the recording failing readably."""
 from __future__ import annotations
 
 import json
+import logging
+import os
 import socket
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -201,11 +205,54 @@ def test_install_and_uninstall_restore_requests():
     try:
         assert not outbound.installed() and requests.Session.send is not outbound._send
         assert requests.Session.send.__module__ == "requests.sessions"
-        tk.App("x").call("/missing", raise_errors=False)  # uninstalled stays uninstalled
-        assert not outbound.installed()
+        app = tk.App("x", capture_outbound=False)
+        app.call("/missing", raise_errors=False)  # serving never installs it
+        assert not outbound.installed() and app.notices == []
     finally:
         outbound.install()
     assert outbound.installed() and requests.Session.send is outbound._send
+
+
+def test_creating_the_first_app_installs_capture_visibly(caplog):
+    outbound.uninstall()
+    try:
+        with caplog.at_level(logging.INFO, logger="toolkit"):
+            first = tk.App("first")
+        second = tk.App("second")
+        assert outbound.installed() and requests.Session.send is outbound._send
+        [notice] = first.notices
+        assert "requests.Session.send is now wrapped" in notice and "capture_outbound=False" in notice
+        assert notice in caplog.text
+        assert second.notices == []  # said once, by the app that installed it
+    finally:
+        outbound.install()
+
+
+def test_capture_outbound_off_records_no_call(partner):
+    app = tk.App("quiet", capture_outbound=False)
+
+    @app.handler("/rate")
+    def rate():
+        return str(requests.get(f"{partner}/rates", timeout=5).json()["rate"])
+
+    assert app.call("/rate")["messages"][0] == tk.text("1.08")
+    assert app.log.last().outbound == []
+
+
+CAPTURE = """
+import requests, toolkit
+print(requests.Session.send.__module__)
+app = toolkit.App("fresh")
+print(requests.Session.send.__module__, len(app.notices))
+"""
+
+
+@pytest.mark.parametrize("env,wrapped", [({}, "toolkit.log.outbound 1"), ({"TOOLKIT_CAPTURE_OUTBOUND": "0"},
+                                                                        "requests.sessions 0")])
+def test_in_a_fresh_process_the_app_not_the_first_request_installs_it(env, wrapped):
+    out = subprocess.run([sys.executable, "-c", CAPTURE], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, **env})
+    assert (out.returncode, out.stdout.split("\n")[:2], out.stderr) == (0, ["requests.sessions", wrapped], "")
 
 
 def test_mask_url_masks_sensitive_query_keys_only():

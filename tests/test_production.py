@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from helpers import request_json
+from wire import exchange
 
 import toolkit
 import toolkit.server.lifecycle
@@ -35,6 +36,9 @@ CELLS = [
     "    return toolkit.Reply(session={'price': int(row.price.iloc[0])},\n"
     "                         messages=[toolkit.text(f'{sku} costs {int(row.price.iloc[0])} EUR')])\n\n"
     "@app.handler('/pid', methods=['GET'])\ndef pid():\n    return toolkit.Reply(session={'pid': os.getpid()})",
+    "@app.flask.get('/healthz')\ndef healthz():\n    return {'ok': True}\n\n\n"
+    "@app.flask.after_request\ndef tag(response):\n    response.headers['X-Served-By'] = 'shop-bot'\n"
+    "    return response",
     "server = app.serve(port=0)\nserver.url",
     "app.log_view()",
     "!echo shell escapes do nothing headless\nassert app.call('/price', {'sku': 'A1'})['session']['data'] == 499",
@@ -73,7 +77,7 @@ def test_a_notebook_runs_headless_and_its_app_answers(tmp_path, monkeypatch):
 def test_skip_markers_leave_cells_out(tmp_path):
     nb = make_notebook(tmp_path)
     numbers = [c.number for c in notebook_cells(nb)]
-    assert 7 not in numbers and numbers == [1, 2, 3, 4, 5, 6, 8, 9]
+    assert 8 not in numbers and numbers == [1, 2, 3, 4, 5, 6, 7, 9, 10]
 
 
 def test_a_failing_cell_is_skipped_with_a_warning_or_stops_with_strict(tmp_path, monkeypatch, caplog):
@@ -189,6 +193,10 @@ def test_serve_a_notebook_with_waitress(tmp_path):
         assert status == 200 and body["messages"][0]["config"]["textMessages"][0]["text"] == "A1 costs 499 EUR"
         status, body = served.request("POST", "/price", {})
         assert status == 400 and body["error"]["type"] == "bad_request"
+        port = int(served.url.rsplit(":", 1)[1])
+        status, headers, data = exchange(port, "POST", "/price", {"sku": "B2"})
+        assert (status, headers["X-Served-By"]) == (200, "shop-bot")  # the notebook's hook, in production
+        assert exchange(port, "GET", "/healthz")[::2] == (200, b'{"ok":true}\n')
     finally:
         served.stop()
     assert served.proc.returncode == 0  # SIGTERM stops it cleanly

@@ -55,7 +55,7 @@ def test_ci_runs_make_test_and_installs_chromium():
 def test_the_readme_example_runs_and_answers():
     readme = (ROOT / "README.md").read_text()
     example = re.search(r"## The 10-line example\s+```python\n(.*?)```", readme, re.S).group(1)
-    assert len([line for line in example.splitlines() if line.strip()]) <= 14
+    assert len([line for line in example.splitlines() if line.strip()]) == 10  # "the 10-line example"
     namespace: dict = {}
     exec(compile(example, "README example", "exec"), namespace)
     try:
@@ -66,3 +66,37 @@ def test_the_readme_example_runs_and_answers():
         assert answer.json()["session"] == {"namespace": "order", "data": {"id": "A-1", "status": "shipped"}}
     finally:
         namespace["server"].stop()
+
+
+def test_the_distribution_has_its_own_name_and_the_import_stays_toolkit():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "chatlayer-toolkit"  # "toolkit" on PyPI is an unrelated package
+    assert project["scripts"] == {"toolkit": "toolkit.__main__:main"}
+    assert "ngrok" in project["optional-dependencies"] and "dev" in project["optional-dependencies"]
+    readme = (ROOT / "README.md").read_text()
+    assert "toolkit[" not in readme and "pip install -e '.[ngrok]'" in readme and "chatlayer-toolkit" in readme
+    assert "pip install -q -e '.[dev,ngrok]'" in (ROOT / "Makefile").read_text()
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert {"pip": ["-e ."]} in env["dependencies"]
+    for path in [ROOT / "README.md", *ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("toolkit/**/*.py")]:
+        assert "toolkit[ngrok]" not in path.read_text(), f"{path.name} still says toolkit[ngrok]"
+
+
+def _make_n(target: str) -> str:
+    import subprocess
+
+    done = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_make_test_prints_skip_reasons():
+    line = [ln for ln in _make_n("test").splitlines() if "pytest" in ln][-1]
+    assert " -rs " in line and "--nbval-sanitize-with notebooks/sanitize.cfg" in line
+
+
+def test_make_lab_allows_root_only_as_root():
+    import os
+
+    line = [ln for ln in _make_n("lab").splitlines() if "jupyter lab" in ln][-1]
+    assert line.endswith("--allow-root") == (os.getuid() == 0), line

@@ -72,7 +72,7 @@ def test_save_names_overwrites_and_leaves_no_temp_files(app, tmp_path):
     app.call("/greet", {"name": "Bo"})
     paths = testing.save_fixtures(app.log.entries(), tmp_path, names=["ada", "bo/b"])
     assert [p.name for p in paths] == ["ada.json", "bo-b.json"]
-    testing.save_fixtures(app.log.entries()[:1], tmp_path, names=["ada"])  # same name: replaced
+    testing.save_fixtures(app.log.entries()[:1], tmp_path, names=["ada"], overwrite=True)  # replaced
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ada.json", "bo-b.json"]
     with pytest.raises(FixtureError, match="2 exchanges but 1 names"):
         testing.save_fixtures(app.log.entries(), tmp_path, names=["one"])
@@ -119,7 +119,8 @@ def test_check_passes_then_fails_with_a_readable_diff(tmp_path):
         "0 passed, 1 failed\n\n"
         "Fixture 'greet-1' (POST /greet): the answer changed.\n"
         "  messages[0].textMessages[0].text: 'Hello Ada!' -> 'Good morning, Ada!'\n"
-        "If the new answer is right, save the exchange again to update the fixture.")
+        "If the new answer is right, replace the fixture on purpose: save the new exchange with "
+        "toolkit.testing.save_fixtures(exchange, folder, names=['greet-1'], overwrite=True).")
     assert "❌" in report._repr_html_()
     with pytest.raises(AssertionError, match="'Hello Ada!' -> 'Good morning, Ada!'"):
         testing.assert_fixture(edited, testing.load_fixtures(tmp_path)[0])
@@ -185,7 +186,8 @@ def test_generated_tests_pass_then_fail_with_a_readable_diff(pytester):
     result.stdout.fnmatch_lines([
         "Fixture 'greet-1' (POST /greet): the answer changed.",
         "  messages[0].textMessages[0].text: 'Hello Ada!' -> 'Good morning, Ada!'",
-        "If the new answer is right, save the exchange again to update the fixture.",
+        "If the new answer is right, replace the fixture on purpose: save the new exchange with "
+        "toolkit.testing.save_fixtures(exchange, folder, names=['greet-1'], overwrite=True).",
     ])
     assert "Traceback" not in result.stdout.str() and "testing.py" not in result.stdout.str()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import requests
@@ -48,13 +49,17 @@ def test_bearer_auth_is_required(api):
     ("POST", PUSH, "DRAFT", {"sendMessages": [{"type": "text"}]}, 400, "one V1 template object"),
     ("POST", "/v1/bots/other-bot/conversations/sess-1/actions", "DRAFT", {}, 404, "Bot 'other-bot' not found"),
     ("POST", "/v1/bots/demo-bot/conversations/nope/actions", "DRAFT", {}, 404, "(known: sess-1)"),
-    ("GET", PUSH, "DRAFT", None, 405, "use POST"),
-    ("GET", "/v1/nothing", "DRAFT", None, 404, "No V1 endpoint"),
+    ("GET", PUSH, "DRAFT", None, 405, "answers POST only, not GET"),
+    ("GET", "/v1/nothing", "DRAFT", None, 404, "No handler for '/v1/nothing' (registered: /api/webhookMessage"),
 ], ids=["no-version", "no-messages", "unknown-action", "bad-template", "other-bot", "unknown-session",
         "wrong-method", "unknown-path"])
 def test_bad_calls_get_readable_errors(api, method, path, version, body, status, words):
     answer = call(api, method, path, version=version, json=body)
-    assert answer.status_code == status and words in answer.json()["error"]["message"]
+    error = answer.json()["error"]
+    assert answer.status_code == status and words in error["message"]
+    assert set(error) == {"status", "type", "message", "handler", "hint"} and error["hint"]  # the one shape
+    assert call(api, "GET", "/v1/bots", version="").status_code == 200  # still answering
+    assert api.log.last().status == 200 and api.log.to_frame().shape[0] == len(api.log)  # the log exports
 
 
 def test_every_endpoint_answers(api):
@@ -75,7 +80,9 @@ def test_rate_limit_headers_and_429(api):
     assert first.headers["x-ratelimit-limit"] == "2" and first.headers["x-ratelimit-remaining"] == "1"
     call(api, "GET", "/v1/bots", version="")
     limited = call(api, "GET", "/v1/bots", version="")
-    assert limited.status_code == 429 and 1 <= int(limited.headers["x-ratelimit-reset"]) <= 60
+    reset = int(limited.headers["x-ratelimit-reset"])  # a Unix time, as Chatlayer's docs give it
+    assert limited.status_code == 429 and time.time() - 5 <= reset <= time.time() + 61
+    assert limited.json()["error"]["type"] == "v1_error" and limited.headers["x-ratelimit-remaining"] == "0"
     api.rate_limit(None)
     assert "x-ratelimit-limit" not in call(api, "GET", "/v1/bots", version="").headers
 
@@ -91,10 +98,27 @@ def test_the_log_records_every_call_with_the_token_masked(api):
     call(api, "POST", PUSH, json={"sendMessages": [TEXT]})
     call(api, "POST", PUSH, token="nope", json={"sendMessages": [TEXT]})
     ok, refused = api.log.entries()[-2:]
-    assert (ok.status, ok.handler, ok.source) == (200, "actions", "v1")
+    assert (ok.status, ok.handler, ok.source) == (200, "actions", "http")
     assert ok.headers["Authorization"] == "***" and ok.body == {"sendMessages": [TEXT]}
-    assert refused.status == 401 and refused.error == "Invalid access token."
+    assert refused.status == 401 and refused.error.startswith("The Bearer token does not match.")
     assert TOKEN not in str([e.to_dict() for e in api.log])
+
+
+def test_the_emulator_is_an_app_and_its_traffic_lands_in_its_log(api):
+    assert isinstance(api, tk.App) and api.server is not None and api.url == api.server.url
+    assert set(api.handlers) >= {"/v1/bots", "/v1/bots/<bot>/conversations/<sid>/actions"}
+    before = len(api.log)
+    with api.client() as client:
+        client.push("sess-1", "hi")
+        client.session_data("sess-1")
+        with pytest.raises(tk.ChatlayerError):
+            client.session_data("nobody")
+    entries = api.log.entries()[before:]
+    assert [(e.method, e.handler, e.status) for e in entries] == [
+        ("POST", "actions", 200), ("GET", "session_data", 200), ("GET", "session_data", 404)]
+    assert entries[0].response == {"sessionId": "sess-1", "sent": 1}
+    frame = api.log.to_frame()
+    assert list(frame["path"])[-1] == "/v1/bots/demo-bot/conversations/nobody/session-data"
 
 
 class FakeChat:
@@ -132,7 +156,7 @@ def test_restarting_replaces_the_running_emulator_of_the_same_bot(api):
 def test_client_starts_the_emulator_and_reprs_are_short():
     api = V1Emulator("repr-bot", token=TOKEN)
     assert repr(api) == "<V1Emulator bot 'repr-bot': 0 conversations, stopped>"
-    with pytest.raises(RuntimeError, match=r"api.start\(\)"):
+    with pytest.raises(RuntimeError, match=r"api.start\(\)"):  # noqa: RUF043
         _ = api.url
     with api.client() as client:
         assert api.running and client.base_url == api.url
@@ -141,6 +165,8 @@ def test_client_starts_the_emulator_and_reprs_are_short():
     with V1Emulator("ctx-bot") as ctx:
         assert ctx.running
     assert not ctx.running
+    with pytest.raises(tk.ConfigError, match="needs a token"):
+        V1Emulator("no-token-bot", token="")
 
 
 def test_reset_forgets_conversations_and_knobs(api):
@@ -167,3 +193,17 @@ def test_session_data_and_messages_of_an_attached_conversation(api):
         assert chat.session.data == {}
         with api.client(version="LIVE") as live, pytest.raises(tk.ChatlayerError, match="not found in LIVE"):
             live.session_data("emulator-chat-1")
+
+
+def test_a_log_view_shows_the_emulators_calls_like_any_apps(api):
+    from helpers import wait_until
+
+    view = api.log_view()
+    try:
+        assert repr(view) == "LogView(app='v1-emulator-demo-bot')"
+        with api.client() as client:
+            client.push("sess-1", "hi")
+        shown = wait_until(lambda: view.shown, what="the push in the log view")
+        assert (shown[0].path, shown[0].handler, shown[0].status) == (PUSH, "actions", 200)
+    finally:
+        view.close()

@@ -5,6 +5,7 @@ Plain Python functions answer the API step; ``app.serve()`` serves them from the
 """
 
 from .app import App, Response
+from .cellerrors import install as _short_errors_in_notebooks
 from .chatlayer.background import Background
 from .config import SETTINGS, Settings
 from .emulator import ApiStep, Conversation, Flow, Session, StepResult
@@ -42,6 +43,7 @@ from .request import Request
 from .server.lifecycle import Server
 
 __version__ = "0.1.0"
+_short_errors_in_notebooks()  # in an IPython kernel: a ToolkitError shows as its message and fix
 
 # Heavy or optional parts load on first use, so `import toolkit` stays fast and needs no kernel.
 _LAZY = {
@@ -50,6 +52,8 @@ _LAZY = {
     "ChatlayerClient": "toolkit.chatlayer.client",  # imports requests
     "ChatlayerError": "toolkit.chatlayer.client",
     "V1Emulator": "toolkit.emulator.v1",
+    "LiveBot": "toolkit.emulator.live",  # imports requests
+    "parity": "toolkit.emulator.parity",
     "Table": "toolkit.data",  # imports pandas
     "calibrate": "toolkit.chatlayer.calibrate",
     "Calibration": "toolkit.chatlayer.calibrate",
@@ -79,6 +83,7 @@ __all__ = [
     "Exchange",
     "Flow",
     "HandlerError",
+    "LiveBot",
     "Log",
     "LogView",
     "MethodNotAllowed",
@@ -108,6 +113,7 @@ __all__ = [
     "list_message",
     "location",
     "media",
+    "parity",
     "phone_button",
     "postback",
     "quick_replies",

@@ -1,10 +1,14 @@
-"""The command line: ``python -m toolkit demo | settings | serve PATH | export NOTEBOOK -o app.py``."""
+"""The command line: ``python -m toolkit demo | settings | serve PATH | export NOTEBOOK -o app.py``.
+
+Its help is plain text (``DESCRIPTION``, ``EXAMPLES``, ...), not this docstring's markup."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .config import SETTINGS
@@ -19,28 +23,105 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m toolkit", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("settings", help="print the settings table as Markdown")
-    demo = sub.add_parser("demo", help="run the demo bot headless")
+class _StderrWarnings(logging.StreamHandler):  # type: ignore[type-arg]
+    """The command line's handler: the toolkit's warnings, one per line, on the current stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # as it is now (tests and callers may swap it)
+        super().emit(record)
+
+
+@contextlib.contextmanager
+def warnings_on_stderr() -> Iterator[logging.Handler]:
+    """While inside, the ``toolkit`` logger's warnings and errors show on stderr (a notebook cell that
+    failed headless, a table that did not load, ...). In a kernel they stay in the logger, never in a
+    cell; on the command line they must be seen. Nested uses share one handler."""
+    logger = logging.getLogger("toolkit")
+    found = next((h for h in logger.handlers if isinstance(h, _StderrWarnings)), None)
+    if found is not None:
+        yield found
+        return
+    handler = _StderrWarnings(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+DESCRIPTION = """\
+toolkit: a Jupyter workbench for Chatlayer (Sinch) API-step backends, on the command line.
+Run the demo bot, print the settings, serve a notebook's (or a module's) handlers with a
+production WSGI server, or export a notebook's handlers as a standalone module."""
+
+EXAMPLES = """\
+examples:
+  python -m toolkit demo --once
+  python -m toolkit settings
+  python -m toolkit serve notebooks/04_sharing.ipynb --port 8000
+  python -m toolkit export notebooks/04_sharing.ipynb -o app.py
+
+'python -m toolkit COMMAND --help' describes a command's options."""
+
+SERVE = """\
+Serve the App a notebook or a Python module defines, until Ctrl-C.
+A notebook's code cells run headless, in its own folder: display and widget calls do
+nothing, app.serve() and server.expose() are inert, magics and shell escapes are skipped,
+and a cell whose first line is '# toolkit: skip' is left out. A cell that fails headless is
+skipped with a warning on stderr (--strict stops instead)."""
+
+SERVE_EXAMPLES = """\
+examples:
+  python -m toolkit serve notebooks/04_sharing.ipynb
+  python -m toolkit serve notebooks/04_sharing.ipynb --host 0.0.0.0 --workers 4
+  TOOLKIT_AUTH_BEARER=... python -m toolkit serve bot.py --app shop"""
+
+EXPORT = """\
+Write a notebook's imports, data loading and handlers as a module with a WSGI callable
+'wsgi' (serve it with: gunicorn app:wsgi). Notebook-only code (app.serve, expose, widgets,
+display, magics) is left out, marked by a '# notebook only:' comment."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser (plain-text help: descriptions, options and examples)."""
+    plain = argparse.RawDescriptionHelpFormatter
+    prog = "toolkit" if Path(sys.argv[0]).name == "toolkit" else "python -m toolkit"
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION, epilog=EXAMPLES,
+                                     formatter_class=plain)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("settings", help="print the settings table as Markdown",
+                   description="Print every setting (name, environment variable, default, help) as Markdown.")
+    demo = sub.add_parser("demo", help="run the demo bot headless",
+                          description="Serve the BeanBox demo bot on a free port, play a scripted "
+                          "conversation over real HTTP, print the transcript and serve until Ctrl-C.")
     demo.add_argument("--once", action="store_true", help="exit after the transcript")
     _add_serve_and_export(sub)
-    args = parser.parse_args(argv)
-    if args.command == "settings":
-        print(settings_table())
-        return 0
-    if args.command == "demo":
-        from .demo import main as demo_main
+    return parser
 
-        return demo_main(once=args.once)
-    if args.command in ("serve", "export"):
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    with warnings_on_stderr():
+        if args.command == "settings":
+            print(settings_table())
+            return 0
+        if args.command == "demo":
+            from .demo import main as demo_main
+
+            return demo_main(once=args.once)
         return _serve_or_export(args)
-    return 2
 
 
 def _add_serve_and_export(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    serve = sub.add_parser("serve", help="serve a notebook's or module's App with waitress or gunicorn")
+    plain = argparse.RawDescriptionHelpFormatter
+    serve = sub.add_parser("serve", help="serve a notebook's or module's App with waitress or gunicorn",
+                           description=SERVE, epilog=SERVE_EXAMPLES, formatter_class=plain)
     serve.add_argument("path", help="a notebook (.ipynb; code cells run headless) or a Python module")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every one)")
     serve.add_argument("--port", type=int, default=8000, help="port (0: a free one); default 8000")
@@ -51,7 +132,9 @@ def _add_serve_and_export(sub: argparse._SubParsersAction) -> None:  # type: ign
     serve.add_argument("--app", help="which App, when the file defines several (variable or App name)")
     serve.add_argument("--strict", action="store_true", help="stop when a notebook cell fails headless")
     serve.add_argument("--access-log", action="store_true", help="one line per request on stderr")
-    export = sub.add_parser("export", help="write a notebook's handlers as a module for gunicorn app:wsgi")
+    export = sub.add_parser("export", help="write a notebook's handlers as a module for gunicorn app:wsgi",
+                            description=EXPORT, epilog="example:\n  python -m toolkit export "
+                            "notebooks/04_sharing.ipynb -o app.py", formatter_class=plain)
     export.add_argument("notebook", help="the .ipynb to export")
     export.add_argument("-o", "--output", default="app.py", help="the module to write; default app.py")
     export.add_argument("--app", help="which App, when the notebook creates several")

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import signing
 from .config import Settings
-from .errors import HandlerError, ToolkitError, error_body
+from .errors import HandlerError, NotFound, ToolkitError, error_body
 from .log import Exchange, Log, Masker, fingerprint, logger, outbound, trace
 from .log.exchange import PASSED, REFUSED, SKIPPED
+from .log.turns import current_turn
 from .params import bind
-from .reply import LIST_NOTICE, encode, has_list, normalize
+from .reply import LIST_NOTICE, JsonAnswer, encode, has_list, normalize
 from .request import Request
 from .routing import Route, Router, compile_route, normalize_path
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 INTERNAL = "/_toolkit/"
+_INTERNAL_ROOT = INTERNAL[:-1]  # "/_toolkit" itself is reserved too
 
 
 @dataclass
@@ -36,10 +38,11 @@ class Response:
     """What the server sends back: status, JSON body and its encoded bytes."""
 
     status: int
-    body: dict[str, Any]
+    body: Any
     data: bytes
     error: BaseException | None = None
     exchange: Exchange | None = field(default=None, repr=False)  # what app.log recorded
+    headers: dict[str, str] = field(default_factory=dict)  # extra headers (a JsonAnswer's, an error's)
 
 
 class App:
@@ -56,15 +59,21 @@ class App:
     def __init__(self, name: str = "toolkit", **settings: Any) -> None:
         self.name = name
         self.settings = Settings(**settings)
-        self.log = Log(self.settings.log_size, self.settings.retry_window_s)
+        self.log = Log(self.settings.log_size, self.settings.retry_window_s, self.settings.deadline_s)
         self.notices: list[str] = []
         self._masker = Masker.from_settings(self.settings)
         self._router = Router()
         self._warned_slow: set[str] = set()
         self._noted_list = False
-        # paths answered without access control: a calibration probe checks it itself and reports
+        # paths answered without access control (add_handler public=True, a calibration probe): their
+        # handler checks the caller itself
         self.unchecked_paths: set[str] = set()
         self.server: Server | None = None  # the running server of app.serve(), if any
+        if self.settings.capture_outbound and outbound.install_once():
+            self._notice("Recording the outbound HTTP calls that handlers make with requests: "
+                         "requests.Session.send is now wrapped for this Python process (calls made "
+                         "outside a handler pass through untouched). Turn it off with "
+                         "App(..., capture_outbound=False) or TOOLKIT_CAPTURE_OUTBOUND=0.")
 
     # --- registration --------------------------------------------------------------------------
 
@@ -79,17 +88,29 @@ class App:
 
         return decorator
 
-    def add_handler(self, path: str, fn: F, *, methods: Any = None) -> F:
-        """The plain twin of :meth:`handler`. Re-registering a path replaces its handler."""
+    def add_handler(self, path: str, fn: F, *, methods: Any = None, public: bool = False) -> F:
+        """The plain twin of :meth:`handler`. Re-registering a path replaces its handler.
+
+        ``public=True`` skips the app's access control (Bearer, Basic, header, HMAC) for this static
+        path: only for a handler that checks its caller itself, e.g. a webhook's verify token.
+        """
         if not callable(fn):
             raise TypeError(f"add_handler({path!r}, ...) needs a function, got {type(fn).__name__}.")
-        old = self._router.add(compile_route(path, fn, methods))
+        route = compile_route(path, fn, methods)
+        if public and route.pattern is not None:
+            raise ValueError(f"public=True needs a static path, got {path!r}.")
+        if public:
+            self.unchecked_paths.add(route.path)
+        else:
+            self.unchecked_paths.discard(route.path)
+        old = self._router.add(route)
         if old is not None:
             self._notice(f"Replaced handler for {old.path!r} ({old.name} -> {fn.__name__}).")
         return fn
 
     def remove_handler(self, path: str) -> None:
         """Stop serving ``path``."""
+        self.unchecked_paths.discard(normalize_path(path))
         if self._router.remove(path) is None:
             raise KeyError(f"No handler for {normalize_path(path)!r}.")
 
@@ -113,6 +134,7 @@ class App:
         if self.log.size != self.settings.log_size:
             self.log.resize(self.settings.log_size)
         self.log.retry_window_s = self.settings.retry_window_s
+        self.log.deadline_s = self.settings.deadline_s
 
     # --- dispatch ------------------------------------------------------------------------------
 
@@ -136,54 +158,62 @@ class App:
         were already accepted (their logged headers are masked).
         """
         t0 = started if started is not None else time.perf_counter()
-        s = self.settings
-        entry = Exchange(method.upper(), normalize_path(path), 0, query=dict(query or {}), source=source)
-        tr = None
+        entry = Exchange(method.upper(), normalize_path(path), 0, query=dict(query) if query else {},
+                         source=source, turn=current_turn(self.log))
         try:
-            if entry.path.startswith(INTERNAL[:-1]):
-                return self._internal(entry.path, Request.build(method, path, headers=headers))
-            request = Request.build(method, path, query=query, headers=headers, raw=raw,
-                                    max_body_bytes=s.max_body_bytes, size=body_size,
-                                    max_depth=s.max_body_depth)
-            checking = check_access and entry.path not in self.unchecked_paths
-            entry.access = REFUSED if checking else SKIPPED
-            if checking:
-                signing.check_access(request, s)
-                entry.access = PASSED
-            route, path_params = self._router.match(request.method, request.path)
-            entry.handler = route.name
-            kwargs = bind(route.name, route.signature, request, path_params, self._masker)
-            outbound.ensure_installed()
-            with trace(self._masker) as tr:
-                h0 = time.perf_counter()
-                try:
-                    result = route.fn(**kwargs)
-                finally:
-                    entry.handler_ms = (time.perf_counter() - h0) * 1000
-            wire, data = encode(normalize(result, handler=route.name, redirect_form=s.redirect_form),
-                                handler=route.name, max_bytes=s.max_reply_bytes, warnings=entry.warnings)
-            self._after_reply(entry, wire)
-            response = Response(200, wire, data)
+            response = self._respond(entry, path, query, headers, raw, body_size, check_access)
         except ToolkitError as exc:
             exc.handler = exc.handler or entry.handler
             response = self._error_response(exc, exc, entry)
         except Exception as exc:
-            wrapped = HandlerError(
-                f"Handler {entry.handler!r} raised {type(exc).__name__}: {exc}",
-                hint="See the traceback in app.log (or the log view); fix the handler and re-run "
-                "its cell: the server picks it up at once.",
-                handler=entry.handler,
-            )
-            wrapped.__cause__ = exc
-            response = self._error_response(wrapped, exc, entry)
-        finally:
-            if tr is not None:
-                entry.tables, entry.outbound = tr.tables, tr.outbound
-                entry.flags.extend(tr.flags)
+            response = self._error_response(_handler_error(exc, entry.handler), exc, entry)
+        if response.error is None and entry.path.startswith(_INTERNAL_ROOT):
+            return response  # health polls and handler lists are not logged
         self._record(entry, response, headers, raw, t0)
         if raise_errors and response.error is not None:
             raise response.error
         return response
+
+    def _respond(self, entry: Exchange, path: str, query: Mapping[str, str] | None,
+                  headers: Mapping[str, str] | None, raw: bytes, body_size: int | None,
+                  check_access: bool) -> Response:
+        """The answer of a request that passes every check (raises the error of one that does not)."""
+        s = self.settings
+        if entry.path.startswith(_INTERNAL_ROOT):
+            return self._internal(entry.path, Request.build(entry.method, path, headers=headers))
+        request = Request.build(entry.method, path, query=query, headers=headers, raw=raw,
+                                max_body_bytes=s.max_body_bytes, size=body_size, max_depth=s.max_body_depth)
+        checking = check_access and entry.path not in self.unchecked_paths
+        entry.access = REFUSED if checking else SKIPPED
+        if checking:
+            signing.check_access(request, s)
+            entry.access = PASSED
+        route, path_params = self._router.match(request.method, request.path)
+        entry.handler = name = route.name
+        kwargs = bind(name, route.signature, request, path_params, self._masker)
+        result = self._run(route, kwargs, entry)
+        if isinstance(result, JsonAnswer):
+            return Response(result.status, result.body, result.encode(), headers=dict(result.headers))
+        wire, data = encode(normalize(result, handler=name, redirect_form=s.redirect_form),
+                            handler=name, max_bytes=s.max_reply_bytes, warnings=entry.warnings)
+        self._after_reply(entry, wire)
+        return Response(200, wire, data)
+
+    def _run(self, route: Route, kwargs: dict[str, Any], entry: Exchange) -> Any:
+        """Call the handler inside a trace; what it touched goes on ``entry``."""
+        tr = None
+        try:
+            with trace(self._masker) as tr:
+                h0 = time.perf_counter()
+                try:
+                    return route.fn(**kwargs)
+                finally:
+                    entry.handler_ms = (time.perf_counter() - h0) * 1000
+        finally:
+            if tr is not None:
+                entry.tables = tr.tables
+                entry.outbound = tr.outbound if self.settings.capture_outbound else []
+                entry.flags.extend(tr.flags)
 
     def _after_reply(self, entry: Exchange, wire: Any) -> None:
         """Flag what the reply lost on the way (``dropped``) and note once a best-guess ``list``."""
@@ -202,28 +232,32 @@ class App:
             logger.error("%s %s failed: %s\n%s", entry.method, entry.path, entry.error, tb)
         body = error_body(exc, traceback=tb if self.settings.debug else None)
         body["error"]["message"] = text(body["error"]["message"])
-        return Response(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original)
+        return Response(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original,
+                        headers=dict(getattr(exc, "headers", None) or {}))
 
     def _record(self, entry: Exchange, response: Response, headers: Any, raw: bytes,
                 t0: float) -> None:
-        s, masker = self.settings, self._masker
         entry.status = response.status
         recording = self.log.size > 0  # log_size=0 turns the log off
         if recording:
+            masker = self._masker
             entry.headers = masker.headers(headers)
             entry.keep_bodies(raw, response.data, masker)
             entry.fingerprint = fingerprint(entry.method, entry.path, raw)
         entry.total_ms = (time.perf_counter() - t0) * 1000
-        if entry.total_ms > s.deadline_s * 1000:
-            entry.flags.append("slow")
-            if entry.path not in self._warned_slow:
-                self._warned_slow.add(entry.path)
-                self._notice(f"{entry.path} took {entry.total_ms:,.0f} ms, over the deadline of "
-                             f"{s.deadline_s:g} s: Chatlayer may time out. Answer at once and push "
-                             "the result later, or make the handler faster.")
+        if entry.total_ms > self.settings.deadline_s * 1000:
+            self._flag_slow(entry)
         if recording:
             self.log.record(entry)
         response.exchange = entry
+
+    def _flag_slow(self, entry: Exchange) -> None:
+        entry.flags.append("slow")
+        if entry.path not in self._warned_slow:
+            self._warned_slow.add(entry.path)
+            self._notice(f"{entry.path} took {entry.total_ms:,.0f} ms, over the deadline of "
+                         f"{self.settings.deadline_s:g} s: Chatlayer may time out. Answer at once and "
+                         "push the result later, or make the handler faster.")
 
     def _internal(self, path: str, request: Request) -> Response:
         if path == INTERNAL + "health":
@@ -234,8 +268,6 @@ class App:
                 {"path": r.path, "handler": r.name, "methods": sorted(r.methods) if r.methods else "any"}
                 for r in self._router.routes()]}
         else:
-            from .errors import NotFound
-
             raise NotFound(f"Unknown toolkit path {path!r}.",
                            hint=f"Use {INTERNAL}health or {INTERNAL}handlers.")
         return Response(200, body, json.dumps(body).encode())
@@ -265,15 +297,25 @@ class App:
         return response.body
 
     @cached_property
-    def flask_app(self) -> Any:
-        """A Flask app over the same dispatch (a WSGI callable: ``gunicorn module:app.flask_app``)."""
+    def flask(self) -> Any:
+        """The app's own ``flask.Flask``: the one WSGI app that ``app.serve()``, ``toolkit serve``,
+        ``toolkit export`` and ``app.test_client()`` run (``gunicorn module:app.flask``).
+
+        Its catch-all rule dispatches to :meth:`handle`; routes, blueprints, hooks and extensions
+        added to it are served everywhere (add them before the first request: Flask's rule).
+        """
         from .server.adapter import make_flask
 
         return make_flask(self)
 
+    @property
+    def flask_app(self) -> Any:
+        """Another name of :attr:`flask`."""
+        return self.flask
+
     def test_client(self) -> Any:
-        """A Flask test client over the same dispatch; errors come back as HTTP responses."""
-        return self.flask_app.test_client()
+        """A Flask test client of :attr:`flask`; errors come back as HTTP responses."""
+        return self.flask.test_client()
 
     def serve(self, host: str = "127.0.0.1", port: int = 5000, **settings: Any) -> Server:
         """Serve the handlers over HTTP from background threads; returns once listening.
@@ -297,3 +339,15 @@ class App:
     def __repr__(self) -> str:
         n = len(self.handlers)
         return f"<App {self.name!r}: {n} handler{'' if n == 1 else 's'}>"
+
+
+def _handler_error(exc: Exception, handler: str | None) -> HandlerError:
+    """A handler's own exception as the toolkit error the server answers (the original chained)."""
+    wrapped = HandlerError(
+        f"Handler {handler!r} raised {type(exc).__name__}: {exc}",
+        hint="See the traceback in app.log (or the log view); fix the handler and re-run "
+        "its cell: the server picks it up at once.",
+        handler=handler,
+    )
+    wrapped.__cause__ = exc
+    return wrapped

@@ -49,6 +49,19 @@ SETTINGS: tuple[Setting, ...] = (
             "wherever a request is kept: query, headers, body, error messages, log, fixtures."),
     Setting("retry_window_s", 3.0,
             "An identical request within this many seconds is flagged as a probable platform retry."),
+    # --- embedded server (app.serve(): waitress) ---
+    Setting("server_threads", 8,
+            "Threads that run handlers in app.serve(): a slow handler holds one, so the log view "
+            "and other callers keep being answered by the rest."),
+    Setting("server_connection_limit", 1000,
+            "Most connections app.serve() keeps open at once; more wait in the listen queue. "
+            "Idle and slow clients cost no thread, so many of them cannot starve the handlers."),
+    Setting("server_channel_timeout_s", 30.0,
+            "A connection of app.serve() idle this long between requests is closed (a client "
+            "behind a tunnel that stops talking does not hold it open)."),
+    Setting("capture_outbound", True,
+            "Record the HTTP calls handlers make with requests in their log entry. Creating the "
+            "first App wraps requests.Session.send for the process (with a notice); off: not wrapped."),
     # --- access control ---
     Setting("auth_bearer", "", "If set, require 'Authorization: Bearer <this token>'.", secret=True),
     Setting("auth_basic", "", "If set ('user:password'), require HTTP Basic auth.", secret=True),
@@ -96,11 +109,28 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("error", "ok")),
     Setting("emulator_location_variable", "location",
             "Session variable a shared location is stored in, as {lat, lon}."),
+    # --- live bot (toolkit.LiveBot: the real bot through Chatlayer's webhook channel) ---
+    Setting("livebot_endpoint", "v1",
+            "Where user messages go: 'v1' (POST /v1/channels/webhook/{channelId}/messages, Redoc form) "
+            "or 'botium' (POST /api/webhookMessage/{botId}, Botium's connector). Sources disagree.",
+            choices=("v1", "botium")),
+    Setting("livebot_region", "eu", "Chatlayer region of the bot: eu, us, asia or staging.",
+            choices=("eu", "us", "asia", "staging")),
+    Setting("livebot_path", "/chatlayer-webhook",
+            "Path of the receiver route for the bot's answers (the channel's Webhook URL ends with it)."),
+    Setting("livebot_quiet_s", 1.0, "A live turn is complete when no new bot message arrived for this long."),
+    Setting("livebot_deadline_s", 20.0,
+            "A live turn fails when its answer is not complete after this many seconds."),
     # --- tunnel ---
     Setting("tunnel_timeout_s", 15.0, "Longest wait for a tunnel to open before failing."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def default(name: str) -> Any:
+    """The default of setting ``name`` (the one place it is defined)."""
+    return _BY_NAME[name].default
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -163,6 +193,7 @@ class Settings(Mapping[str, Any]):
                 raise _unknown(name)
             values[name] = _coerce(_BY_NAME[name], value, "keyword arguments")
         self._values = values
+        self.__dict__.update(values)  # settings.name is a plain attribute read (on every request)
 
     def replace(self, **overrides: Any) -> Settings:
         """A copy with some settings changed."""
@@ -175,9 +206,10 @@ class Settings(Mapping[str, Any]):
             raise _unknown(name) from None
 
     def __getitem__(self, name: str) -> Any:
-        if name not in self._values:
-            raise _unknown(name)
-        return self._values[name]
+        try:
+            return self._values[name]
+        except KeyError:
+            raise _unknown(name) from None
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._values)

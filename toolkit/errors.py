@@ -7,7 +7,7 @@ body that goes on the wire is built by :func:`error_body` and nowhere else (lock
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -206,6 +206,21 @@ class ChatlayerTimeout(ChatlayerError):
     kind = "chatlayer_timeout"
 
 
+class LiveBotTimeout(ChatlayerError):
+    """A turn with the live bot got no (complete) answer before its deadline.
+
+    ``turn`` names the turn, ``arrived`` holds the bot messages that did arrive (maybe none).
+    """
+
+    status = 504
+    kind = "live_bot_timeout"
+
+    def __init__(self, message: str, *, hint: str = "", turn: str = "",
+                 arrived: Sequence[Any] = ()) -> None:
+        super().__init__(message, hint=hint)
+        self.turn, self.arrived = turn, list(arrived)
+
+
 # emulator/
 
 
@@ -213,6 +228,20 @@ class ApiStepError(ToolkitError, ValueError):
     """An API step is configured wrongly (a bad row, method, auth or block)."""
 
     kind = "api_step_error"
+
+
+class V1Error(ToolkitError):
+    """An error answer of the emulated V1 API (:class:`toolkit.V1Emulator`), in the one error shape.
+
+    ``headers`` go with the answer (e.g. ``x-ratelimit-*`` on a 429, ``Retry-After``).
+    """
+
+    kind = "v1_error"
+
+    def __init__(self, status: int, message: str, *, hint: str = "",
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message, hint=hint, status=status)
+        self.headers = dict(headers or {})
 
 
 class ConversationError(ToolkitError, ValueError):

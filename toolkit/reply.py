@@ -60,6 +60,25 @@ class Reply:
         return wire
 
 
+@dataclass
+class JsonAnswer:
+    """An answer that is not a Chatlayer reply: any JSON ``body`` with a ``status`` and ``headers``,
+    sent as it is (the reply validator is skipped). For apps that are not API-step backends, such as
+    the V1 emulator, or a health page.
+
+    >>> JsonAnswer({"message": "EVENT_RECEIVED"}).status
+    200
+    """
+
+    body: Any
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        """The body as UTF-8 JSON bytes."""
+        return json.dumps(to_jsonable(self.body), ensure_ascii=False).encode()
+
+
 def redirect(target: str, form: str = "action") -> dict[str, Any]:
     """The redirect member(s) in the form the ``redirect_form`` setting picks."""
     out: dict[str, Any] = {}

@@ -110,6 +110,40 @@ class ChatlayerClient:
         """The messages of conversation ``session_id``."""
         return _items(self.request("GET", f"{self._conversation(session_id)}/messages", params=params))
 
+    def nlp_extract(self, expression: str, language: str = "en") -> Any:
+        """What the bot's NLP understands in ``expression``: ``POST /v1/bots/{botId}/nlp/extract`` with
+        ``{language, expression}`` (intent, intents, entities, as in ``internal.nlp``)."""
+        if not str(expression or "").strip():
+            raise ValueError("nlp_extract() needs the text to understand, e.g. client.nlp_extract('hi').")
+        return self.request("POST", f"/v1/bots/{quote(self.bot_id, safe='')}/nlp/extract",
+                            json={"language": language, "expression": str(expression)})
+
+    def webhook_message(self, channel_id: str, message: Mapping[str, Any], user: Mapping[str, Any], *,
+                        session_data: Mapping[str, Any] | None = None, endpoint: str = "v1",
+                        verify_token: str = "") -> Any:
+        """Inject a user message into a conversation of a webhook channel; the bot's answers go to the
+        channel's webhook URL. ``message`` is built with :mod:`toolkit.chatlayer.webhook`
+        (``text_message("hi")`` ...); ``user`` needs an ``id``.
+
+        ``endpoint="v1"``: ``POST /v1/channels/webhook/{channel_id}/messages`` with ``{message, user,
+        sessionData}`` (answer ``{"message": "EVENT_RECEIVED"}``). ``endpoint="botium"``: Botium's form,
+        ``POST /api/webhookMessage/{bot_id}`` with ``{sender: {id}, text, verifyToken}`` (text only: a
+        click sends its title). Sources disagree on which Chatlayer serves today.
+        """
+        if not str((user or {}).get("id") or "").strip():
+            raise ValueError("webhook_message() needs user={'id': ...}: the id of the conversation's user.")
+        if endpoint == "botium":
+            kind, body = next(iter(message.items()))
+            text_ = body.get("text") or body.get("title") or ""
+            return self.request("POST", f"/api/webhookMessage/{quote(self.bot_id, safe='')}",
+                                json={"sender": {"id": user["id"]}, "text": text_,
+                                      "verifyToken": verify_token})
+        payload: dict[str, Any] = {"message": dict(message), "user": dict(user)}
+        if session_data:
+            payload["sessionData"] = dict(session_data)
+        return self.request("POST", f"/v1/channels/webhook/{quote(str(channel_id), safe='')}/messages",
+                            json=payload)
+
     def _conversation(self, session_id: str) -> str:
         if not session_id:
             raise ValueError("A session id is needed: send {internal.sessionId} from the API step "
@@ -209,8 +243,8 @@ class ChatlayerClient:
 def retry_wait(headers: Mapping[str, str], attempt: int, now: float | None = None) -> float:
     """Seconds to wait before retrying a 429: ``Retry-After``, else ``x-ratelimit-reset``, else 1, 2, 4 s.
 
-    ``x-ratelimit-reset`` is read as seconds to wait, or as a Unix time when it is that large (in
-    seconds or milliseconds): Chatlayer does not document which (assumption).
+    ``x-ratelimit-reset`` is read as a Unix time when it is that large (in seconds, as Chatlayer's docs
+    say and the emulator sends, or in milliseconds, as the docs' example shows), else as seconds to wait.
     """
     now = time.time() if now is None else now
     for name in ("Retry-After", "x-ratelimit-reset"):

@@ -273,10 +273,6 @@ def load(path: str | os.PathLike[str], app: str | None = None, *, strict: bool =
 
 
 def wsgi_app(app: App) -> Any:
-    """The WSGI callable that serves ``app``: the lean one ``app.serve()`` runs (same answers as
-    ``app.flask_app``, faster), or ``app.flask_app``."""
-    try:
-        from ..server.adapter import make_wsgi
-    except ImportError:
-        return app.flask_app
-    return make_wsgi(app)
+    """The WSGI callable that serves ``app``: ``app.flask``, the same one ``app.serve()`` and
+    ``app.test_client()`` run (so routes and hooks added to it are served in production too)."""
+    return app.flask

@@ -52,11 +52,17 @@ def describe(app: App, server: str, workers: int, threads: int, url: str) -> str
     return f"Serving {app.name!r} ({count}: {shown or 'none'}) with {how} at {url}"
 
 
-def run_waitress(wsgi: Any, host: str, port: int, threads: int, announce: Announce) -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM)."""
+def run_waitress(wsgi: Any, host: str, port: int, threads: int, announce: Announce,
+                 settings: Any = None) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM), with the waitress options of ``app.serve()``
+    (connection limit, channel timeout; ``settings``: the app's) but ``threads`` threads."""
     from waitress import create_server
 
-    server = create_server(wsgi, host=host, port=port, threads=threads, ident="toolkit")
+    from ..config import Settings
+    from ..server.engine import Tuning
+
+    options = Tuning.from_settings(settings or Settings()).options() | {"threads": threads}
+    server = create_server(wsgi, host=host, port=port, **options)
     announce(f"http://{_host(host)}:{server.effective_port}")  # type: ignore[union-attr]
 
     def stop(*_: Any) -> None:
@@ -135,7 +141,7 @@ def serve(path: str, *, host: str = "127.0.0.1", port: int = 8000, workers: int 
         if workers > 1:
             _print(f"Note: waitress runs one process; serving with {threads} threads "
                    f"(gunicorn, for {workers} worker processes, is not available here).")
-        run_waitress(wsgi_app(app), host, port, threads, ready)
+        run_waitress(wsgi_app(app), host, port, threads, ready, app.settings)
     return 0
 
 

@@ -11,6 +11,9 @@ from .apistep import ApiStep, StepError, StepResult, apply, interpret
 from .blocks import ApiBlock, Block, GoToBlock, InputBlock, MessageBlock, SetBlock
 from .choices import Choice
 from .conversation import Conversation
+from .coverage import Coverage, Item
+from .diagram import Diagram, mermaid
+from .engine import Step
 from .flow import Flow
 from .request import Row, StepRequest
 from .rules import Condition, Intent
@@ -21,8 +24,8 @@ from .transcript import Turn, message_text
 
 __all__ = [
     "ApiBlock", "ApiStep", "ApiStepError", "Block", "Choice", "Condition", "Conversation",
-    "ConversationError", "Flow", "FlowError", "GoToBlock", "InputBlock", "Intent", "Internal", "MODIFIERS",
-    "MessageBlock",
-    "PathError", "Report", "Row", "ScriptTurn", "Session", "SessionError", "SetBlock", "StepError",
-    "StepRequest", "StepResult", "TemplateError", "Turn", "apply", "interpret", "message_text",
+    "ConversationError", "Coverage", "Diagram", "Flow", "FlowError", "GoToBlock", "InputBlock", "Intent",
+    "Internal", "Item", "MODIFIERS", "MessageBlock", "PathError", "Report", "Row", "ScriptTurn", "Session",
+    "SessionError", "SetBlock", "Step", "StepError", "StepRequest", "StepResult", "TemplateError", "Turn",
+    "apply", "interpret", "mermaid", "message_text",
 ]

@@ -14,6 +14,7 @@ reply is a :class:`StepError`, like an entry of Chatlayer's *History -> Error lo
 
 from __future__ import annotations
 
+import contextvars
 import json
 import threading
 import time
@@ -215,7 +216,8 @@ def _in_process(app: Any, request: StepRequest, timeout: float) -> tuple[int, by
         except BaseException as exc:  # handle() answers errors itself; this is a last resort
             box["error"] = exc
 
-    worker = threading.Thread(target=run, name="toolkit-apistep", daemon=True)
+    context = contextvars.copy_context()  # the caller's turn (toolkit.log.turns) goes with the request
+    worker = threading.Thread(target=context.run, args=(run,), name="toolkit-apistep", daemon=True)
     worker.start()
     worker.join(timeout)
     if worker.is_alive():

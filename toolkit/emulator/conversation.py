@@ -1,5 +1,10 @@
 """``toolkit.Conversation``: chat with a whole flow, as Chatlayer would run it, against a backend
-(an ``App`` in-process, a running ``Server`` or a base URL over real HTTP).
+(an ``App`` in-process, a running ``Server`` or a base URL over real HTTP) -- or with the real bot:
+``Conversation(toolkit.LiveBot(...))`` has the same verbs and report (:mod:`toolkit.emulator.live`).
+
+Every turn gets an id (``<session id>#<n>``); while it is in flight, requests the backend App gets are
+linked to it (``Exchange.turn``, :mod:`toolkit.log.turns`) and listed under the user's entry:
+``called /order-status → 200, 42 ms``.
 
 ``say(text)``, ``click(title)`` and ``share_location(lat, lon)`` each return a :class:`Turn`;
 ``transcript``, ``session``, ``errors`` (the error log) and ``notices`` show what happened.
@@ -9,12 +14,16 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..chatlayer.webhook import intro_message, location_message, postback_message
+from ..chatlayer.webhook import text_message as typed
 from ..config import Settings
-from ..errors import ConversationError
+from ..errors import ConversationError, ToolkitError
+from ..log.turns import in_turn
 from ..messages import text as text_message
 from .apistep import StepError, StepResult
 from .blocks import InputBlock
@@ -27,6 +36,12 @@ from .transcript import Turn, transcript_html, transcript_text
 NOT_UNDERSTOOD = "Sorry, I didn't get that. Could you put it differently?"
 
 
+def calls_of(log: Any, turn_id: str, skip: str | None = None) -> list[dict[str, Any]]:
+    """The requests ``log`` holds for turn ``turn_id`` (but those to ``skip``), oldest first."""
+    return [{"method": e.method, "path": e.path, "status": e.status, "ms": round(e.total_ms, 1),
+             "handler": e.handler} for e in log.entries() if e.turn == turn_id and e.path != skip]
+
+
 class Conversation(Engine):
     """A conversation with ``flow``; API steps go to ``backend``.
 
@@ -35,10 +50,17 @@ class Conversation(Engine):
     the backend App's, else the defaults. The flow starts at once (``start=False`` to wait).
     """
 
-    def __init__(self, flow: Flow, backend: Any = None, *, session: Session | Mapping[str, Any] | None = None,
-                 settings: Settings | None = None, start: bool = True, **session_options: Any) -> None:
-        self.flow = flow.check()
+    def __init__(self, flow: Flow | Any, backend: Any = None, *,
+                 session: Session | Mapping[str, Any] | None = None, settings: Settings | None = None,
+                 start: bool = True, trace_turns: bool = True, **session_options: Any) -> None:
+        self.live: Any = flow if getattr(flow, "live_partner", False) is True else None
+        self.flow: Flow = flow.check() if self.live is None else Flow(f"live:{self.live.name}")
+        if backend is None and self.live is not None:
+            backend = getattr(self.live, "app", None)  # the app the live bot calls
         self.backend = backend
+        self.trace_turns = trace_turns  # link the backend's requests to turns (off for Chatlayer's side)
+        self._turn_ids = itertools.count(1)
+        self._round = 0  # a live conversation starts a new user at each restart
         self._settings: Settings | None
         self._fallback = Settings()
         if isinstance(session, Session):
@@ -74,6 +96,8 @@ class Conversation(Engine):
     def start(self) -> Turn:
         """Open the chat: the start block runs (``internal.messageType`` is ``intro``)."""
         def act() -> None:
+            if self.live is not None:
+                return self._live_send(intro_message(), "the opening", self.session.data, opening=True)
             self.session._set_internal(messageType="intro", messageContent="")
             self._enter(self.flow.start)
 
@@ -91,6 +115,7 @@ class Conversation(Engine):
             self.session._set_internal(nlp={}, currentDialogstate=None, previousDialogstate=None)
             self.session.missing.clear()
             self.current, self.waiting = None, None
+            self._round += 1
         return self.start()
 
     def say(self, text: str) -> Turn:
@@ -98,6 +123,8 @@ class Conversation(Engine):
         text = str(text)
 
         def act() -> None:
+            if self.live is not None:
+                return self._live_send(typed(text), f"say {text!r}")
             self.session._set_internal(messageContent=text, messageType="text")
             if self.waiting is not None:
                 self._answer(self.waiting, text)
@@ -107,6 +134,7 @@ class Conversation(Engine):
                                                   "score": 1.0 if intent else 0.0},
                    "intents": [{"name": intent.name, "score": 1.0}] if intent else [], "entities": []}
             self.session._set_internal(nlp=nlp)
+            self._trace("intent", intent.name if intent else "(fallback)")
             if intent is not None:
                 self._enter(intent.go)
             elif self.flow.fallback:
@@ -133,6 +161,12 @@ class Conversation(Engine):
         payload = item.get("payload") or {}
 
         def act() -> None:
+            self._trace_choice(choice)
+            if self.live is not None:
+                clicked = postback_message(choice.title, payload.get("id"),
+                                           next_dialogstate_id=payload.get("nextDialogstateId"),
+                                           params=payload.get("params") or ())
+                return self._live_send(clicked, f"click {title!r}")
             for param in payload.get("params") or []:
                 self.session.set(str(param["key"]), param.get("value"))
             self.session._set_internal(messageContent=choice.title, messageType="postback")
@@ -155,6 +189,9 @@ class Conversation(Engine):
             target = location_target(self._entries)
 
         def act() -> None:
+            self._trace_location()
+            if self.live is not None:
+                return self._live_send(location_message(lat, lon), f"share_location({lat:g}, {lon:g})")
             self.session.set(self.settings.emulator_location_variable, {"lat": lat, "lon": lon})
             self.session._set_internal(messageContent=f"{lat},{lon}", messageType="postback")
             if target:
@@ -180,7 +217,7 @@ class Conversation(Engine):
             for message in items:
                 self._bot(message, None, source)
 
-        return self._turn(None, act)
+        return Engine._turn(self, None, act)  # not a user's turn: nothing to trace
 
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback()`` after every change of the transcript; returns the unsubscribe function."""
@@ -193,6 +230,50 @@ class Conversation(Engine):
                     self._listeners.remove(callback)
 
         return unsubscribe
+
+    # --- turns: tracing, and the live partner ---------------------------------------------------------
+
+    def _turn(self, user: dict[str, Any] | None, act: Callable[[], Any]) -> Turn:
+        """Run one user turn; with a backend App, link the requests it gets meanwhile to the turn."""
+        log = getattr(getattr(self.backend, "app", self.backend), "log", None) if self.trace_turns else None
+        if log is None or not hasattr(log, "entries"):
+            return super()._turn(user, act)
+        turn_id = f"{self.session_id}#{next(self._turn_ids)}"
+        calls: list[dict[str, Any]] = []
+
+        def traced() -> None:
+            try:
+                with in_turn(turn_id, log):
+                    act()
+            finally:
+                calls[:] = calls_of(log, turn_id, skip=getattr(self.live, "path", None))
+                if calls and user is not None:
+                    user["calls"] = calls
+
+        turn = super()._turn(user, traced)
+        turn.id, turn.calls = turn_id, copy.deepcopy(calls)
+        return turn
+
+    def _live_send(self, message: dict[str, Any], what: str, session_data: Any = None, *,
+                   opening: bool = False) -> None:
+        assert self.live is not None
+        number = sum(1 for e in self._entries if e.get("sender") == "user")
+        label = what if opening else f"turn {number}: {what}"
+        user = {"id": self.live_user_id, **dict(self.session.internal.user)}
+        try:
+            got = self.live.exchange(user, message, session_data=session_data, turn=label)
+        except ToolkitError as exc:
+            for m in getattr(exc, "arrived", []):
+                self._entries.append({"sender": "bot", "source": "live", "block": None, "message": m})
+            self._system(exc.message)
+            raise
+        for m in got:
+            self._entries.append({"sender": "bot", "source": "live", "block": None, "message": m})
+
+    @property
+    def live_user_id(self) -> str:
+        """The user id the live bot knows this conversation by (a new one after each restart)."""
+        return self.session_id if not self._round else f"{self.session_id}-{self._round}"
 
     # --- what was said -----------------------------------------------------------------------------
 
@@ -210,19 +291,22 @@ class Conversation(Engine):
         """The transcript as text, one line per entry."""
         return transcript_text(self.transcript)
 
-    def run(self, script: Any, *, restart: bool = True) -> Any:
-        """Play a script (a list of turns, or a CSV file) and return its pass/fail :class:`Report`."""
+    def run(self, script: Any, *, restart: bool = True, progress: bool | None = None) -> Any:
+        """Play a script (a list of turns, or a CSV file) and return its pass/fail :class:`Report`.
+        A CSV file's run shows a progress bar (``progress=`` turns it on or off)."""
         from .script import run_script
 
-        return run_script(self, script, restart=restart)
+        return run_script(self, script, restart=restart, progress=progress)
 
-    def check(self, script: Any, *, restart: bool = True) -> Any:
+    def check(self, script: Any, *, restart: bool = True, progress: bool | None = None) -> Any:
         """Like :meth:`run`, but raise ``AssertionError`` with the readable report when a turn fails."""
-        return self.run(script, restart=restart).check()
+        return self.run(script, restart=restart, progress=progress).check()
 
     def __repr__(self) -> str:
         with self._lock:
             n = len(self._entries)
+        if self.live is not None:
+            return f"<Conversation with live bot {self.live.name!r}: {n} entries>"
         return f"<Conversation with flow {self.flow.name!r}: {n} entries, at {self.current!r}>"
 
     def _repr_html_(self) -> str:

@@ -7,19 +7,32 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..config import Settings
 from ..errors import ConversationError
 from ..messages import text as text_message
 from .apistep import StepError, StepResult
 from .blocks import ApiBlock, Block, GoToBlock, InputBlock, MessageBlock, SetBlock
+from .choices import Choice, message_choices
 from .flow import Flow
 from .rules import INVALID, check_input
 from .session import Session
 from .transcript import Turn
 
 MAX_HOPS = 50
+
+
+class Step(NamedTuple):
+    """One thing a conversation exercised, in order (read by :class:`~toolkit.emulator.Coverage`):
+    ``kind`` is ``block`` (entered), ``api`` (answered; ``detail`` the block it led to), ``error`` (an
+    API step failed; ``detail`` its kind), ``goto`` (``detail`` the rule's number from 1, or
+    ``default``), ``button`` (``name`` the block that offered it, ``detail`` its title) or ``intent``
+    (``name`` the intent, or ``(fallback)``)."""
+
+    kind: str
+    name: str
+    detail: str = ""
 
 
 class Engine:
@@ -60,6 +73,33 @@ class Engine:
             listener()
         return turn
 
+    @property
+    def path(self) -> list[Step]:
+        """Every :class:`Step` this conversation took, oldest first (``restart()`` keeps them)."""
+        found = self.__dict__.get("_path")
+        if found is None:
+            found = self.__dict__["_path"] = []
+        return found
+
+    def _trace(self, kind: str, name: str, detail: str = "") -> None:
+        self.path.append(Step(kind, name, detail))
+
+    def _trace_choice(self, choice: Choice) -> None:
+        """A button, quick reply or location request was used: trace it with the block that offered it."""
+        for entry in reversed(self._entries):
+            if entry.get("sender") == "bot" and choice.item in [c.item for c in message_choices(
+                    entry.get("message") or {})]:
+                self._trace("button", str(entry.get("block") or ""), choice.title)
+                return
+
+    def _trace_location(self) -> None:
+        """A location was shared: trace the newest location request offered, if any."""
+        for entry in reversed(self._entries):
+            found = [c for c in message_choices(entry.get("message") or {}) if c.kind == "location"]
+            if entry.get("sender") == "bot" and found:
+                self._trace("button", str(entry.get("block") or ""), found[0].title)
+                return
+
     def _notice(self, text: str) -> None:
         self.notices.append(text)
         del self.notices[:-200]
@@ -84,6 +124,7 @@ class Engine:
             self.waiting = None
             self.session._move_to(block.state())
             self.current = block.name
+            self._trace("block", block.name)
             ref = self._run(block)
 
     def _run(self, block: Block) -> str | None:
@@ -99,10 +140,12 @@ class Engine:
         if isinstance(block, ApiBlock):
             return self._api(block)
         if isinstance(block, GoToBlock):
-            for rule, target in block.rules:
+            for number, (rule, target) in enumerate(block.rules, 1):
                 s = self.session
                 if rule(s) if callable(rule) else rule.holds(s.find, s.render):
+                    self._trace("goto", block.name, str(number))
                     return target
+            self._trace("goto", block.name, "default")
             if block.default is None:
                 self._notice(f"Go-to block {block.name!r}: no condition held and there is no default; "
                              "the flow waits.")
@@ -142,9 +185,12 @@ class Engine:
                               f"is no block of flow {self.flow.name!r} (blocks: {known}).",
                               status=result.status, request=result.request, block=block.name)
             return self._fail(error, block)
+        found = self.flow.find(target or block.next or "")
+        self._trace("api", block.name, found.name if found is not None else "")
         return target or block.next
 
     def _fail(self, error: StepError, block: ApiBlock) -> str | None:
+        self._trace("error", block.name, error.kind)
         self.errors.append(error)
         self._system(f"API step {block.name!r} failed: {error.message}")
         return block.on_error or self.flow.on_error

@@ -156,6 +156,17 @@ class Flow:
 
         return from_dict(spec, name=name)
 
+    # --- pictures ----------------------------------------------------------------------------------
+
+    def diagram(self, coverage: Any = None) -> Any:
+        """The flow as a Mermaid diagram (a chart in JupyterLab); ``coverage`` shades what was exercised."""
+        from .diagram import Diagram
+
+        return Diagram(self, coverage)
+
+    def _repr_markdown_(self) -> str:
+        return str(self.diagram()._repr_markdown_())
+
     def __repr__(self) -> str:
         n, k = len(self.blocks), len(self.intents)
         return (f"<Flow {self.name!r}: {n} block{'' if n == 1 else 's'}, {k} intent{'' if k == 1 else 's'}, "

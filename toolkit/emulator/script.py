@@ -95,7 +95,7 @@ def read_csv(path: str | os.PathLike[str]) -> list[ScriptTurn]:
 
 def parse(script: Any) -> list[ScriptTurn]:
     """Turns from a CSV path or a list of items."""
-    if isinstance(script, str | os.PathLike) and str(script).lower().endswith(".csv"):
+    if _is_file(script):
         return read_csv(script)
     if isinstance(script, str) or not hasattr(script, "__iter__"):
         raise FlowError(f"A script is a list of turns or a .csv path, got {script!r}.",
@@ -181,18 +181,35 @@ class Report:
                 f"{rows}</table></div>")
 
 
-def run_script(conversation: Conversation, script: Any, *, restart: bool = True) -> Report:
-    """Play ``script`` through ``conversation`` (restarted first) and report turn by turn."""
+def _is_file(script: Any) -> bool:
+    return isinstance(script, str | os.PathLike) and str(script).lower().endswith(".csv")
+
+
+def _progress(turns: list[ScriptTurn], flow: str, show: bool) -> Any:
+    """The turns, under a tqdm progress bar (a widget in a notebook, text in a terminal) when shown.
+    ``TQDM_DISABLE=1`` in the environment turns every bar off."""
+    if not show or not turns:
+        return turns
+    from ..progress import bar
+
+    return bar(turns, f"conversation {flow!r}", unit="turn")
+
+
+def run_script(conversation: Conversation, script: Any, *, restart: bool = True,
+               progress: bool | None = None) -> Report:
+    """Play ``script`` through ``conversation`` (restarted first) and report turn by turn.
+    ``progress`` shows a progress bar (default: for a CSV file)."""
     turns = parse(script)
     if any(t.action == "start" for t in turns[1:]):
         raise FlowError("Only the first turn of a script may check the bot's opening (an empty user cell).",
                         hint="Give every later turn a user text, 'click: ...' or 'location: lat, lon'.")
     opening = conversation.restart() if restart else None
     report = Report(conversation.flow.name)
-    for number, turn in enumerate(turns, 1):
+    show = _is_file(script) if progress is None else progress
+    for number, turn in enumerate(_progress(turns, conversation.flow.name, show), 1):
         problems: list[str] = []
         try:
-            played = opening if turn.action == "start" else _play(conversation, turn)
+            played = opening if turn.action == "start" else play_turn(conversation, turn)
             got = "" if played is None else "\n".join(entry_text(e) for e in played.entries)
         except ToolkitError as exc:
             got, problems = "", [f"could not {turn.action}: {exc.message} {exc.hint}".strip()]
@@ -201,7 +218,8 @@ def run_script(conversation: Conversation, script: Any, *, restart: bool = True)
     return report
 
 
-def _play(conversation: Conversation, turn: ScriptTurn) -> Any:
+def play_turn(conversation: Conversation, turn: ScriptTurn) -> Any:
+    """Play one scripted turn (not the opening) and return its :class:`Turn`."""
     if turn.action == "say":
         return conversation.say(turn.value)
     if turn.action == "click":

@@ -18,7 +18,6 @@ from ..errors import PathError, TemplateError
 from .paths import parse
 
 PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_$][^{}|\s]*)\s*((?:\|\s*[A-Za-z]+\s*)*)\}")
-MISSING_MODES = ("empty", "keep", "error")
 Lookup = Callable[[tuple[Any, ...]], tuple[bool, Any]]
 
 

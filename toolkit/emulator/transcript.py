@@ -16,6 +16,7 @@ from typing import Any
 from ..render import messages_html, user_html
 
 ERROR_STYLE = "color:#b91c1c;font:12px sans-serif;margin:2px 0"
+CALL_STYLE = "color:#6b7280;font:11px monospace;margin:0 0 2px;text-align:right"
 
 KIND_LABELS = {"buttons": "buttons", "quickReplies": "quick replies", "carousel": "carousel",
                "media": "media"}
@@ -60,12 +61,19 @@ def message_text(message: Mapping[str, Any]) -> str:
     return f"{kind} message"
 
 
+def call_text(call: Mapping[str, Any]) -> str:
+    """One request the app got during a turn: ``called /order-status → 200, 42 ms``."""
+    return f"called {call.get('path')} → {call.get('status')}, {float(call.get('ms') or 0):.0f} ms"
+
+
 def entry_text(entry: Mapping[str, Any]) -> str:
-    """``you: ...`` / ``bot [carousel]: ...`` / ``error: ...``."""
+    """``you: ...`` / ``bot [carousel]: ...`` / ``error: ...``; a user turn that made the bot call the
+    app's handlers is followed by one ``  ↳ called /path → status, N ms`` line per call."""
     sender = entry.get("sender")
     if sender == "user":
         said = str(entry.get("text", ""))
-        return f"you: [{said}]" if entry.get("type") in ("postback", "link") else f"you: {said}"
+        line = f"you: [{said}]" if entry.get("type") in ("postback", "link") else f"you: {said}"
+        return "\n".join([line, *(f"  ↳ {call_text(c)}" for c in entry.get("calls") or [])])
     if sender == "bot":
         message = entry.get("message") or {}
         label = KIND_LABELS.get(str(message.get("type")))
@@ -83,6 +91,7 @@ def transcript_html(entries: Iterable[Mapping[str, Any]]) -> str:
     for e in entries:
         if e.get("sender") == "user":
             out.append(user_html(str(e.get("text", ""))))
+            out += [f'<div style="{CALL_STYLE}">↳ {escape(call_text(c))}</div>' for c in e.get("calls") or []]
         elif e.get("sender") == "bot":
             out.append(messages_html([e.get("message") or {}]))
         else:
@@ -96,6 +105,8 @@ class Turn:
 
     user: dict[str, Any] | None
     entries: list[dict[str, Any]] = field(default_factory=list)  # bot and error entries
+    id: str | None = None  # the turn id requests to the app were linked with (Exchange.turn)
+    calls: list[dict[str, Any]] = field(default_factory=list)  # {method, path, status, ms} per request
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -112,7 +123,8 @@ class Turn:
         return "\n".join(message_text(m) for m in self.messages)
 
     def __repr__(self) -> str:
-        lines = ([entry_text(self.user)] if self.user else []) + [entry_text(e) for e in self.entries]
+        head = [entry_text(self.user)] if self.user else [f"↳ {call_text(c)}" for c in self.calls]
+        lines = head + [entry_text(e) for e in self.entries]
         return "\n".join(lines) if lines else "(nothing)"
 
     def _repr_html_(self) -> str:

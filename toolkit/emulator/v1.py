@@ -1,10 +1,15 @@
 """``toolkit.V1Emulator``: Chatlayer's V1 REST API, emulated on loopback, so long-running handlers,
 tests and notebooks never need the real service.
 
-Same paths, same Bearer auth and ``?version=`` as the real API (contract §5). Conversations live in
-memory; an emulator conversation attached with :meth:`V1Emulator.attach` receives pushed messages in
-its transcript, as Chatlayer would show them. Knobs for failure paths: :meth:`~V1Emulator.rate_limit`
-(429 with ``x-ratelimit-*`` headers), :meth:`~V1Emulator.fail_next` and ``delay_s`` (slow answers).
+It is an :class:`~toolkit.App` whose handlers are the V1 endpoints, served by the same ``app.serve()``
+as any app: one router, one error shape (``{"error": {status, type, message, handler, hint}}``),
+one log (``api.log``, and ``api.log_view()`` like any app's). Same paths, same Bearer auth and
+``?version=`` as the real API (contract §5). Conversations live in memory; an emulator conversation
+attached with :meth:`V1Emulator.attach` receives pushed messages in its transcript, as Chatlayer
+would show them. A webhook channel (:meth:`V1Emulator.webhook_channel`) runs an emulated flow for
+each injected user message and POSTs the bot's answers to a webhook URL. Knobs for failure paths:
+:meth:`~V1Emulator.rate_limit` (429 with ``x-ratelimit-*`` headers), :meth:`~V1Emulator.fail_next`
+and ``delay_s`` (slow answers).
 
 >>> api = V1Emulator("demo-bot", token="test-token")
 >>> api
@@ -13,93 +18,97 @@ its transcript, as Chatlayer would show them. Knobs for failure paths: :meth:`~V
 
 from __future__ import annotations
 
-import atexit
-import json
+import hmac
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, unquote
 
+from ..app import App
 from ..chatlayer.client import ChatlayerClient
-from ..log import Exchange, Log, Masker
-from ..server.engine import HTTPServer
-from .v1_store import Store, V1Conversation, V1Error
+from ..chatlayer.webhook import text_message
+from ..errors import ConfigError, V1Error
+from ..reply import JsonAnswer
+from ..request import Request
+from .v1_channel import WebhookChannel
+from .v1_store import Store, V1Conversation, nlp_extract
 
-_ID = r"(?P<{}>[^/]+)"
-_CONV = "^/v1/bots/" + _ID.format("bot") + "/conversations/" + _ID.format("sid")
-ROUTES: list[tuple[tuple[str, ...], re.Pattern[str], str]] = [
-    (("POST",), re.compile(_CONV + "/actions$"), "actions"),
-    (("GET", "DELETE"), re.compile(_CONV + "/session-data$"), "session_data"),
-    (("GET",), re.compile(_CONV + "/messages$"), "messages"),
-    (("GET",), re.compile("^/v1/bots/" + _ID.format("bot") + "/conversations$"), "conversations"),
-    (("GET",), re.compile("^/v1/bots$"), "bots"),
-]
-_running: list[V1Emulator] = []
-_lock = threading.Lock()
+# (path, methods, endpoint, ?version= required)
+ROUTES: tuple[tuple[str, tuple[str, ...], str, bool | None], ...] = (
+    ("/v1/bots", ("GET",), "bots", False),
+    ("/v1/bots/<bot>/conversations", ("GET",), "conversations", True),
+    ("/v1/bots/<bot>/conversations/<sid>/actions", ("POST",), "actions", True),
+    ("/v1/bots/<bot>/conversations/<sid>/session-data", ("GET", "DELETE"), "session_data", True),
+    ("/v1/bots/<bot>/conversations/<sid>/messages", ("GET",), "messages", False),
+    ("/v1/bots/<bot>/nlp/extract", ("POST",), "nlp_extract", False),
+    ("/v1/channels/webhook/<channel>/messages", ("POST",), "webhook_message", None),
+    ("/api/webhookMessage/<bot>", ("POST",), "botium_message", None),  # Botium's form, see LiveBot
+)
+Clock = Callable[[], float]
 
 
-class V1Emulator:
+class V1Emulator(App):
     """An emulated V1 API for bot ``bot_id`` that accepts ``Authorization: Bearer <token>``.
 
     ``api.start()`` serves it on ``127.0.0.1`` (a free port; ``api.url``); ``api.client()`` is a
     :class:`toolkit.ChatlayerClient` pointed at it. ``api.log`` records every call made to it.
     Starting again (a re-run cell) first stops the emulator of the same bot that was running.
+    ``clock`` (default ``time.time``) is what the rate limit counts its window with: tests pass
+    their own, so a limit never depends on how fast the machine is.
     """
 
     def __init__(self, bot_id: str = "emulated-bot", *, token: str = "emulator-token",
-                 delay_s: float = 0.0) -> None:
+                 delay_s: float = 0.0, clock: Clock = time.time, flow: Any = None) -> None:
+        if not token:
+            raise ConfigError("V1Emulator needs a token (what 'Authorization: Bearer <token>' must carry).",
+                              hint="E.g. V1Emulator('my-bot', token='test-token').")
+        super().__init__(f"v1-emulator-{bot_id}", auth_bearer=token)
         self.bot_id = bot_id
-        self.token = token
         self.delay_s = delay_s
+        self.clock = clock
+        self.flow = flow  # what NLP extract matches intents with (else a channel's flow)
         self.store = Store()
-        self.log = Log(500)
-        self._masker = Masker.default()
-        self._server: HTTPServer | None = None
+        self.channels: dict[str, WebhookChannel] = {}
         self._stopped = threading.Event()
         self._limit: tuple[int, float] | None = None
         self._window = (0.0, 0)  # start, calls
         self._faults: list[tuple[int, str, dict[str, str]]] = []
         self._knob_lock = threading.Lock()
+        for path, methods, endpoint, version in ROUTES:
+            self.add_handler(path, self._endpoint(endpoint, path, version), methods=methods)
+
+    @property
+    def token(self) -> str:
+        """The access token it accepts (the app's ``auth_bearer`` setting)."""
+        return str(self.settings.auth_bearer)
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
     def start(self, port: int = 0) -> V1Emulator:
-        """Serve on ``127.0.0.1:port`` (0: a free port). Returns the emulator (``api.url`` is set)."""
-        with _lock:
-            for old in [e for e in _running if e is self or e.bot_id == self.bot_id]:
-                old._stop_server()
-            self._stopped.clear()
-            self._server = HTTPServer(self, "127.0.0.1", port, name=f"v1-{self.bot_id}")
-            self._server.start()
-            _running.append(self)
+        """Serve on ``127.0.0.1:port`` (0: a free port) with ``app.serve()``. Returns the emulator."""
+        self._stopped.clear()
+        self.serve("127.0.0.1", port)
         return self
 
     def stop(self) -> None:
-        """Stop serving (safe to call twice)."""
-        with _lock:
-            self._stop_server()
-
-    def _stop_server(self) -> None:
+        """Stop serving and the channels' deliveries (safe to call twice)."""
         self._stopped.set()
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-        if self in _running:
-            _running.remove(self)
+        for channel in list(self.channels.values()):
+            channel.close()
+        if self.server is not None:
+            self.server.stop()
 
     @property
     def running(self) -> bool:
-        return self._server is not None and self._server.running
+        return self.server is not None and self.server.running
 
     @property
     def url(self) -> str:
         """The base URL to give ``ChatlayerClient(base_url=...)``."""
-        if self._server is None:
+        if self.server is None:
             raise RuntimeError("The emulated API is not running: call api.start() first.")
-        return f"http://127.0.0.1:{self._server.port}"
+        return self.server.url
 
     def client(self, **options: Any) -> ChatlayerClient:
         """A :class:`toolkit.ChatlayerClient` for this emulator (starts it if needed)."""
@@ -125,8 +134,14 @@ class V1Emulator:
         return self.store.attach(conversation, session_id, version)
 
     def wait(self, timeout: float | None = 5.0) -> bool:
-        """Wait until every pushed message has reached its conversation; False on timeout."""
-        return self.store.wait(timeout)
+        """Wait until every pushed message has reached its conversation and every channel has
+        delivered its answers; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+
+        def left() -> float | None:
+            return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+        return self.store.wait(left()) and all(c.wait(left()) for c in list(self.channels.values()))
 
     def add_conversation(self, session_id: str, session: Mapping[str, Any] | None = None, *,
                          version: str = "DRAFT", user: Mapping[str, Any] | None = None) -> V1Conversation:
@@ -137,17 +152,32 @@ class V1Emulator:
         """The messages pushed into ``session_id`` so far, as ``{type, config}`` messages."""
         return self.store.get(session_id).pushed_messages()
 
+    def webhook_channel(self, channel_id: str = "webhook-channel", flow: Any = None, backend: Any = None, *,
+                        webhook_url: str | None = None, verify_token: str = "emulator-verify-token",
+                        **session_options: Any) -> WebhookChannel:
+        """A webhook channel of this bot: ``POST /v1/channels/webhook/{channel_id}/messages`` injects a
+        user message, ``flow`` answers it (API steps to ``backend``) and the answers are POSTed to
+        ``webhook_url`` (settable later) in Chatlayer's outbound format with ``verify_token``."""
+        old = self.channels.get(channel_id)
+        if old is not None:
+            old.close()
+        channel = WebhookChannel(channel_id, flow, backend, webhook_url=webhook_url,
+                                 verify_token=verify_token, **session_options)
+        self.channels[channel_id] = channel
+        return channel
+
     # --- knobs ------------------------------------------------------------------------------------------
 
     def rate_limit(self, limit: int | None, window_s: float = 60.0) -> None:
         """Answer 429 once more than ``limit`` calls arrive in ``window_s`` (None: no limit).
 
         Every answer then carries ``x-ratelimit-limit``, ``x-ratelimit-remaining`` and
-        ``x-ratelimit-reset`` (whole seconds until the window resets).
+        ``x-ratelimit-reset``: the Unix time (seconds) at which the window resets, as Chatlayer's
+        docs give it. The window is measured with ``clock``.
         """
         with self._knob_lock:
             self._limit = None if limit is None else (int(limit), float(window_s))
-            self._window = (time.monotonic(), 0)
+            self._window = (self.clock(), 0)
 
     def fail_next(self, status: int, times: int = 1, message: str = "Emulated failure",
                   headers: Mapping[str, str] | None = None) -> None:
@@ -157,58 +187,76 @@ class V1Emulator:
             self._faults += [(int(status), message, dict(headers or {}))] * times
 
     def reset(self) -> None:
-        """Forget conversations, knobs and the log."""
+        """Forget conversations, channels, knobs and the log."""
         with self._knob_lock:
             self._limit, self._faults = None, []
+        for channel in list(self.channels.values()):
+            channel.close()
+        self.channels.clear()
         self.store = Store()
         self.log.clear()
         self.delay_s = 0.0
 
-    # --- WSGI -----------------------------------------------------------------------------------------
+    # --- the endpoints ----------------------------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        t0 = time.perf_counter()
-        method = environ["REQUEST_METHOD"]
-        path = unquote(environ.get("PATH_INFO", ""))
-        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        raw = environ["wsgi.input"].read(length) if length else b""
-        extra: dict[str, str] = {}
-        try:
+    def _endpoint(self, name: str, path: str, version: bool | None) -> Callable[..., JsonAnswer]:
+        keys = [part[1:-1] for part in path.split("/") if part.startswith("<")]
+
+        def endpoint(request: Request, **values: Any) -> JsonAnswer:
+            params = {k: str(values[k]) for k in keys}
+            headers = self._check_rate()
+            self._check_faults(headers)
             if self.delay_s:
                 self._stopped.wait(self.delay_s)
-            endpoint, status, body = self._answer(method, path, query, environ, raw, extra)
+            if "bot" in params and params["bot"] != self.bot_id:
+                raise V1Error(404, f"Bot {params['bot']!r} not found (this emulator serves {self.bot_id!r}).",
+                              hint="Use the bot id the emulator was made with.", headers=headers)
+            status, body = self._dispatch(name, request, params, version, headers)
+            return JsonAnswer(body, status, headers)
+
+        endpoint.__name__ = endpoint.__qualname__ = name
+        return endpoint
+
+    def _dispatch(self, name: str, request: Request, params: dict[str, str], version_required: bool | None,
+                  headers: dict[str, str]) -> tuple[int, Any]:
+        try:
+            version = "" if version_required is None else _version(request.query, version_required)
+            if name == "bots":
+                return 200, {"data": [{"id": self.bot_id, "name": self.bot_id}]}
+            if name == "nlp_extract":
+                return 200, nlp_extract(request.body, self.flow or self._channel_flow())
+            if name == "webhook_message":
+                return 200, self._channel(params["channel"]).inject(request.body)
+            if name == "botium_message":
+                return 200, self._botium(request.body)
+            handler = getattr(self.store, name)
+            return handler(method=request.method, params=params, version=version, body=request.body)
         except V1Error as exc:
-            endpoint, status, body = exc.endpoint, exc.status, exc.body()
-            extra.update(exc.headers)
-        data = json.dumps(body).encode()
-        self._record(method, path, query, environ, raw, data, status, endpoint, t0)
-        headers = [("Content-Type", "application/json"), *extra.items()]
-        start_response(f"{status} {_PHRASES.get(status, '')}", headers)
-        return [data]
+            exc.headers = {**headers, **exc.headers}
+            raise
 
-    def _answer(self, method: str, path: str, query: dict[str, str], environ: Mapping[str, Any],
-                raw: bytes, extra: dict[str, str]) -> tuple[str | None, int, Any]:
-        self._check_auth(environ.get("HTTP_AUTHORIZATION", ""))
-        extra.update(self._check_rate())
-        self._check_faults()
-        endpoint, params = _route(method, path)
-        if "bot" in params and params["bot"] != self.bot_id:
-            raise V1Error(404, f"Bot {params['bot']!r} not found (this emulator serves {self.bot_id!r}).",
-                          endpoint)
-        if endpoint == "bots":
-            return endpoint, 200, {"data": [{"id": self.bot_id, "name": self.bot_id}]}
-        handler = getattr(self.store, endpoint)
-        version = _version(query, required=endpoint in ("actions", "session_data", "conversations"))
-        status, body = handler(method=method, params=params, query=query, version=version, raw=raw)
-        return endpoint, status, body
+    def _channel(self, channel_id: str) -> WebhookChannel:
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            known = ", ".join(sorted(self.channels)) or "none yet"
+            raise V1Error(404, f"No webhook channel {channel_id!r} (channels: {known}).",
+                          hint="Create it with api.webhook_channel(channel_id, flow, backend).")
+        return channel
 
-    def _check_auth(self, header: str) -> None:
-        scheme, _, value = header.partition(" ")
-        if not header:
-            raise V1Error(401, "Missing access token: send 'Authorization: Bearer <token>'.")
-        if scheme.lower() != "bearer" or value.strip() != self.token:
-            raise V1Error(401, "Invalid access token.")
+    def _botium(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Botium's ``{sender: {id}, text, verifyToken}``: a text for the channel with that verify token."""
+        token = str(body.get("verifyToken") or "")
+        channel = next((c for c in self.channels.values()
+                        if token and hmac.compare_digest(c.verify_token, token)), None)
+        if channel is None:
+            raise V1Error(403, "No webhook channel has this verifyToken.",
+                          hint="Send the channel's verify token (api.webhook_channel(..., verify_token=)).")
+        sender = body.get("sender")
+        user = dict(sender) if isinstance(sender, Mapping) else {}
+        return channel.inject({"message": text_message(str(body.get("text") or "")), "user": user})
+
+    def _channel_flow(self) -> Any:
+        return next((c.flow for c in self.channels.values() if c.flow is not None), None)
 
     def _check_rate(self) -> dict[str, str]:
         with self._knob_lock:
@@ -216,51 +264,29 @@ class V1Emulator:
                 return {}
             limit, window_s = self._limit
             start, calls = self._window
-            now = time.monotonic()
+            now = self.clock()
             if now - start >= window_s:
                 start, calls = now, 0
             calls += 1
             self._window = (start, calls)
-        reset = str(max(1, math.ceil(start + window_s - now)))
         headers = {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(max(0, limit - calls)),
-                   "x-ratelimit-reset": reset}
+                   "x-ratelimit-reset": str(math.ceil(start + window_s))}
         if calls > limit:
-            raise V1Error(429, f"Too many requests: at most {limit} per {window_s:g} s.", headers=headers)
+            raise V1Error(429, f"Too many requests: at most {limit} per {window_s:g} s.",
+                          hint="Wait until the time in x-ratelimit-reset (a Unix time), or make fewer calls.",
+                          headers=headers)
         return headers
 
-    def _check_faults(self) -> None:
+    def _check_faults(self, headers: dict[str, str]) -> None:
         with self._knob_lock:
             fault = self._faults.pop(0) if self._faults else None
         if fault is not None:
-            raise V1Error(fault[0], fault[1], headers=fault[2])
-
-    def _record(self, method: str, path: str, query: dict[str, str], environ: Mapping[str, Any],
-                raw: bytes, data: bytes, status: int, endpoint: str | None, t0: float) -> None:
-        entry = Exchange(method, path, status, handler=endpoint, query=query, source="v1")
-        entry.headers = self._masker.headers(
-            {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")})
-        entry.keep_bodies(raw, data, self._masker)
-        entry.total_ms = entry.handler_ms = (time.perf_counter() - t0) * 1000
-        if status >= 400:
-            entry.error = _message(data)
-        self.log.record(entry)
+            raise V1Error(fault[0], fault[1], hint="Set by api.fail_next(...).",
+                          headers={**headers, **fault[2]})
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"<V1Emulator bot {self.bot_id!r}: {len(self.store)} conversations, {state}>"
-
-
-def _route(method: str, path: str) -> tuple[str, dict[str, str]]:
-    allowed: list[str] = []
-    for methods, pattern, endpoint in ROUTES:
-        m = pattern.match(path)
-        if m:
-            if method in methods:
-                return endpoint, m.groupdict()
-            allowed += methods
-    if allowed:
-        raise V1Error(405, f"{method} is not allowed on {path} (use {', '.join(allowed)}).")
-    raise V1Error(404, f"No V1 endpoint at {path}.")
 
 
 def _version(query: Mapping[str, str], required: bool) -> str:
@@ -268,23 +294,6 @@ def _version(query: Mapping[str, str], required: bool) -> str:
     if not version and not required:
         return ""
     if version not in ("DRAFT", "LIVE"):
-        raise V1Error(400, f"Query parameter version must be DRAFT or LIVE, got {version!r}.")
+        raise V1Error(400, f"Query parameter version must be DRAFT or LIVE, got {version!r}.",
+                      hint="Add ?version=DRAFT (the bot being built) or ?version=LIVE (the published one).")
     return version
-
-
-def _message(data: bytes) -> str:
-    try:
-        return str(json.loads(data)["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return data.decode(errors="replace")[:200]
-
-
-_PHRASES = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-            404: "Not Found", 405: "Method Not Allowed", 429: "Too Many Requests",
-            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
-
-
-@atexit.register
-def _stop_all() -> None:
-    for emulator in list(_running):
-        emulator.stop()

@@ -3,13 +3,12 @@ and the answer of each V1 endpoint.
 
 Response shapes the sources do not show are assumptions, kept simple: lists come as ``{"data": [...]}``
 (as the Pipedream Chatlayer app reads them), a push answers ``{"sessionId", "sent"}``, session data is
-the session object itself.
+the session object itself, NLP extract answers the shape of ``internal.nlp`` (contract §1.4).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import threading
 import time
@@ -19,22 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..chatlayer.formats import from_v1
+from ..errors import V1Error
 
 _ids = itertools.count(1)
 logger = logging.getLogger("toolkit")
-
-
-class V1Error(Exception):
-    """An error answer of the emulated API: ``{"error": {"status", "message"}}``."""
-
-    def __init__(self, status: int, message: str, endpoint: str | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.endpoint = status, message, endpoint
-        self.headers = dict(headers or {})
-
-    def body(self) -> dict[str, Any]:
-        return {"error": {"status": self.status, "message": self.message}}
 
 
 @dataclass
@@ -166,24 +153,29 @@ class Store:
         if conv is None or (version and conv.version != version):
             where = f" in {version}" if version else ""
             shown = ", ".join(known[:5]) or "none yet"
-            raise V1Error(404, f"Conversation {session_id!r} not found{where} (known: {shown}).")
+            raise V1Error(404, f"Conversation {session_id!r} not found{where} (known: {shown}).",
+                          hint="Send {internal.sessionId} and {internal.version} from the API step, or "
+                          "api.attach(conversation) / api.add_conversation(session_id) first.")
         return conv
 
     # --- endpoints --------------------------------------------------------------------------------
 
-    def actions(self, *, params: Mapping[str, str], version: str, raw: bytes, **_: Any) -> tuple[int, Any]:
+    def actions(self, *, params: Mapping[str, str], version: str, body: Mapping[str, Any],
+                **_: Any) -> tuple[int, Any]:
         conv = self.get(params["sid"], version)
-        body = _json(raw)
         items = body.get("sendMessages")
         unknown = sorted(set(body) - {"sendMessages"})
         if unknown:
-            raise V1Error(400, f"The emulated API only knows sendMessages; got {', '.join(unknown)}.")
+            raise V1Error(400, f"The emulated API only knows sendMessages; got {', '.join(unknown)}.",
+                          hint="Chatlayer documents no other action; send {\"sendMessages\": [...]}.")
         if not isinstance(items, list) or not items:
-            raise V1Error(400, "Body must be {\"sendMessages\": [...]} with at least one message.")
+            raise V1Error(400, "Body must be {\"sendMessages\": [...]} with at least one message.",
+                          hint="E.g. client.push(session_id, 'Done!').")
         try:
             messages = [from_v1(item) for item in items]
         except ValueError as exc:
-            raise V1Error(400, str(exc)) from None
+            raise V1Error(400, str(exc), hint="Build messages with toolkit.text(...) and the other "
+                          "builders; ChatlayerClient.push converts them.") from None
         with self._lock:
             conv.deliver(messages)
         return 200, {"sessionId": conv.session_id, "sent": len(messages)}
@@ -205,14 +197,18 @@ class Store:
         return 200, {"data": [c.summary() for c in convs]}
 
 
-def _json(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        raise V1Error(400, "Body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise V1Error(400, "Body must be a JSON object.")
-    return body
+def nlp_extract(body: Mapping[str, Any], flow: Any) -> dict[str, Any]:
+    """``POST /v1/bots/{botId}/nlp/extract`` with ``{language, expression}``: the intent ``flow`` matches
+    (none without a flow), in the shape of ``internal.nlp``. Entities and sentiment are not emulated."""
+    expression = body.get("expression")
+    if not isinstance(expression, str) or not expression.strip():
+        raise V1Error(400, "Body must have an 'expression' (the text to understand), a non-empty string.",
+                      hint="E.g. client.nlp_extract('where is my order', language='en').")
+    intent = flow.match(expression) if flow is not None else None
+    name = getattr(intent, "name", None)
+    return {"expression": expression, "language": str(body.get("language") or "en"),
+            "intent": {"name": name, "score": 1.0 if name else 0.0},
+            "intents": [{"name": name, "score": 1.0}] if name else [], "entities": []}
 
 
 def _iso(t: float) -> str:

@@ -21,13 +21,14 @@ Subscriber = Callable[[Exchange], None]
 class Log:
     """A bounded, thread-safe ring buffer of exchanges (newest last), with subscribers."""
 
-    def __init__(self, size: int = 500, retry_window_s: float = 3.0) -> None:
+    def __init__(self, size: int = 500, retry_window_s: float = 3.0, deadline_s: float | None = None) -> None:
         self._entries: deque[Exchange] = deque(maxlen=size)
         self._lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
         self._seen: OrderedDict[str, float] = OrderedDict()  # fingerprint -> last time, oldest first
         self._next_id = 1
         self.retry_window_s = retry_window_s
+        self.deadline_s = deadline_s  # drawn by plot(); the App keeps it equal to its setting
         self.total = 0  # exchanges ever recorded, including those dropped from the buffer
 
     @property
@@ -118,6 +119,13 @@ class Log:
         frame = pd.DataFrame([e.to_dict() for e in self.entries()], columns=columns)
         frame["time"] = pd.to_datetime(frame["time"], unit="s")
         return frame
+
+    def plot(self, deadline_s: float | None = None, *, title: str = "") -> Any:
+        """Latency over time against the deadline, and the answers by status: a matplotlib Figure
+        (``fig.axes``: latency, by status). ``deadline_s`` defaults to the app's setting."""
+        from .plot import plot_log
+
+        return plot_log(self, deadline_s if deadline_s is not None else self.deadline_s, title=title)
 
     def __repr__(self) -> str:
         return f"<Log: {len(self)} exchanges>"

@@ -38,6 +38,7 @@ class Exchange:
     id: int = 0
     time: float = field(default_factory=time.time)
     fingerprint: str = ""
+    turn: str | None = None  # the conversation turn in flight when it arrived (toolkit.log.turns)
     access: str = NOT_REACHED  # PASSED, REFUSED, SKIPPED or NOT_REACHED (replay trusts only PASSED)
 
     def keep_bodies(self, body: bytes, response: bytes, masker: Masker) -> None:

@@ -8,7 +8,8 @@ call is recorded under the running exchange::
     {"method", "url", "status", "ms", "headers", "request", "response", "response_headers", "error"}
 
 with secrets masked (the app's ``sensitive_keys``, also in URL queries) and bodies cut at
-``log_body_bytes``. ``App.handle`` installs it on its own once ``requests`` has been imported.
+``log_body_bytes``. Creating the first :class:`toolkit.App` installs it, visibly: the app gets a
+notice (``app.notices`` and the ``toolkit`` logger); the ``capture_outbound`` setting turns that off.
 
 :func:`replay` answers those calls from a recording instead of the network, and fails with
 :class:`MissingRecording` when a handler makes a call the recording lacks.
@@ -17,6 +18,7 @@ with secrets masked (the app's ``sensitive_keys``, also in URL queries) and bodi
 from __future__ import annotations
 
 import http.client
+import importlib.util
 import json
 import sys
 import threading
@@ -51,8 +53,19 @@ def install() -> None:
             requests.sessions.Session.send = _send  # type: ignore[method-assign,assignment]
 
 
+def install_once() -> bool:
+    """Install unless installed already or ``requests`` is missing; True when this call installed it.
+
+    Called when an :class:`toolkit.App` with ``capture_outbound`` on is created.
+    """
+    if _original is not None or importlib.util.find_spec("requests") is None:
+        return False
+    install()
+    return True
+
+
 def uninstall() -> None:
-    """Restore ``requests`` as it was, and stop ``App.handle`` from installing the wrapper again."""
+    """Restore ``requests`` as it was (until :func:`install`, or a new App, installs it again)."""
     global _original, _auto
     with _install_lock:
         _auto = False
@@ -74,7 +87,7 @@ def replaying() -> bool:
 
 
 def ensure_installed() -> None:
-    """Install once ``requests`` is imported (cheap enough to call on every request)."""
+    """Install once ``requests`` is imported, unless :func:`uninstall` turned capture off."""
     if _original is None and _auto and "requests.sessions" in sys.modules:
         install()
 

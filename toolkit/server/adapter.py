@@ -1,17 +1,20 @@
-"""The web adapters, both thin over :meth:`App.handle` so they cannot disagree: the Flask app (one
-catch-all rule; ``app.flask_app`` / ``app.test_client()``) and a lean WSGI callable that skips
-Flask's request machinery (what ``app.serve()`` runs). Handlers defined or redefined after start
-are served on the next request.
+"""The app's Flask object, ``app.flask``: one catch-all rule that dispatches to :meth:`App.handle`.
+
+It is the one WSGI app: ``app.serve()`` (waitress), ``toolkit serve`` (waitress or gunicorn),
+``toolkit export`` and ``app.test_client()`` all run it. Handlers are looked up per request, so a
+handler defined or redefined after start is served at once; routes, blueprints, hooks
+(``before_request`` / ``after_request``) and extensions a user adds to ``app.flask`` are served
+everywhere too (Werkzeug prefers a fixed rule such as ``/health`` to the catch-all). Every error
+Flask itself answers (an unknown method, a bad request, a user route that raises) gets the one JSON
+error shape of :func:`toolkit.errors.error_body`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Callable, Iterable
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 from flask import Flask, Response
 from flask import request as flask_request
@@ -23,89 +26,81 @@ from ..request import METHODS
 if TYPE_CHECKING:
     from ..app import App
 
+KINDS = {413: "payload_too_large"}  # Werkzeug's name where ours differs
 
-def read_body(stream: Any, declared: int | None, limit: int) -> tuple[bytes, int | None]:
+
+def read_body(request: Any, limit: int) -> tuple[bytes, int | None]:
     """The body and, when it was too large to read, its declared size.
 
-    Reads at most ``limit + 1`` bytes: enough to tell that a body is over the limit.
+    Reads at most ``limit + 1`` bytes straight from ``wsgi.input`` (never past ``Content-Length``):
+    enough to tell that a body is over the limit. A body a ``before_request`` hook already read
+    (``request.get_data()``) is taken from Flask's cache.
     """
-    if declared is not None and declared > limit:
-        return b"", declared
-    raw = stream.read(limit + 1)
-    return raw, None
+    cached = request.__dict__.get("_cached_data")
+    if cached is not None:
+        return (cached, None) if len(cached) <= limit else (b"", len(cached))
+    environ = request.environ
+    declared = environ.get("CONTENT_LENGTH")
+    if declared:
+        try:
+            size = int(declared)
+        except ValueError:
+            return b"", None
+        if size > limit:
+            return b"", size
+        return (environ["wsgi.input"].read(size) if size > 0 else b""), None
+    if environ.get("wsgi.input_terminated"):  # a chunked body, already de-chunked by the server
+        return environ["wsgi.input"].read(limit + 1), None
+    return b"", None
 
 
-def make_flask(app: App) -> Flask:
-    """A Flask app whose only rule dispatches to ``app``."""
-    flask_app = Flask(f"toolkit.{app.name}")
-
-    @flask_app.route("/", defaults={"path": ""}, methods=list(METHODS))
-    @flask_app.route("/<path:path>", methods=list(METHODS))
-    def dispatch(path: str) -> Response:
-        t0 = time.perf_counter()
-        r = flask_request
-        raw, size = read_body(r.stream, r.content_length, app.settings.max_body_bytes)
-        result = app.handle(r.method, "/" + path, query=r.args.to_dict(), headers=dict(r.headers),
-                            raw=raw, started=t0, body_size=size)
-        return Response(result.data, status=result.status, mimetype="application/json")
-
-    @flask_app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response:
-        err = ToolkitError(exc.description or exc.name, status=exc.code or 500,
-                           hint=f"Send one of {', '.join(METHODS)} with a JSON body.")
-        err.kind = exc.name.lower().replace(" ", "_")
-        return Response(json.dumps(error_body(err)), status=err.status, mimetype="application/json")
-
-    return flask_app
-
-
-def make_wsgi(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
-    """A lean WSGI callable over ``app.handle``: the same answers as ``app.flask_app``, faster."""
-
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        t0 = time.perf_counter()
-        headers = environ_headers(environ)
-        declared = _declared(environ)
-        raw, size = (b"", None) if declared == 0 else read_body(
-            environ["wsgi.input"], declared, app.settings.max_body_bytes)
-        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
-        result = app.handle(environ["REQUEST_METHOD"], path or "/", query=query_dict(environ),
-                            headers=headers, raw=raw, started=t0, body_size=size)
-        start_response(f"{result.status} {_PHRASES.get(result.status, '')}",
-                       [("Content-Type", "application/json"), ("Content-Length", str(len(result.data)))])
-        return [result.data]
-
-    return wsgi
-
-
-def _declared(environ: dict[str, Any]) -> int | None:
-    """The declared body length; None when the body ends with the stream (chunked)."""
-    if not environ.get("CONTENT_LENGTH"):
-        return None if environ.get("wsgi.input_terminated") else 0
-    try:
-        return max(0, int(environ["CONTENT_LENGTH"]))
-    except ValueError:
-        return 0
-
-
-_PHRASES = {s.value: s.phrase for s in HTTPStatus}
-
-
-def environ_headers(environ: dict[str, Any]) -> dict[str, str]:
-    """The request headers of a WSGI environ, spelled like Werkzeug's (``X-Api-Key``)."""
-    headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
+def headers_of(environ: dict[str, Any]) -> dict[str, str]:
+    """The request headers of a WSGI environ, spelled as Werkzeug does (``X-Api-Key``)."""
+    headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items()
+               if key[:5] == "HTTP_"}
     for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
         if environ.get(key):
             headers[name] = environ[key]
     return headers
 
 
-def query_dict(environ: dict[str, Any]) -> dict[str, str]:
-    """The query string as a dict; the first value of a repeated key wins (as Werkzeug's ``to_dict``)."""
-    qs = environ.get("QUERY_STRING")
-    if not qs:
-        return {}
-    query: dict[str, str] = {}
-    for k, v in parse_qsl(qs.encode("latin-1").decode("utf-8", "replace"), keep_blank_values=True):
-        query.setdefault(k, v)
-    return query
+def make_flask(app: App) -> Flask:
+    """A Flask app whose catch-all rule dispatches to ``app`` (relative paths: the working folder)."""
+    flask_app = Flask(f"toolkit.{app.name}", root_path=os.getcwd(), static_folder=None)
+    flask_app.url_map.merge_slashes = False  # '//x' reaches the handler lookup, not a 308 redirect
+
+    def dispatch(path: str = "") -> Response:
+        t0 = time.perf_counter()
+        request = flask_request._get_current_object()  # type: ignore[attr-defined]
+        environ = request.environ
+        raw, size = read_body(request, app.settings.max_body_bytes)
+        query = request.args.to_dict() if environ.get("QUERY_STRING") else {}
+        result = app.handle(request.method, request.path, query=query, headers=headers_of(environ),
+                            raw=raw, started=t0, body_size=size)
+        return Response(result.data, status=result.status, mimetype="application/json",
+                        headers=result.headers or None)
+
+    flask_app.add_url_rule("/", "toolkit", dispatch, methods=list(METHODS))
+    flask_app.add_url_rule("/<path:path>", "toolkit", dispatch, methods=list(METHODS))
+    flask_app.register_error_handler(HTTPException, _http_error)
+    return flask_app
+
+
+def _http_error(exc: HTTPException) -> Response:
+    """An error Flask or Werkzeug answers itself, in the one JSON error shape."""
+    status = exc.code or 500
+    original = getattr(exc, "original_exception", None)
+    if status == 500 and original is not None:
+        message = (f"{flask_request.method} {flask_request.path} raised "
+                   f"{type(original).__name__}: {original}")
+        hint = "A route or hook added to app.flask failed; see the traceback in the 'toolkit' logger."
+    else:
+        message = exc.description or exc.name
+        hint = f"Send one of {', '.join(METHODS)} with a JSON body to a handler's path."
+    err = ToolkitError(message, status=status, hint=hint)
+    err.kind = KINDS.get(status) or exc.name.lower().replace(" ", "_")
+    response = Response(json.dumps(error_body(err)), status=status, mimetype="application/json")
+    for name, value in exc.get_headers():  # e.g. Allow of a 405
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response

@@ -1,9 +1,10 @@
 """``app.serve()``: the embedded server's lifecycle, safe to re-run from a notebook.
 
 ``app.serve(port=5000)`` binds in the caller's thread (a busy port fails in the cell, with the way
-out), serves on daemon threads (:mod:`toolkit.server.engine`) and returns a :class:`Server`. Running the
-cell again, even with a new ``App`` of the same name, first stops the server it replaces. Every
-running server is kept in one registry of this process and stopped at interpreter exit.
+out), serves ``app.flask`` with waitress on daemon threads (:mod:`toolkit.server.engine`) and
+returns a :class:`Server`. Running the cell again, even with a new ``App`` of the same name, first
+stops the server it replaces. Every running server is kept in one registry of this process and
+stopped at interpreter exit.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import ConfigError, PortInUse
 from ..signing import check_settings
-from .engine import HTTPServer
+from .engine import HTTPServer, Tuning
 
 if TYPE_CHECKING:
     from ..app import App
@@ -147,11 +148,8 @@ atexit.register(stop_all)
 
 
 def _bind(app: App, host: str, port: int) -> HTTPServer:
-    from .adapter import make_wsgi  # imports Flask: only when serving
-
     try:
-        return HTTPServer(make_wsgi(app), host, port, name=app.name,
-                          max_body=lambda: app.settings.max_body_bytes)
+        return HTTPServer(app.flask, host, port, name=app.name, tuning=Tuning.from_settings(app.settings))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             free = next_free_port(host, port)

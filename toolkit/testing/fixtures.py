@@ -51,10 +51,33 @@ FIXTURE_KEYS = ("name", "request", "response")
 # --- saving -----------------------------------------------------------------------------------
 
 
-def default_name(exchange: Exchange) -> str:
-    """``<handler or path>-<log id>``, safe as a file name."""
+def default_name(exchange: Exchange, folder: str | os.PathLike[str] | None = None) -> str:
+    """``<handler or path>-<n>``, safe as a file name; ``n`` is the next number free in ``folder``
+    (one more than the highest ``-<n>`` of its fixtures), so a new kernel session never reuses a name."""
     stem = exchange.handler or exchange.path.strip("/").replace("/", "_") or "root"
-    return f"{slug(stem)}-{exchange.id}"
+    return f"{slug(stem)}-{_highest_number(Path(folder)) + 1 if folder is not None else 1}"
+
+
+_NUMBERED = re.compile(r"-(\d+)$")
+
+
+def _highest_number(folder: Path) -> int:
+    found = (_NUMBERED.search(p.stem) for p in folder.glob("*.json")) if folder.is_dir() else ()
+    return max((int(m.group(1)) for m in found if m), default=0)
+
+
+def _claim(folder: Path, name: str, numbered: bool) -> Path:
+    """Create ``<folder>/<name>.json`` empty and exclusively (a concurrent save cannot take it too)
+    and return it; when taken, the next free name: ``<stem>-<n+1>`` for a numbered name, else
+    ``<name>-2``, ``<name>-3``, ..."""
+    stem, n = (name.rsplit("-", 1)[0], int(name.rsplit("-", 1)[1])) if numbered else (name, 1)
+    while True:
+        path = folder / f"{stem}-{n}.json" if numbered or n > 1 else folder / f"{name}.json"
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return path
+        except FileExistsError:
+            n += 1
 
 
 def slug(text: str) -> str:
@@ -97,23 +120,42 @@ def write_json(path: Path, value: Any) -> None:
 
 
 def save_fixtures(exchanges: Exchange | Iterable[Exchange], folder: str | os.PathLike[str] = "fixtures",
-                  *, app: App | None = None, names: Iterable[str] | None = None) -> list[Path]:
-    """Save exchanges as ``<folder>/<name>.json`` (one file each; same name overwrites).
+                  *, app: App | None = None, names: Iterable[str] | None = None,
+                  overwrite: bool = False) -> list[Path]:
+    """Save exchanges as ``<folder>/<name>.json``, one file each, and return the paths written.
 
-    Returns the paths written. ``app`` supplies the masking settings (default: the defaults).
+    A file is never replaced by accident: default names take the next number free on disk
+    (``order_status-7``), and a given name already in use gets ``-2``, ``-3``, ... To update a
+    fixture on purpose (its answer changed and the new one is right), pass its name with
+    ``overwrite=True``: that file is replaced. ``app`` supplies the masking settings.
     """
     items = [exchanges] if isinstance(exchanges, Exchange) else list(exchanges)
-    chosen = list(names) if names is not None else [default_name(e) for e in items]
-    if len(chosen) != len(items):
+    chosen = list(names) if names is not None else None
+    if chosen is not None and len(chosen) != len(items):
         raise FixtureError(f"save_fixtures got {len(items)} exchanges but {len(chosen)} names.",
                            hint="Give one name per exchange, or leave names out.")
+    if overwrite and chosen is None:
+        raise FixtureError("save_fixtures(overwrite=True) needs the names of the fixtures to replace.",
+                           hint="E.g. save_fixtures(app.log.last(), folder, names=['order_status-3'], "
+                           "overwrite=True).")
     target = Path(folder)
+    fixtures = [to_fixture(e, slug(chosen[i]) if chosen else None, app=app) for i, e in enumerate(items)]
     target.mkdir(parents=True, exist_ok=True)
-    fixtures = [to_fixture(e, slug(n), app=app) for e, n in zip(items, chosen, strict=True)]
     paths = []
-    for fx in fixtures:
-        path = target / f"{fx['name']}.json"
-        write_json(path, fx)
+    for exchange, fx in zip(items, fixtures, strict=True):
+        if overwrite:
+            path = target / f"{fx['name']}.json"
+        elif chosen is None:
+            path = _claim(target, default_name(exchange, target), numbered=True)
+        else:
+            path = _claim(target, fx["name"], numbered=False)
+        fx["name"] = path.stem
+        try:
+            write_json(path, fx)
+        except BaseException:
+            if not overwrite:
+                path.unlink(missing_ok=True)  # the claimed, still empty file
+            raise
         paths.append(path)
     return paths
 
@@ -183,7 +225,8 @@ class Checked:
         req = self.fixture["request"]
         lines = "\n".join(f"  {c}" for c in self.diff.changes)
         return (f"Fixture {self.name!r} ({req['method']} {req['path']}): the answer changed.\n{lines}\n"
-                "If the new answer is right, save the exchange again to update the fixture.")
+                "If the new answer is right, replace the fixture on purpose: save the new exchange with "
+                f"toolkit.testing.save_fixtures(exchange, folder, names=[{self.name!r}], overwrite=True).")
 
     def __repr__(self) -> str:
         return f"<Checked {self.name}: {'passed' if self.passed else 'FAILED'}>"

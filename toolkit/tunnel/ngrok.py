@@ -1,4 +1,4 @@
-"""The ngrok tunnel provider, through pyngrok (the optional extra ``toolkit[ngrok]``).
+"""The ngrok tunnel provider, through pyngrok (the optional extra ``ngrok``: ``pip install -e '.[ngrok]'``).
 
 The first expose may download the ngrok agent; :func:`toolkit.tunnel.expose.expose` runs it with a deadline
 and calls :meth:`NgrokProvider.abort` when it is missed, so a hung attempt leaves no process behind.
@@ -25,8 +25,8 @@ def import_pyngrok() -> Any:
     except ImportError:
         raise TunnelError(
             "pyngrok is not installed, so no ngrok tunnel can be opened.",
-            hint="Install the extra in this environment: pip install 'toolkit[ngrok]' (or pip install "
-            f"pyngrok), then run the cell again. {OFFLINE}") from None
+            hint="Install it in this environment: pip install pyngrok (from the toolkit checkout: pip "
+            f"install -e '.[ngrok]'), then run the cell again. {OFFLINE}") from None
     return ngrok
 
 

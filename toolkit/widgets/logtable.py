@@ -15,8 +15,7 @@ from ..log import Exchange
 from ..render import messages_html
 from ..reply import redirect_target
 
-STATUS_COLORS = {"2xx": "#16a34a", "3xx": "#2563eb", "4xx": "#d97706", "5xx": "#dc2626"}
-STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
+STATUS_COLORS = {"2xx": "#16a34a", "3xx": "#2563eb", "4xx": "#d97706", "5xx": "#dc2626"}  # the status classes
 FLAG_COLORS = {"slow": "#dc2626", "retry": "#7c3aed", "error": "#dc2626", "dropped": "#b45309"}
 COLUMNS = (("#", 44), ("time", 96), ("method", 58), ("path", 200), ("handler", 150), ("status", 56),
            ("ms", 76), ("flags", 0))

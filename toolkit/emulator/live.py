@@ -1,0 +1,182 @@
+"""``toolkit.LiveBot``: the real, published bot as a conversation partner, through Chatlayer's
+**webhook channel** -- so a conversation script written against the emulated flow runs unchanged
+against the live bot: ``Conversation(LiveBot(app, ...))``.
+
+The user's turns go out with the V1 API (``POST /v1/channels/webhook/{channelId}/messages``, Bearer
+token; the ``livebot_endpoint`` setting picks Botium's ``/api/webhookMessage/{botId}`` instead). The
+bot's answers come back as Chatlayer POSTs them to the channel's webhook URL, in its outbound
+Messenger-like format: to a receiver route on the app's own server (``livebot_path``), exposed through
+the tunnel. The receiver is a toolkit handler, not a Flask route, so that it can be added while the
+server runs (Flask refuses routes after its first request), shows in ``app.log`` and the log view like
+every call, and skips the app's Bearer / HMAC checks (Chatlayer's webhook sends none) to check the
+verify token instead.
+
+A turn is complete once no new message arrived for ``livebot_quiet_s``; with nothing complete after
+``livebot_deadline_s`` it fails with :class:`~toolkit.errors.LiveBotTimeout`, naming the turn and what did
+arrive. Offline, :meth:`toolkit.V1Emulator.webhook_channel` plays Chatlayer's side over loopback.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from html import escape
+from typing import Any
+
+from ..chatlayer.client import ChatlayerClient
+from ..chatlayer.webhook import from_outbound, recipient_of
+from ..errors import BadRequest, ConfigError, LiveBotTimeout, Unauthorized
+from ..request import Request
+from ..routing import normalize_path
+from .transcript import message_text
+
+ENDPOINTS = {"v1": "/v1/channels/webhook/{channel}/messages", "botium": "/api/webhookMessage/{bot}"}
+
+
+class LiveBot:
+    """The bot behind webhook channel ``channel_id``, reached with access token ``token``.
+
+    ``app`` is the app whose server receives the answers (serve it, and expose it for a real bot);
+    ``public_url`` is that server's public base URL (``server.expose().url``), shown in the paste guide.
+    ``verify_token`` is what the channel's settings hold (a random one when not given).
+    ``bot_id`` is needed by the Botium endpoint only. ``base_url`` replaces the region's host (the
+    :class:`toolkit.V1Emulator`'s ``url`` offline). Other keywords override the ``livebot_*`` settings.
+    ``settled`` (offline only): a function that says Chatlayer's side has delivered everything, e.g. an
+    emulated channel's ``idle``; a turn then also waits for it, so a slow machine never splits a turn.
+    """
+
+    live_partner = True  # what Conversation recognises
+
+    def __init__(self, app: Any, channel_id: str, token: str, *, verify_token: str | None = None,
+                 bot_id: str | None = None, base_url: str | None = None, public_url: str | None = None,
+                 region: str | None = None, endpoint: str | None = None, path: str | None = None,
+                 quiet_s: float | None = None, deadline_s: float | None = None,
+                 version: str = "DRAFT", settled: Callable[[], bool] | None = None) -> None:
+        s = app.settings
+        if not channel_id:
+            raise ConfigError("LiveBot needs the webhook channel's id.",
+                              hint="Add a Webhook channel to the bot in Chatlayer (Channels) and copy "
+                              "its id.")
+        self.app, self.channel_id, self.name = app, str(channel_id), str(channel_id)
+        self.endpoint = endpoint or s.livebot_endpoint
+        if self.endpoint not in ENDPOINTS:
+            raise ConfigError(f"Unknown livebot endpoint {self.endpoint!r}.", hint="Use 'v1' or 'botium'.")
+        self.path = normalize_path(path or s.livebot_path)
+        self.quiet_s = float(s.livebot_quiet_s if quiet_s is None else quiet_s)
+        self.deadline_s = float(s.livebot_deadline_s if deadline_s is None else deadline_s)
+        self.verify_token = verify_token or secrets.token_urlsafe(18)
+        self.public_url = public_url
+        self.settled = settled
+        self.client = ChatlayerClient(token, bot_id or self.channel_id, region or s.livebot_region, version,
+                                      base_url=base_url)
+        self.received: list[dict[str, Any]] = []  # every accepted outbound body, as it came
+        self.refused = 0  # calls to the receiver with a wrong verify token
+        self._inbox: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+        self._cond = threading.Condition()
+        app.add_handler(self.path, self._receiver(), methods="POST", public=True)
+
+    # --- sending a turn, waiting for its answer -----------------------------------------------------
+
+    def exchange(self, user: Mapping[str, Any], message: Mapping[str, Any], *,
+                 session_data: Mapping[str, Any] | None = None, turn: str = "a turn") -> list[dict[str, Any]]:
+        """Send one user message and return the bot's answer (``{type, config}`` messages) once no new
+        message arrived for ``quiet_s``; raise :class:`LiveBotTimeout` at ``deadline_s``."""
+        user_id = str(user["id"])
+        with self._cond:
+            start, refused = len(self._inbox.get(user_id, [])), self.refused
+        deadline = time.monotonic() + self.deadline_s
+        self.client.webhook_message(self.channel_id, message, user, session_data=session_data,
+                                    endpoint=self.endpoint, verify_token=self.verify_token)
+        with self._cond:
+            while True:
+                got = self._inbox.get(user_id, [])[start:]
+                now = time.monotonic()
+                quiet = bool(got) and now - got[-1][0] >= self.quiet_s
+                if quiet and (self.settled is None or self.settled()):
+                    return [m for _, m in got]
+                if now >= deadline:
+                    raise self._timeout(turn, [m for _, m in got], self.refused - refused)
+                until = deadline if not got else min(deadline, got[-1][0] + self.quiet_s)
+                self._cond.wait(max(0.002, until - now) if not quiet else 0.002)
+
+    def _timeout(self, turn: str, arrived: list[dict[str, Any]], refused: int) -> LiveBotTimeout:
+        what = ("nothing arrived" if not arrived else
+                f"{len(arrived)} message(s) arrived, still coming: " + " | ".join(map(message_text, arrived)))
+        also = f"; {refused} call(s) to the receiver were refused for a wrong verify token" if refused else ""
+        return LiveBotTimeout(
+            f"The live bot did not complete {turn} within {self.deadline_s:g} s (livebot_deadline_s): "
+            f"{what}{also}.",
+            hint=f"Check that the channel's Webhook URL is {self.webhook_url()} and its Verify token is this "
+            "LiveBot's (see its guide), that the server runs and the tunnel is open; for a slow bot raise "
+            "livebot_deadline_s.", turn=turn, arrived=arrived)
+
+    # --- the receiver -------------------------------------------------------------------------------
+
+    def _receiver(self) -> Any:
+        def livebot_webhook(request: Request) -> None:
+            self._receive(request.body)
+
+        return livebot_webhook
+
+    def _receive(self, body: Mapping[str, Any]) -> None:
+        given = str(body.get("verifyToken") or "")
+        if not hmac.compare_digest(given.encode(), self.verify_token.encode()):
+            with self._cond:
+                self.refused += 1
+            raise Unauthorized("The verifyToken of this webhook call does not match the LiveBot's."
+                               if given else "This webhook call has no verifyToken.",
+                               hint="Paste the LiveBot's verify token into the channel's settings "
+                               "(Chatlayer: Channels -> Webhook -> Verify token); see livebot.guide().")
+        user_id, message = recipient_of(body), body.get("message")
+        if not user_id or not isinstance(message, Mapping):
+            raise BadRequest("A webhook call needs recipient.id (or senderId) and a message object.",
+                             hint="Chatlayer's outbound format: "
+                             "{recipient: {id}, verifyToken, message: {...}}.")
+        try:
+            converted = from_outbound(message)
+        except ValueError as exc:
+            raise BadRequest(str(exc), hint="A shape the toolkit does not know: please report it.") from None
+        with self._cond:
+            self.received.append(dict(body))
+            self._inbox.setdefault(user_id, []).append((time.monotonic(), converted))
+            self._cond.notify_all()
+
+    # --- what to paste --------------------------------------------------------------------------------
+
+    def webhook_url(self) -> str:
+        """The receiver's URL: public when ``public_url`` is set, else the local server's (or a path)."""
+        server = getattr(self.app, "server", None)
+        base = self.public_url or (server.url if server is not None else "")
+        return base.rstrip("/") + self.path
+
+    def send_url(self) -> str:
+        """Where user messages go."""
+        path = ENDPOINTS[self.endpoint].format(channel=self.channel_id, bot=self.client.bot_id)
+        return self.client.base_url + path
+
+    def guide(self) -> str:
+        """Exactly what to paste into the channel's settings, and what is used to send."""
+        lines = ["In Chatlayer: Channels -> Webhook (of this bot), paste:",
+                 f"  Webhook URL:  {self.webhook_url()}",
+                 f"  Verify token: {self.verify_token}",
+                 f"User messages go to POST {self.send_url()} (livebot_endpoint={self.endpoint!r}).",
+                 f"A turn is complete after {self.quiet_s:g} s without a new message; it fails after "
+                 f"{self.deadline_s:g} s."]
+        if not self.public_url:
+            lines.append("Not public yet: Chatlayer cannot reach a local URL. Expose the server "
+                         "(tunnel = server.expose()) and set livebot.public_url = tunnel.url.")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<LiveBot channel {self.channel_id!r}: receiver {self.path}, {self.endpoint} endpoint>"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td><b>{escape(k)}</b></td><td><code>{escape(v)}</code></td></tr>"
+                       for k, v in (("Webhook URL", self.webhook_url()), ("Verify token", self.verify_token)))
+        rest = "<br>".join(escape(line) for line in self.guide().splitlines()[3:])
+        return (f'<div style="font:13px sans-serif">In Chatlayer: <i>Channels → Webhook</i>, paste:'
+                f"<table>{rows}</table>{rest}</div>")
+

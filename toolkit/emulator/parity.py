@@ -1,0 +1,249 @@
+"""``toolkit.parity``: one script, two partners -- the emulated flow and the live bot -- side by side,
+every difference marked: a text, a button, a missing or extra message, a different block where both
+sides show it, a different set of calls to the app.
+
+>>> report = parity(script, Conversation(flow, app), Conversation(live_bot))   # doctest: +SKIP
+>>> assert report, str(report)          # a pytest assertion: the text lists every difference
+
+Messages are compared as the user sees them: each text line is a bubble, a buttons / quick-replies
+message is its last line with its choices (titles, kinds, links), a carousel its cards, a media its
+URL. Postback payloads are not compared (a live bot's are opaque).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+from ..errors import ToolkitError
+from .script import ScriptTurn, parse, play_turn
+from .transcript import choice_label, message_text
+
+Bubble = tuple[Any, ...]  # (kind, what the user sees...) -- compared
+WIDTH = 44
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One difference: in turn ``turn`` (``label``), of ``kind``, what each side showed."""
+
+    turn: int
+    label: str
+    kind: str  # text, button, message, missing, extra, block, calls
+    emulated: str
+    live: str
+
+    def __str__(self) -> str:
+        return f"turn {self.turn} ({self.label}): {self.kind}: emulated {self.emulated!r}, live {self.live!r}"
+
+
+@dataclass
+class Line:
+    """One aligned row of a turn: what each side showed (None: nothing) and its difference, if any."""
+
+    emulated: str | None
+    live: str | None
+    difference: Difference | None = None
+
+
+@dataclass
+class TurnParity:
+    number: int
+    label: str
+    lines: list[Line] = field(default_factory=list)
+
+
+@dataclass
+class ParityReport:
+    """The side-by-side transcript. ``bool(report)`` is True when nothing differs; :meth:`check`
+    raises ``AssertionError`` with the text otherwise."""
+
+    emulated: str
+    live: str
+    turns: list[TurnParity] = field(default_factory=list)
+
+    @property
+    def differences(self) -> list[Difference]:
+        return [ln.difference for t in self.turns for ln in t.lines if ln.difference is not None]
+
+    def __bool__(self) -> bool:
+        return not self.differences
+
+    def check(self) -> ParityReport:
+        if self.differences:
+            raise AssertionError(str(self))
+        return self
+
+    def headline(self) -> str:
+        n, bad = len(self.turns), len(self.differences)
+        what = "no difference" if not bad else f"{bad} difference{'' if bad == 1 else 's'}"
+        return f"Parity of {self.emulated} and {self.live}: {what} in {n} turns."
+
+    def __str__(self) -> str:
+        out = [self.headline(), f"     {'#':>2}  {'emulated':<{WIDTH}}  live"]
+        for t in self.turns:
+            out.append(f"     {t.number:>2}  user: {t.label}")
+            for ln in t.lines:
+                mark = "  ✗ " if ln.difference else "    "
+                left, right = _cut_pair(ln.emulated, ln.live)
+                out.append(f"{mark}     {left:<{WIDTH}}  {right}")
+        out += ["Differences:", *(f"  {d}" for d in self.differences)] if self.differences else []
+        return "\n".join(out)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        colour = "#15803d" if self else "#b91c1c"
+        rows = []
+        for t in self.turns:
+            rows.append(f'<tr style="background:#f3f4f6"><td>{t.number}</td><td colspan="3">'
+                        f"<b>you:</b> {escape(t.label)}</td></tr>")
+            for ln in t.lines:
+                style = ' style="background:#fee2e2"' if ln.difference else ""
+                kind = escape(ln.difference.kind) if ln.difference else ""
+                mark = "✗" if ln.difference else ""
+                rows.append(f"<tr{style}><td>{mark}</td><td>{escape(ln.emulated or '—')}</td>"
+                            f"<td>{escape(ln.live or '—')}</td><td>{kind}</td></tr>")
+        return (f'<div style="font:13px sans-serif"><b style="color:{colour}">{escape(self.headline())}</b>'
+                '<table><tr><th></th><th>emulated</th><th>live</th><th>difference</th></tr>'
+                f"{''.join(rows)}</table></div>")
+
+
+def parity(script: Any, emulated: Any, live: Any) -> ParityReport:
+    """Play ``script`` through both conversations (each restarted first) and compare turn by turn."""
+    turns = parse(script)
+    report = ParityReport(_name(emulated), _name(live))
+    sides = [_played(emulated, turns), _played(live, turns)]
+    for number, (turn, a, b) in enumerate(zip(turns, *sides, strict=True), 1):
+        report.turns.append(compare_turn(number, turn.label(), a, b))
+    return report
+
+
+def _name(conversation: Any) -> str:
+    live = getattr(conversation, "live", None)
+    return f"live bot {live.name!r}" if live is not None else f"flow {conversation.flow.name!r}"
+
+
+def _played(conversation: Any, turns: Sequence[ScriptTurn]) -> list[tuple[list[dict[str, Any]], list[Any]]]:
+    """Per turn: the bot's and error entries, and the calls to the app."""
+    out: list[tuple[list[dict[str, Any]], list[Any]]] = []
+    opening = conversation.restart()
+    for turn in turns:
+        if turn.action == "start":
+            out.append((list(opening.entries), list(opening.calls)))
+            continue
+        mark, played = len(conversation.transcript), None
+        try:
+            played = play_turn(conversation, turn)
+        except ToolkitError:
+            pass  # the error is in the transcript as a system entry
+        entries = [e for e in conversation.transcript[mark:] if e.get("sender") != "user"]
+        out.append((entries, list(played.calls) if played is not None else []))
+    return out
+
+
+def compare_turn(number: int, label: str, emulated: tuple[list[Any], list[Any]],
+                 live: tuple[list[Any], list[Any]]) -> TurnParity:
+    """Align the two sides' bubbles and mark every difference."""
+    result = TurnParity(number, label)
+    a, b = bubbles(emulated[0]), bubbles(live[0])
+    matcher = difflib.SequenceMatcher(None, [x[0] for x in a], [x[0] for x in b], autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        left, right = a[i1:i2], b[j1:j2]
+        for k in range(max(len(left), len(right))):
+            x = left[k] if k < len(left) else None
+            y = right[k] if k < len(right) else None
+            result.lines.append(_line(number, label, op, x, y))
+    calls_a, calls_b = [_call(c) for c in emulated[1]], [_call(c) for c in live[1]]
+    if [c[0] for c in calls_a] != [c[0] for c in calls_b]:
+        diff = Difference(number, label, "calls", "; ".join(c[1] for c in calls_a) or "none",
+                          "; ".join(c[1] for c in calls_b) or "none")
+        result.lines.append(Line(diff.emulated, diff.live, diff))
+    else:
+        result.lines += [Line(f"↳ {x[1]}", f"↳ {y[1]}") for x, y in zip(calls_a, calls_b, strict=True)]
+    return result
+
+
+def _call(call: Mapping[str, Any]) -> tuple[tuple[Any, Any], str]:
+    """(what is compared, what is shown): the path and status; times differ from run to run."""
+    return (call.get("path"), call.get("status")), f"called {call.get('path')} → {call.get('status')}"
+
+
+def _line(number: int, label: str, op: str, x: tuple[Bubble, str, Any] | None,
+          y: tuple[Bubble, str, Any] | None) -> Line:
+    if x is None or y is None:
+        kind = "missing" if y is None else "extra"
+        left, right = (x[1] if x else None), (y[1] if y else None)
+        return Line(left, right, Difference(number, label, kind, left or "", right or ""))
+    if op == "equal":
+        if x[2] and y[2] and x[2] != y[2]:
+            return Line(x[1], y[1], Difference(number, label, "block", str(x[2]), str(y[2])))
+        return Line(x[1], y[1])
+    return Line(x[1], y[1], Difference(number, label, _kind(x[0], y[0]), x[1], y[1]))
+
+
+def _kind(x: Bubble, y: Bubble) -> str:
+    """What differs between two bubbles: message (its type), text, button, card, media or error."""
+    if x[0] != y[0]:
+        return "message"
+    if x[0] in ("buttons", "quickReplies"):
+        return "text" if x[1] != y[1] else "button"
+    return {"carousel": "card"}.get(str(x[0]), str(x[0]))
+
+
+def bubbles(entries: Sequence[Mapping[str, Any]]) -> list[tuple[Bubble, str, Any]]:
+    """What the user sees, one bubble per line: (comparable key, shown text, block or None)."""
+    out: list[tuple[Bubble, str, Any]] = []
+    for entry in entries:
+        block = entry.get("block")
+        if entry.get("sender") != "bot":
+            text = f"error: {entry.get('text', '')}"
+            out.append((("error", str(entry.get("text", ""))), text, None))
+            continue
+        message = entry.get("message") or {}
+        kind, config = message.get("type"), message.get("config") or {}
+        lines = [str(t.get("text", "")) for t in config.get("textMessages") or []]
+        if kind == "text":
+            out += [(("text", line), f"bot: {line}", block) for line in lines]
+            continue
+        if kind in ("buttons", "quickReplies"):
+            out += [(("text", line), f"bot: {line}", block) for line in lines[:-1]]
+            items = config.get("buttons" if kind == "buttons" else "quickReplies") or []
+            choices = tuple(_choice(i) for i in items)
+            last = lines[-1] if lines else ""
+            out.append(((kind, last, choices), f"bot: {message_text(message)}", block))
+            continue
+        out.append(((str(kind), _seen(message)), f"bot: {message_text(message)}", block))
+    return out
+
+
+def _choice(item: Mapping[str, Any]) -> tuple[str, str]:
+    number = item.get("payload") if item.get("type") == "phone_number" else ""
+    return choice_label(item), str(item.get("url") or number)
+
+
+def _seen(message: Mapping[str, Any]) -> Any:
+    config = message.get("config") or {}
+    if message.get("type") == "carousel":
+        cards = config.get("elements") or []
+        return tuple((c.get("title"), c.get("subTitle"), c.get("imageUrl"), c.get("webUrl"),
+                      tuple(_choice(b) for b in c.get("buttons") or [])) for c in cards)
+    return message_text(message)
+
+
+def _cut_pair(left: str | None, right: str | None) -> tuple[str, str]:
+    """Both sides cut to the column width, around where they first differ (so it shows)."""
+    a, b = ("—" if left is None else left), ("—" if right is None else right)
+    first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    start = 0 if first < WIDTH - 8 or a == b else first - WIDTH // 2
+    return _cut(a, start), _cut(b, start)
+
+
+def _cut(text: str, start: int = 0) -> str:
+    head = "…" if start > 0 else ""
+    body = text[start:]
+    width = WIDTH - len(head)
+    return head + (body if len(body) <= width else body[: width - 1] + "…")

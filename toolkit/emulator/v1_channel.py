@@ -1,0 +1,189 @@
+"""The webhook channel of :class:`toolkit.V1Emulator`: Chatlayer's side of ``toolkit.LiveBot``, offline.
+
+A user message injected with ``POST /v1/channels/webhook/{channelId}/messages`` is answered
+``EVENT_RECEIVED`` at once; a delivery thread then runs the emulated flow for it (one
+:class:`~toolkit.Conversation` per ``user.id``, API steps to the backend), records the bot's answers
+and POSTs each one, in the outbound Messenger-like format with the verify token, to the channel's
+webhook URL (retried up to 3 times on a failure, as the legacy docs say the channel does).
+Postback payloads in the outbound messages are opaque ids (Chatlayer's since 2022); a click sends
+one back and the channel resolves it to the button it stands for.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+from ..chatlayer.webhook import inbound_kind, outbound_body, to_outbound
+from ..errors import ToolkitError, V1Error
+from .conversation import Conversation
+from .transcript import Turn
+
+logger = logging.getLogger("toolkit")
+RETRIES = 3
+
+
+class WebhookChannel:
+    """One emulated webhook channel: ``flow`` answers, ``backend`` serves its API steps.
+
+    ``received`` holds every injected body, ``sent`` every outbound body (POSTed when ``webhook_url``
+    is set), ``errors`` what went wrong (an unknown button, a webhook URL that failed).
+    """
+
+    def __init__(self, channel_id: str, flow: Any, backend: Any = None, *, webhook_url: str | None = None,
+                 verify_token: str = "", **session_options: Any) -> None:
+        self.channel_id, self.flow, self.backend = channel_id, flow, backend
+        self.webhook_url = webhook_url
+        self.verify_token = verify_token
+        self.session_options = session_options
+        self.conversations: dict[str, Conversation] = {}
+        self.received: list[dict[str, Any]] = []
+        self.sent: list[dict[str, Any]] = []
+        self.errors: list[str] = []
+        self._payloads: dict[str, tuple[str, str | None]] = {}  # opaque id -> (title, card)
+        self._ids = itertools.count(1)
+        self._queue: deque[dict[str, Any]] = deque()
+        self._cond = threading.Condition()
+        self._busy = False
+        self._closed = threading.Event()
+        self._http: Any = None
+
+    # --- the V1 endpoint -----------------------------------------------------------------------------
+
+    def inject(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Check an injected body, queue it and answer ``{"message": "EVENT_RECEIVED"}``."""
+        if self.flow is None:
+            raise V1Error(409, f"Webhook channel {self.channel_id!r} has no flow to answer with.",
+                          hint="api.webhook_channel(channel_id, flow, backend) gives it one.")
+        try:
+            inbound_kind(body.get("message"))
+        except ValueError as exc:
+            raise V1Error(400, str(exc), hint="E.g. {'message': {'textMessage': {'text': 'hi'}}, "
+                          "'user': {'id': 'user-1'}}.") from None
+        user = body.get("user")
+        if not isinstance(user, Mapping) or not str(user.get("id") or "").strip():
+            raise V1Error(400, "'user' with an 'id' is required (the conversation's user).",
+                          hint="E.g. 'user': {'id': 'user-1', 'firstName': 'Ada'}.")
+        if not isinstance(body.get("sessionData", {}), Mapping):
+            raise V1Error(400, "'sessionData' must be an object of variables.",
+                          hint="E.g. 'sessionData': {'order.id': 'A-1042'} (dotted paths allowed).")
+        with self._cond:
+            self.received.append(dict(body))
+            self._queue.append(dict(body))
+            if not self._busy:
+                self._busy = True
+                threading.Thread(target=self._drain, name="toolkit-v1-channel", daemon=True).start()
+        return {"message": "EVENT_RECEIVED"}
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every injected message has been answered and delivered (True), or ``timeout``."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._busy, timeout)
+
+    def idle(self) -> bool:
+        """Whether every injected message has been answered and delivered (LiveBot's ``settled``)."""
+        with self._cond:
+            return not self._busy
+
+    def close(self) -> None:
+        """Stop retrying deliveries (queued messages are still answered)."""
+        self._closed.set()
+
+    def conversation(self, user_id: str) -> Conversation:
+        """The emulated conversation of ``user_id`` (KeyError naming the known users)."""
+        if user_id not in self.conversations:
+            raise KeyError(f"No conversation for user {user_id!r} (users: {', '.join(self.conversations)}).")
+        return self.conversations[user_id]
+
+    def answers(self, user_id: str) -> list[dict[str, Any]]:
+        """Every bot message sent to ``user_id``, as ``{type, config}`` messages."""
+        entries = self.conversation(user_id).transcript
+        return [e["message"] for e in entries if e.get("sender") == "bot"]
+
+    # --- answering --------------------------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        while True:
+            with self._cond:
+                if not self._queue:
+                    self._busy = False
+                    self._cond.notify_all()
+                    return
+                body = self._queue.popleft()
+            try:
+                self._answer(body)
+            except Exception:  # a broken flow must not stop later messages
+                logger.exception("Webhook channel %r failed on a message", self.channel_id)
+
+    def _answer(self, body: Mapping[str, Any]) -> None:
+        user = dict(body["user"])
+        user_id = str(user.pop("id"))
+        conv = self._conversation_of(user_id, user)
+        for path, value in (body.get("sessionData") or {}).items():
+            conv.session.set(str(path), value)
+        try:
+            turn = self._act(conv, body["message"])
+        except ToolkitError as exc:
+            self.errors.append(f"user {user_id!r}: {exc.message}")
+            return
+        for message in turn.messages:
+            for item in to_outbound(message, self._payload_id):
+                self._deliver(outbound_body(user_id, self.verify_token, item))
+
+    def _conversation_of(self, user_id: str, user: Mapping[str, Any]) -> Conversation:
+        conv = self.conversations.get(user_id)
+        if conv is None:
+            options = {"channel": "webHook", **self.session_options}
+            if user:
+                options.setdefault("user", dict(user))
+            conv = Conversation(self.flow, self.backend, session_id=user_id, start=False, trace_turns=False,
+                                **options)
+            self.conversations[user_id] = conv
+        return conv
+
+    def _act(self, conv: Conversation, message: Mapping[str, Any]) -> Turn:
+        kind = inbound_kind(message)
+        body = message[kind]
+        if kind == "introMessage":
+            return conv.start()
+        if kind == "textMessage":
+            return conv.say(str(body.get("text", "")))
+        if kind == "locationMessage":
+            return conv.share_location(body.get("latitude", body.get("lat")),
+                                       body.get("longitude", body.get("long", body.get("lon"))))
+        title, card = self._payloads.get(str(body.get("payload")), (str(body.get("title", "")), None))
+        return conv.click(title, card=card)
+
+    def _payload_id(self, item: Mapping[str, Any], card: str | None) -> str:
+        opaque = f"{self.channel_id}-pb-{next(self._ids)}"
+        self._payloads[opaque] = (str(item.get("title", "")), card)
+        return opaque
+
+    def _deliver(self, body: dict[str, Any]) -> None:
+        self.sent.append(body)
+        if not self.webhook_url:
+            return
+        import requests
+
+        if self._http is None:
+            self._http = requests.Session()
+        problem = ""
+        for attempt in range(RETRIES + 1):
+            if attempt and self._closed.wait(0.05 * 2 ** attempt):
+                break
+            try:
+                answer = self._http.post(self.webhook_url, json=body, timeout=10)
+            except requests.RequestException as exc:
+                problem = f"{type(exc).__name__}"
+                continue
+            if answer.ok:
+                return
+            problem = f"answered {answer.status_code}"
+        self.errors.append(f"Delivery to {self.webhook_url} failed after {RETRIES} retries: {problem}.")
+
+    def __repr__(self) -> str:
+        return f"<WebhookChannel {self.channel_id!r}: {len(self.conversations)} conversations>"
