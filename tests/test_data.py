@@ -332,21 +332,39 @@ def test_bad_writes_name_the_problem_and_write_nothing(orders: Table, orders_csv
     assert orders_csv.read_bytes() == before
 
 
-def test_writes_go_through_a_temp_file_in_the_same_folder(orders: Table, orders_csv: Path, monkeypatch):
+def test_updates_go_through_a_temp_file_in_the_same_folder(orders: Table, orders_csv: Path, monkeypatch):
     orders_csv.chmod(0o640)
     moves = []
     real_replace = os.replace
     monkeypatch.setattr(os, "replace", lambda src, dst: moves.append((src, dst)) or real_replace(src, dst))
-    orders.append(order_id="A-1050")
+    orders.update("A-1042", status="delivered")
     (src, dst), = moves
     assert Path(src).parent == orders_csv.parent and dst == str(orders_csv)
     assert orders_csv.stat().st_mode & 0o777 == 0o640
     before = orders_csv.read_bytes()
     monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError, match="disk full"):
-        orders.append(order_id="A-1051")
+        orders.update("A-1042", status="returned")
     assert orders_csv.read_bytes() == before
-    assert sorted(p.name for p in orders_csv.parent.iterdir()) == ["orders.csv"]  # no temp left
+    assert sorted(p.name for p in orders_csv.parent.iterdir()) == [".orders.csv.lock", "orders.csv"]  # no temp
+
+
+def test_an_append_writes_only_the_new_line_and_does_not_reread(orders: Table, orders_csv: Path, monkeypatch):
+    inode, before = orders_csv.stat().st_ino, orders_csv.read_bytes()
+    monkeypatch.setattr(os, "replace", lambda *a: pytest.fail("an append must not rewrite the file"))
+    monkeypatch.setattr(table_module, "load", lambda *a, **k: pytest.fail("an append must not re-read the file"))
+    with trace():
+        orders.append(order_id="A-1050", customer="Noor", total=5)
+        assert orders.get("A-1050")["customer"] == "Noor" and orders.get("a-1050")["total"] == 5.0
+    with trace():
+        assert len(orders) == 4 and orders.df["order_id"].tolist()[-1] == "A-1050"
+        assert orders.get("A-1042")["status"] == "shipped" and orders.suggest("A-1O50")[0] == "A-1050"
+    assert orders_csv.stat().st_ino == inode
+    assert orders_csv.read_bytes() == before + b"A-1050,Noor,,,5,\n"
+    monkeypatch.undo()
+    fresh = Table(orders_csv, key="order_id")
+    assert fresh.get("A-1050") == orders.get("A-1050")
+    assert fresh.df.equals(orders.df)
 
 
 def test_a_handler_sees_its_own_write_in_the_same_request(orders: Table):

@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "conversation over real HTTP, print the transcript and serve until Ctrl-C.")
     demo.add_argument("--once", action="store_true", help="exit after the transcript")
     _add_serve_and_export(sub)
+    _add_copy_table(sub)
     return parser
 
 
@@ -115,7 +116,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import main as demo_main
 
             return demo_main(once=args.once)
+        if args.command == "copy-table":
+            from .data.cli import copy_table
+
+            return copy_table(args)
         return _serve_or_export(args)
+
+
+def _add_copy_table(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    copy = sub.add_parser("copy-table", help="copy a CSV file (or a database table) into a database table")
+    copy.add_argument("source", help="a CSV file, or a database URL with --source-table")
+    copy.add_argument("dest", help="the database URL: sqlite:///data/shop.db or postgresql://user:pw@host/db")
+    copy.add_argument("--key", help="the key column (becomes the primary key)")
+    copy.add_argument("--table", help="the table to write; default: the CSV file's name without .csv")
+    copy.add_argument("--source-table", help="the table to read, when SOURCE is a database URL")
+    copy.add_argument("--if-exists", choices=("fail", "replace", "append"), default="fail",
+                      help="when the table exists: fail (default), replace it, or append the rows")
 
 
 def _add_serve_and_export(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

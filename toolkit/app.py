@@ -60,6 +60,10 @@ class App:
         self.name = name
         self.settings = Settings(**settings)
         self.log = Log(self.settings.log_size, self.settings.retry_window_s, self.settings.deadline_s)
+        if self.settings.log_url:  # every worker also writes its exchanges to the log database
+            from .log.dblog import DbLogWriter
+
+            self.log.subscribe(DbLogWriter(self.settings.log_url, self.settings.log_retention))
         self.notices: list[str] = []
         self._masker = Masker.from_settings(self.settings)
         self._router = Router()

@@ -77,6 +77,15 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("body", "timestamp+body")),
     Setting("hmac_timestamp_header", "X-Timestamp", "Header with the Unix timestamp (timestamp+body)."),
     Setting("hmac_window_s", 300.0, "Largest accepted age of a signed timestamp, in seconds."),
+    # --- tables and the log on a database ---
+    Setting("tables_url", "",
+            "If set (sqlite:///data/shop.db, postgresql://user:pw@host/db), every Table('.../leads.csv', "
+            "key=...) is served from table 'leads' in that database, created from the CSV the first time.",
+            secret=True),
+    Setting("log_url", "",
+            "If set, every worker records its exchanges (masked, cut) into this SQLite or PostgreSQL "
+            "database; Log.attach(url) shows them in a notebook.", secret=True),
+    Setting("log_retention", 100000, "Most exchanges kept in the log database (older ones are removed)."),
     # --- live log view ---
     Setting("view_rows", 50, "Rows shown by the log view (the rest are counted)."),
     Setting("view_max_fps", 10.0, "Most redraws per second of the log view."),

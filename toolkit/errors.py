@@ -145,6 +145,13 @@ class KeyNotFound(TableError, KeyError):
         self.suggestions = list(suggestions)
 
 
+class TableDatabaseError(TableError):
+    """The database behind a table cannot be reached or used (wrong URL, missing driver, refused)."""
+
+    status = 503
+    kind = "database_unavailable"
+
+
 # deploy/, tunnel/, testing/, log/outbound
 
 

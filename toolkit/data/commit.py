@@ -1,6 +1,9 @@
 """Serialised writes to one file, shared by every Table on it, with group commit of appends.
 
-Each write rewrites the file (temp file + ``os.replace``), so one write costs O(file size).
+Writes hold :class:`WriteLock`: a thread lock and an OS file lock (``oslock``), so threads and
+processes on one machine take turns. An append writes only the new lines (O_APPEND, after checking
+that the file is still the version in memory); an update or delete rewrites the file (temp file +
+``os.replace``).
 When many threads append at once, the thread holding the lock writes every row queued so far
 in one rewrite; each caller still gets its own row back, or its own error.
 """
@@ -13,23 +16,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..errors import TableError
 from ..files import write_atomic
 from .csvformat import Format
-from .load import Signature, read_bytes
-from .write import appended
+from .errors import missing_file
+from .load import read_bytes, signature
+from .oslock import ProcessLock
+from .state import Signature, State
+from .write import PAGE
 
 
 class Appender(Protocol):
-    """What a commit needs from a Table: its file, lock, and the check of one new row."""
+    """What a commit needs from a Table: its file, state, and the check of one new row."""
 
     _file: str
     key: str | None
 
     @property
-    def _shared(self) -> Shared: ...
+    def _state(self) -> State: ...
 
-    def _prepare_append(self, raw: bytes, sig: Signature, values: dict[str, Any],
-                        taken: set[Any]) -> tuple[dict[str, Any], bytes, Format]: ...
+    def _current(self, raw: bytes, sig: Signature) -> State: ...
+
+    def _prepare_append(self, values: dict[str, Any], taken: set[Any]) -> tuple[dict[str, Any], bytes]: ...
+
+    def _appended(self, rows: list[dict[str, Any]], before: Signature, after: Signature) -> None: ...
 
 
 @dataclass
@@ -45,6 +55,37 @@ class Append:
     event: threading.Event = field(default_factory=threading.Event)
 
 
+class WriteLock:
+    """The write lock of one file: a thread lock, plus the OS lock between processes.
+
+    Reentrant within a thread; the OS lock is taken by the outermost ``with`` and released by it.
+    """
+
+    def __init__(self, real: str) -> None:
+        self._threads = threading.RLock()
+        self._process = ProcessLock(real)
+        self._depth = 0
+
+    def __enter__(self) -> WriteLock:
+        self._threads.acquire()
+        if self._depth == 0:
+            try:
+                self._process.acquire()
+            except BaseException:
+                self._threads.release()
+                raise
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0:
+                self._process.release()
+        finally:
+            self._threads.release()
+
+
 class Shared:
     """What every Table on the same file shares: the write lock, the append queue, a write count.
 
@@ -52,17 +93,22 @@ class Shared:
     the lead to the first row queued meanwhile, so no caller commits for ever.
     """
 
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
+    def __init__(self, real: str) -> None:
+        self.lock = WriteLock(real)
         self.generation = 0  # bumped after every write: readers reload before they answer
         self._queue: list[Append] = []
         self._queue_lock = threading.Lock()
         self._leading = False
 
-    def write(self, path: str, data: bytes) -> None:
-        """Replace the file atomically. Call with ``lock`` held."""
-        write_atomic(path, data)
+    def write(self, path: str, data: bytes) -> Signature:
+        """Replace the file atomically (the real file behind a symlink). Call with ``lock`` held.
+
+        Returns the signature of the new file.
+        """
+        real = os.path.realpath(path)
+        write_atomic(real, data)
         self.generation += 1
+        return signature(os.stat(real))
 
     def append(self, table: Appender, values: dict[str, Any]) -> dict[str, Any]:
         """Queue a row and return it once it is in the file (written by this thread or another)."""
@@ -96,25 +142,66 @@ class Shared:
 
     def _commit(self, path: str, batch: list[Append]) -> None:
         try:
-            raw, sig = read_bytes(path)
-            records: list[bytes] = []
-            fmt: Format | None = None
+            real = os.path.realpath(path)
+            try:
+                before = signature(os.stat(real))
+            except FileNotFoundError:
+                raise missing_file(Path(path)) from None
+            raw: bytes | None = None
+            rows, records, tables = [], [], {}
             taken: dict[str | None, set[Any]] = {}
             for job in batch:
                 try:
-                    job.row, record, fmt = job.table._prepare_append(
-                        raw, sig, job.values, taken.setdefault(job.table.key, set()))
+                    if job.table._state.signature != before:  # changed by someone else: read it
+                        if raw is None:
+                            raw, before = read_bytes(real)
+                        job.table._current(raw, before)
+                    keys = taken.setdefault(job.table.key, set())
+                    job.row, record = job.table._prepare_append(job.values, keys)
+                    rows.append(job.row)
                     records.append(record)
+                    tables[id(job.table)] = job.table
                 except Exception as exc:  # this row is refused; the others still go in
                     job.error = exc
-            if records and fmt is not None:
-                self.write(path, appended(raw, records, fmt))
+            if records:
+                fmt = next(iter(tables.values()))._state.fmt
+                after = self._append_bytes(real, before, b"".join(records), fmt)
+                for table in tables.values():
+                    table._appended(rows, before, after)
         except BaseException as exc:  # nothing was written: every row gets the error
             for job in batch:
                 job.error = job.error or exc
         finally:
             for job in batch:
                 job.done = True
+
+    def _append_bytes(self, real: str, before: Signature, data: bytes, fmt: Format) -> Signature:
+        """Add ``data`` at the end of the file, which must still be at ``before``. Returns the new
+        signature. Under the lock.
+
+        One ``write`` with O_APPEND when the new text fits in the file's last page (readers see all
+        of it or none of it); otherwise the whole file is replaced atomically.
+        """
+        fd = os.open(real, os.O_RDWR | os.O_APPEND | getattr(os, "O_BINARY", 0))
+        try:
+            st = os.fstat(fd)
+            if signature(st) != before:
+                raise TableError(f"{real} was changed by another program while a row was being added; "
+                                 "nothing was written.",
+                                 hint="Try again; a program that writes the file without the toolkit's lock "
+                                      "(an editor) should not save it while the service writes it.")
+            if st.st_size and os.pread(fd, 1, st.st_size - 1) not in (b"\n", b"\r"):
+                data = fmt.newline.encode(fmt.body_encoding) + data  # the file lacked a final line end
+            if st.st_size % PAGE + len(data) > PAGE:
+                return self.write(real, os.pread(fd, st.st_size, 0) + data)
+            written = os.write(fd, data)
+            if written != len(data):  # pragma: no cover - a full disk
+                raise OSError(f"only {written} of {len(data)} bytes written to {real}")
+            os.fsync(fd)
+            self.generation += 1
+            return signature(os.fstat(fd))
+        finally:
+            os.close(fd)
 
 
 _shared: dict[str, Shared] = {}
@@ -125,4 +212,6 @@ def shared_for(path: Path) -> Shared:
     """The one Shared of a file (symlinks and relative paths resolved)."""
     real = os.path.realpath(path)
     with _shared_lock:
-        return _shared.setdefault(real, Shared())
+        if real not in _shared:
+            _shared[real] = Shared(real)
+        return _shared[real]

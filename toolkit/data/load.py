@@ -10,7 +10,6 @@ import io
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,40 +17,19 @@ import numpy as np
 import pandas as pd
 
 from ..errors import TableError
-from .csvformat import SNIFF_BYTES, Format, data_line_numbers, lines_of, records, sniff
+from .csvformat import (
+    SNIFF_BYTES,
+    Format,
+    data_line_numbers,
+    iter_records,
+    lines_of,
+    raw_fields,
+    records,
+    sniff,
+)
 from .errors import SAVE_HINT, bad_lines, missing_file, unknown_column
-from .values import kind_of, to_python
-
-Signature = tuple[int, int, int]
-
-
-@dataclass
-class State:
-    """One loaded version of a file: the frame, its key index and where it came from."""
-
-    df: pd.DataFrame
-    index: pd.Index | None
-    signature: Signature
-    generation: int
-    fmt: Format
-    _arrays: list[tuple[str, Any]] | None = field(default=None, repr=False)
-    _kinds: dict[str, str] | None = field(default=None, repr=False)
-
-    @property
-    def version(self) -> str:
-        return f"mtime:{self.signature[0]}"
-
-    def kinds(self) -> dict[str, str]:
-        """The kind of each column (int, float, bool, datetime, text)."""
-        if self._kinds is None:
-            self._kinds = {str(c): kind_of(t) for c, t in self.df.dtypes.items()}
-        return self._kinds
-
-    def row(self, position: int) -> dict[str, Any]:
-        """Row ``position`` as a dict of plain Python values."""
-        if self._arrays is None:
-            self._arrays = [(str(c), self.df[c].array) for c in self.df.columns]
-        return {name: to_python(values[position]) for name, values in self._arrays}
+from .state import Signature, State
+from .values import to_python, unguard_frame
 
 
 def signature(st: os.stat_result) -> Signature:
@@ -76,8 +54,11 @@ def _unreadable(path: str, exc: OSError) -> TableError:
 
 
 def load(path: str, name: str, key: str | None, options: Mapping[str, Any], generation: int,
-         source: tuple[bytes, Signature] | None = None) -> State:
-    """Read ``path`` (or ``source``: its bytes and signature, already read) and check the key column."""
+         source: tuple[bytes, Signature] | None = None, guard_formulas: bool = True) -> State:
+    """Read ``path`` (or ``source``: its bytes and signature, already read) and check the key column.
+
+    A file whose last row is cut off (see :func:`check_complete`) is refused like a bad row.
+    """
     f: IO[bytes]
     try:
         f = io.BytesIO(source[0]) if source is not None else open(path, "rb")
@@ -87,16 +68,69 @@ def load(path: str, name: str, key: str | None, options: Mapping[str, Any], gene
         raise _unreadable(path, exc) from exc
     with f:
         sig = source[1] if source is not None else signature(os.fstat(f.fileno()))
-        fmt = sniff(f.read(SNIFF_BYTES), options)
+        head = f.read(SNIFF_BYTES)
+        fmt = sniff(head, options)
         f.seek(0)
         try:
             df = pd.read_csv(f, **read_options(fmt, options))
         except Exception as exc:
             raise explain(exc, path, name, fmt, options) from exc
+        header = header_fields(head, fmt)
+        check_complete(f, fmt, name, len(header))
+        guarded = guard_formulas and _has_guarded(f)
     if "index_col" not in options and not _plain_index(df.index):
         raise _extra_fields(path, name, fmt)
+    if guarded:
+        unguard_frame(df)
     index = check_key(df, key, name, path, fmt) if key is not None else None
-    return State(df, index, sig, generation, fmt)
+    return State(df, index, sig, generation, fmt, header, key=key)
+
+
+_GUARDED_BYTES = re.compile(rb"'['=+\-@\t\r]")
+
+
+def _has_guarded(f: IO[bytes]) -> bool:
+    """Whether the file may hold a cell written with the formula guard (a fast byte scan, so the
+    text columns are only looked at when one is there)."""
+    f.seek(0)
+    carry = b""
+    while chunk := f.read(1 << 24):
+        if _GUARDED_BYTES.search(carry + chunk):
+            return True
+        carry = chunk[-1:]
+    return False
+
+
+def header_fields(head: bytes, fmt: Format) -> list[str]:
+    """The fields of the file's first record (empty for an empty file)."""
+    for _, _, fields in iter_records(lines_of(head.decode(fmt.encoding, errors="replace")), fmt):
+        return fields
+    return []
+
+
+def check_complete(f: IO[bytes], fmt: Format, name: str, width: int) -> None:
+    """Refuse a file cut off in the middle of its last row (a copy or an editor that died half-way).
+
+    Cut off means: no line end after the last row, and fewer fields than the header (a quote that
+    is never closed is refused by read_csv). A last row with every field and no line end is fine.
+    """
+    size = f.seek(0, io.SEEK_END)
+    f.seek(max(0, size - SNIFF_BYTES))
+    tail = f.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return
+    last = tail.rsplit(b"\n", 1)[-1].decode(fmt.encoding, errors="replace")
+    if b"\n" not in tail or last.count(fmt.quotechar) % 2:  # the header alone; or a multi-line value
+        return  # (a quote never closed is refused by read_csv itself)
+    fields = raw_fields(last, fmt.delimiter, fmt.quotechar)
+    if len(fields) >= width:
+        return
+    f.seek(0)
+    line = f.read().count(b"\n") + 1
+    raise bad_lines(name, f"the last row is cut off ({len(fields)} of the {width} fields, and no line "
+                          "end): the file looks saved half-way", [line],
+                    fix="If a program is still writing the file, wait for it; otherwise complete or "
+                        f"remove the last row and save. {SAVE_HINT}")
 
 
 def _plain_index(index: pd.Index) -> bool:
@@ -105,9 +139,15 @@ def _plain_index(index: pd.Index) -> bool:
 
 
 def read_options(fmt: Format, options: Mapping[str, Any]) -> dict[str, Any]:
-    """read_csv keywords: the caller's, plus the sniffed delimiter, encoding and decimal mark."""
+    """read_csv keywords: the caller's, plus the sniffed delimiter, encoding and decimal mark.
+
+    Only an empty cell is missing (``NULL``, ``N/A``, ``None``, ``NA``, ``nan`` stay text) unless
+    the caller passes ``keep_default_na``, ``na_values`` or ``na_filter`` (pandas' NA parsing).
+    """
     opts = dict(options)
     opts["encoding"] = fmt.encoding
+    if not {"keep_default_na", "na_values", "na_filter"} & set(opts):  # only an empty cell is missing
+        opts.update(keep_default_na=False, na_values=[""])
     if "sep" not in opts and "delimiter" not in opts:
         opts["sep"] = fmt.delimiter
     if fmt.decimal != ".":

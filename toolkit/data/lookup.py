@@ -23,7 +23,7 @@ CUTOFF = 0.6
 def position(index: pd.Index, key: Any) -> int | None:
     """The row position of ``key``, or None. Tries the key as given first, then the same key with
     spaces trimmed, in upper or lower case, or as a number / as text to match the key column."""
-    for candidate in _spellings(index, key):
+    for candidate in spellings(kind_of(index.dtype), key):
         try:
             found = index.get_loc(candidate)
         except (KeyError, TypeError, ValueError, pd.errors.InvalidIndexError):
@@ -33,9 +33,9 @@ def position(index: pd.Index, key: Any) -> int | None:
     return None
 
 
-def _spellings(index: pd.Index, key: Any) -> Iterator[Any]:
+def spellings(kind: str, key: Any) -> Iterator[Any]:
+    """``key`` as given, then as the forgiving matches try it, for a key column of ``kind``."""
     yield key
-    kind = kind_of(index.dtype)
     if isinstance(key, str):
         text = key.strip()
         if text != key:

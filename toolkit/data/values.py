@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,50 @@ KINDS = {"int": "whole numbers", "float": "numbers", "bool": "True/False values"
          "datetime": "dates", "text": "text"}
 EXAMPLES = {"int": "3", "float": "12.5", "bool": "True", "datetime": "'2025-01-31'", "text": "'Ghent'"}
 TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0")
+
+# Formula injection (OWASP "CSV Injection"): a text cell starting with one of these is run as a
+# formula by Excel / LibreOffice / Sheets, so it is written with a leading single quote.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_SIGNED = re.compile(r"[+-][0-9 .,()/-]*")  # +32 470 12 34 56, -5, -3,5: digits, no letters
+_GUARDED = re.compile(r"'+[=+\-@\t\r]")  # what reading strips one quote from
+
+
+def guard(text: str) -> str:
+    """``text`` as a cell that no spreadsheet runs as a formula.
+
+    A leading ``'`` is added to text starting with ``=`` ``@`` tab or CR, and to text starting
+    with ``+`` or ``-`` unless only digits, spaces and ``.,()/-`` follow (phone numbers, negative
+    numbers stay as typed). Text that already starts with quotes before one of those characters
+    gets one more quote, so that :func:`unguard` gives back exactly what was written.
+    """
+    if not text or (text[0] not in FORMULA_START and text[0] != "'"):
+        return text
+    bare = text.lstrip("'")
+    if not bare or bare[0] not in FORMULA_START:
+        return text
+    if bare is text and bare[0] in "+-" and _PLAIN_SIGNED.fullmatch(bare):
+        return text
+    return "'" + text
+
+
+def unguard(text: str) -> str:
+    """The value :func:`guard` was given: one leading quote removed before a formula character."""
+    return text[1:] if _GUARDED.match(text) else text
+
+
+def unguard_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with :func:`unguard` applied to its text columns (in place; only where needed)."""
+    for column in df.columns:
+        values = df[column]
+        if kind_of(values.dtype) != "text":
+            continue
+        try:
+            quoted = values.str.startswith("'", na=False)
+        except AttributeError:  # no text in this column
+            continue
+        if quoted.any():
+            df[column] = values.where(~quoted, values[quoted].map(unguard))
+    return df
 
 
 def kind_of(dtype: Any) -> str:
@@ -116,8 +161,11 @@ def _text(value: Any, decimal: str) -> Any:
 _CONVERT = {"int": _int, "float": _float, "bool": _bool, "datetime": _datetime, "text": _text}
 
 
-def to_text(value: Any, decimal: str = ".") -> tuple[str, bool]:
-    """A checked value as the file writes it, and whether it is a number (for quoting)."""
+def to_text(value: Any, decimal: str = ".", guard_formulas: bool = True) -> tuple[str, bool]:
+    """A checked value as the file writes it, and whether it is a number (for quoting).
+
+    Text is guarded against formula injection (:func:`guard`) unless ``guard_formulas`` is False.
+    """
     if value is None:
         return "", False
     if isinstance(value, bool):
@@ -135,4 +183,22 @@ def to_text(value: Any, decimal: str = ".") -> tuple[str, bool]:
         return stamp.isoformat(sep=" "), False
     if isinstance(value, dt.date | dt.time):
         return value.isoformat(), False
-    return str(value), False
+    return (guard(str(value)) if guard_formulas else str(value)), False
+
+
+def readback(value: Any, kind: str) -> Any:
+    """A checked value as reading the file back gives it (``5`` in a text column is ``'5'``)."""
+    if value is None:
+        return None
+    if kind == "text":
+        return to_text(value, guard_formulas=False)[0]
+    if kind == "float":
+        return float(value)
+    if kind == "datetime":
+        return pd.Timestamp(value)
+    return value
+
+
+def readback_rows(rows: list[dict[str, Any]], kinds: dict[str, str]) -> list[dict[str, Any]]:
+    """:func:`readback` of every cell of ``rows``."""
+    return [{c: readback(v, kinds.get(c, "text")) for c, v in row.items()} for row in rows]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from ..errors import TableError
 from .csvformat import (
     SNIFF_BYTES,
@@ -52,9 +54,10 @@ def header_of(raw: bytes, fmt: Format) -> list[str]:
                      hint="Write the header line (the column names) first, then save.")
 
 
-def record_bytes(row: Mapping[str, Any], header: list[str], fmt: Format) -> bytes:
+def record_bytes(row: Mapping[str, Any], header: list[str], fmt: Format,
+                 guard_formulas: bool = True) -> bytes:
     """One new record, encoded, in the file's format."""
-    record = format_record((to_text(row.get(c), fmt.decimal) for c in header), fmt)
+    record = format_record((to_text(row.get(c), fmt.decimal, guard_formulas) for c in header), fmt)
     return record.encode(fmt.body_encoding)
 
 
@@ -64,11 +67,69 @@ def appended(raw: bytes, new: list[bytes], fmt: Format) -> bytes:
     return raw + end + b"".join(new)
 
 
+PAGE = 4096
+
+
+def records_of(raw: bytes, fmt: Format, rows: int, table: str,
+               guard_formulas: bool = True) -> Records | Lines:
+    """The records of ``raw``: by line ends found with numpy when one line is one record (the usual
+    case, fast on big files), else parsed with the csv module."""
+    ends = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
+    lines = len(ends) + (0 if raw.endswith(b"\n") else 1)
+    if lines == rows + 1 and fmt.encoding.replace("_", "-").lower() in ASCII_SAFE:
+        return Lines(raw, fmt, ends, guard_formulas)
+    return Records(raw, fmt, rows, table, guard_formulas)
+
+
+ASCII_SAFE = ("utf-8", "utf-8-sig", "utf8", "cp1252", "latin-1", "latin1", "iso-8859-1", "iso-8859-15",
+              "ascii")
+
+
+class Lines:
+    """A file where each line is one record (header first), split by byte offsets: no decoding of
+    the whole file, so changing one row costs about one copy of the bytes."""
+
+    def __init__(self, raw: bytes, fmt: Format, ends: np.ndarray, guard_formulas: bool) -> None:
+        self.raw, self.fmt, self.guard_formulas = raw, fmt, guard_formulas
+        self.starts = np.concatenate(([0], ends + 1))
+        self.ends = np.concatenate((ends + 1, [len(raw)]))
+        found = records(lines_of(raw[: self.ends[0]].decode(fmt.encoding)), fmt)
+        self.header = found[0][2] if found else []
+
+    def _span(self, position: int) -> tuple[int, int]:
+        return int(self.starts[position + 1]), int(self.ends[position + 1])
+
+    def replaced(self, position: int, changes: Mapping[str, Any]) -> bytes:
+        """The file with the given cells of row ``position`` rewritten (other cells untouched)."""
+        start, end = self._span(position)
+        text = self.raw[start:end].decode(self.fmt.body_encoding)
+        record = _changed_record(text, self.header, changes, self.fmt, self.guard_formulas)
+        return self.raw[:start] + record.encode(self.fmt.body_encoding) + self.raw[end:]
+
+    def removed(self, position: int) -> bytes:
+        """The file without row ``position``."""
+        start, end = self._span(position)
+        return self.raw[:start] + self.raw[end:]
+
+
+def _changed_record(text: str, header: list[str], changes: Mapping[str, Any], fmt: Format,
+                    guard_formulas: bool) -> str:
+    """One record's text with some cells rewritten; the others keep their exact text."""
+    body = text.rstrip("\r\n")
+    fields = raw_fields(body, fmt.delimiter, fmt.quotechar)
+    fields += [""] * (len(header) - len(fields))
+    for column, value in changes.items():
+        cell, numeric = to_text(value, fmt.decimal, guard_formulas)
+        fields[header.index(column)] = quote(cell, numeric, fmt)
+    return fmt.delimiter.join(fields) + text[len(body):]
+
+
 class Records:
     """The decoded file split into records, to replace or remove data row ``position``."""
 
-    def __init__(self, raw: bytes, fmt: Format, rows: int, table: str) -> None:
+    def __init__(self, raw: bytes, fmt: Format, rows: int, table: str, guard_formulas: bool = True) -> None:
         self.fmt = fmt
+        self.guard_formulas = guard_formulas
         self.lines = lines_of(raw.decode(fmt.encoding))
         found = records(self.lines, fmt)
         self.header = found[0][2] if found else []
@@ -85,13 +146,7 @@ class Records:
         """The file with the given cells of row ``position`` rewritten (other cells untouched)."""
         start, end = self.spans[position]
         text = "".join(self.lines[start:end])
-        body = text.rstrip("\r\n")
-        fields = raw_fields(body, self.fmt.delimiter, self.fmt.quotechar)
-        fields += [""] * (len(self.header) - len(fields))
-        for column, value in changes.items():
-            cell, numeric = to_text(value, self.fmt.decimal)
-            fields[self.header.index(column)] = quote(cell, numeric, self.fmt)
-        record = self.fmt.delimiter.join(fields) + text[len(body):]
+        record = _changed_record(text, self.header, changes, self.fmt, self.guard_formulas)
         return self._joined(self.lines[:start] + [record] + self.lines[end:])
 
     def removed(self, position: int) -> bytes:

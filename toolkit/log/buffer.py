@@ -31,6 +31,16 @@ class Log:
         self.deadline_s = deadline_s  # drawn by plot(); the App keeps it equal to its setting
         self.total = 0  # exchanges ever recorded, including those dropped from the buffer
 
+    @classmethod
+    def attach(cls, url: str, size: int = 500, poll_s: float = 0.5) -> Log:
+        """A log that follows the log database of a running service (its ``log_url``), live.
+
+        ``app.log = Log.attach(url)`` then ``app.log_view()`` shows the service's traffic.
+        """
+        from .dblog import AttachedLog
+
+        return AttachedLog(url, size, poll_s)
+
     @property
     def size(self) -> int:
         return self._entries.maxlen or 0

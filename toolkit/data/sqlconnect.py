@@ -1,0 +1,167 @@
+"""Databases behind tables: one SQLAlchemy engine per URL, the version counters, errors with the fix.
+
+SQLAlchemy 2 Core is the one SQL layer: SQLite through the standard library, PostgreSQL through
+psycopg 3 (``pip install 'chatlayer-toolkit[postgres]'``). Every table write bumps a row of
+``toolkit_versions`` in the same transaction, so any process sees a change with one tiny query.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, Engine, make_url
+
+from ..errors import TableDatabaseError, TableError
+from .errors import did_you_mean
+
+VERSIONS = "toolkit_versions"
+EXAMPLES = "sqlite:///data/shop.db or postgresql://user:password@host:5432/dbname"
+SCHEMES = ("sqlite", "postgresql", "postgres")
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def shown(url: str | URL) -> str:
+    """The URL with its password masked, for messages and reprs."""
+    try:
+        text = make_url(url).render_as_string(hide_password=True)
+        return text.replace("postgresql+psycopg:", "postgresql:")
+    except Exception:
+        return "<unparseable URL>"
+
+
+def parse(url: str) -> URL:
+    """``url`` checked; ``postgresql://`` and ``postgres://`` use psycopg 3."""
+    try:
+        parsed = make_url(url)
+        parsed.port  # noqa: B018 - a port that is not a number fails here
+    except (sa_exc.ArgumentError, ValueError):
+        raise TableDatabaseError(f"{url.split('@')[-1]!r} is not a database URL.",
+                                 hint=f"Write it like {EXAMPLES}.") from None
+    scheme = parsed.get_backend_name()
+    if scheme == "postgres" or parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif scheme not in SCHEMES:
+        raise TableDatabaseError(
+            f"Unknown database kind {scheme!r} in {shown(parsed)}.{did_you_mean(scheme, SCHEMES[:2])}",
+            hint=f"Tables run on SQLite and PostgreSQL: {EXAMPLES}.")
+    return parsed
+
+
+def engine_for(url: str) -> Engine:
+    """The one engine of this URL in this process (made on first use)."""
+    parsed = parse(url)
+    name = parsed.render_as_string(hide_password=False)
+    with _engines_lock:
+        if name not in _engines:
+            _engines[name] = _create(parsed)
+        return _engines[name]
+
+
+def _create(url: URL) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        folder = os.path.dirname(os.path.abspath(url.database or ""))
+        if url.database not in (None, "", ":memory:") and not os.path.isdir(folder):
+            raise TableDatabaseError(f"The folder of the SQLite database {url.database!r} does not exist "
+                                     f"({folder}).", hint="Create the folder first, or fix the path "
+                                     "(sqlite:///relative/path.db, sqlite:////absolute/path.db).")
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    try:
+        return sa.create_engine(url, pool_size=8, max_overflow=16)
+    except ImportError as exc:
+        raise TableDatabaseError(
+            f"PostgreSQL needs the psycopg driver, which is not installed ({exc}).",
+            hint="pip install 'chatlayer-toolkit[postgres]' (or: pip install 'psycopg[binary]'), "
+                 "then restart the kernel.") from None
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _dispose_all() -> None:
+    """After a fork (gunicorn workers): never share a parent's connections."""
+    for engine in list(_engines.values()):
+        engine.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_dispose_all)
+
+
+def explain(error: Exception, url: str | URL, what: str) -> TableError:
+    """A database error as a TableError naming the problem and the fix (never the password)."""
+    where = shown(url)
+    text = str(getattr(error, "orig", error) or error).strip().splitlines()[0] if str(error) else ""
+    if isinstance(error, TableError):
+        return error
+    low = text.lower()
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError) and (
+            "refused" in low or "could not connect" in low or "connection" in low or "timeout" in low):
+        return TableDatabaseError(f"Cannot connect to {where} ({what}): {text}.",
+                                  hint="Check that the database server is running and reachable at that "
+                                       "host and port, and that the URL is right.")
+    if "password authentication failed" in low or "role" in low and "does not exist" in low:
+        return TableDatabaseError(f"{where} refused the login ({what}): {text}.",
+                                  hint="Check the user name and password in the URL.")
+    if "database" in low and "does not exist" in low:
+        return TableDatabaseError(f"{where}: {text}.", hint="Create the database (createdb NAME) or fix "
+                                                             "its name at the end of the URL.")
+    if "unable to open database file" in low:
+        return TableDatabaseError(f"Cannot open the SQLite file of {where}: {text}.",
+                                  hint="Check that its folder exists and may be written.")
+    return TableDatabaseError(f"{where}: {what} failed: {type(error).__name__}: {text}",
+                              hint="See the database's own message above; table.reload() retries.")
+
+
+def versions_table(metadata: sa.MetaData) -> sa.Table:
+    """The table of version counters: one row per data table, bumped by every write."""
+    return sa.Table(VERSIONS, metadata, sa.Column("name", sa.String(255), primary_key=True),
+                    sa.Column("version", sa.BigInteger, nullable=False))
+
+
+def ensure_version_row(engine: Engine, versions: sa.Table, name: str) -> None:
+    """Create the counters table and this table's row if they are missing (races are fine)."""
+    try:
+        versions.create(engine, checkfirst=True)
+    except sa_exc.DBAPIError:  # another process created it meanwhile
+        if not sa.inspect(engine).has_table(VERSIONS):
+            raise
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(versions.c.version).where(versions.c.name == name)).first()
+    if found is None:
+        try:
+            with engine.begin() as conn:
+                conn.execute(versions.insert().values(name=name, version=0))
+        except sa_exc.IntegrityError:  # another process made it meanwhile
+            pass
+
+
+def kind_of_column(column: sa.Column[Any]) -> str:
+    """The toolkit kind (int, float, bool, datetime, text) of a database column."""
+    try:
+        python = column.type.python_type
+    except NotImplementedError:
+        return "text"
+    if python is bool:
+        return "bool"
+    if python is int:
+        return "int"
+    if python.__name__ in ("float", "Decimal"):
+        return "float"
+    if python.__name__ in ("datetime", "date"):
+        return "datetime"
+    return "text"
+
+
+SQL_TYPES: dict[str, Any] = {"int": sa.BigInteger, "float": sa.Float, "bool": sa.Boolean,
+                             "datetime": sa.DateTime, "text": sa.Text}

@@ -1,0 +1,158 @@
+"""One version of a table in memory: the frame, its key index, and rows added since it was loaded.
+
+Appending does not re-read the file nor copy the frame: new rows wait in ``added`` (with a small
+index of their own) and are joined to the frame only when someone asks for ``df`` (or when many
+have piled up). A lookup probes the big index, then the small one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import lookup
+from .csvformat import Format
+from .values import kind_of, to_python
+
+Signature = tuple[int, int, int]
+MAX_ADDED = 2000  # rows kept aside before they are joined to the frame
+
+
+@dataclass
+class State:
+    """One loaded version: ``base`` (the frame as read), ``added`` rows, where it came from."""
+
+    base: pd.DataFrame
+    base_index: pd.Index | None
+    signature: Signature
+    generation: int
+    fmt: Format = field(default_factory=Format)
+    header: list[str] = field(default_factory=list)  # the header's fields, as in the file
+    added: tuple[dict[str, Any], ...] = ()
+    key: str | None = None
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def version(self) -> str:
+        return f"mtime:{self.signature[0]}"
+
+    @property
+    def df(self) -> pd.DataFrame:
+        """The frame, with the added rows joined (once, then cached)."""
+        if not self.added:
+            return self.base
+        with self._lock:
+            if "df" not in self._cache:
+                extra = pd.DataFrame(list(self.added), columns=self.base.columns)
+                self._cache["df"] = pd.concat([self.base, _joinable(self.base, extra)], ignore_index=True)
+            return self._cache["df"]
+
+    @property
+    def index(self) -> pd.Index | None:
+        """The key index of every row (added rows included)."""
+        if self.base_index is None or not self.added:
+            return self.base_index
+        with self._lock:
+            if "index" not in self._cache:
+                self._cache["index"] = self.base_index.append(self._added_index())
+            return self._cache["index"]
+
+    def __len__(self) -> int:
+        return len(self.base) + len(self.added)
+
+    def position(self, key: Any) -> int | None:
+        """The row position of ``key`` (forgiving, see :func:`lookup.position`), or None."""
+        assert self.base_index is not None
+        found = lookup.position(self.base_index, key)
+        if found is None and self.added:
+            extra = lookup.position(self._added_index(), key)
+            found = None if extra is None else len(self.base) + extra
+        return found
+
+    def _added_index(self) -> pd.Index:
+        if "added_index" not in self._cache:
+            keys = [row.get(self.key or "") for row in self.added]
+            self._cache["added_index"] = pd.Index(keys, dtype=self.base_index.dtype
+                                                  if self.base_index is not None and len(keys) else None)
+        return self._cache["added_index"]
+
+    def kinds(self) -> dict[str, str]:
+        """The kind of each column (int, float, bool, datetime, text)."""
+        if "kinds" not in self._cache:
+            self._cache["kinds"] = {str(c): kind_of(t) for c, t in self.base.dtypes.items()}
+        return self._cache["kinds"]
+
+    def row(self, position: int) -> dict[str, Any]:
+        """Row ``position`` as a dict of plain Python values."""
+        if position >= len(self.base):
+            return dict(self.added[position - len(self.base)])
+        arrays = self._cache.get("arrays")
+        if arrays is None:
+            arrays = self._cache["arrays"] = [(str(c), self.base[c].array) for c in self.base.columns]
+        return {name: to_python(values[position]) for name, values in arrays}
+
+    # --- new versions after a write by this process ------------------------------------------
+
+    def extended(self, rows: Sequence[Mapping[str, Any]], signature: Signature, generation: int) -> State:
+        """This version plus ``rows`` (as they read back), now at ``signature``."""
+        added = self.added + tuple(dict(r) for r in rows)
+        new = replace(self, signature=signature, generation=generation, added=added, _cache={},
+                      _lock=threading.Lock())
+        if "kinds" in self._cache:
+            new._cache["kinds"] = self._cache["kinds"]
+        return new.joined() if len(added) > MAX_ADDED else new
+
+    def joined(self) -> State:
+        """The same version with the added rows joined to the frame."""
+        if not self.added:
+            return self
+        return replace(self, base=self.df, base_index=self.index, added=(), _cache={}, _lock=threading.Lock())
+
+    def changed(self, position: int, cells: Mapping[str, Any], signature: Signature,
+                generation: int) -> State:
+        """This version with some cells of row ``position`` replaced."""
+        full = self.joined()
+        df = full.base.copy()
+        for column, value in cells.items():
+            at = df.columns.get_loc(column)
+            try:
+                df.iat[position, at] = value
+            except (TypeError, ValueError):  # e.g. a None in an int column: pandas picks the dtype
+                df[column] = df[column].astype(object)
+                df.iat[position, at] = value
+        index = full.base_index
+        if self.key is not None and self.key in cells:
+            index = pd.Index(df[self.key])
+        return replace(full, base=df, base_index=index, signature=signature, generation=generation,
+                       _cache={}, _lock=threading.Lock())
+
+    def without(self, position: int, signature: Signature, generation: int) -> State:
+        """This version without row ``position``."""
+        full = self.joined()
+        df = full.base.drop(index=full.base.index[position]).reset_index(drop=True)
+        index = None if full.base_index is None else full.base_index.delete(position)
+        return replace(full, base=df, base_index=index, signature=signature, generation=generation,
+                       _cache={}, _lock=threading.Lock())
+
+
+def _joinable(base: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """``extra`` with the dtypes read_csv would give the same rows in ``base``'s columns."""
+    out = {}
+    for column in base.columns:
+        dtype, values = base[column].dtype, extra[column]
+        kind, missing = kind_of(dtype), values.isna().any()
+        if kind == "int" and missing:
+            out[column] = values.astype("float64")
+        elif kind in ("int", "float", "bool") and not missing:
+            out[column] = values.astype(dtype)
+        elif pd.api.types.is_object_dtype(dtype):
+            out[column] = values.astype(object).where(values.notna(), np.nan)
+        else:
+            out[column] = values.astype(dtype) if kind == "text" else values
+    return pd.DataFrame(out, columns=base.columns)
