@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -33,6 +34,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def listening_here(port: int) -> bool:
+    """Whether a socket of *this process* listens on TCP ``port`` (Linux ``/proc``).
+
+    Another process that took the port after ours was freed does not count: asking whether the port
+    refuses connections (a "dead port") raced with every other program binding ports on the machine.
+    """
+    mine = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # closed meanwhile
+            continue
+        if link.startswith("socket:["):
+            mine.add(link[len("socket:["):-1])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A" and fields[9] in mine:
+                    return True
+    return False
 
 
 def request_json(host: str, port: int, method: str, path: str, body: dict | None = None,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 
 import pytest
 from helpers import wait_until
 
 import toolkit as tk
+from toolkit.chatlayer import background
 from toolkit.emulator.v1 import V1Emulator
 
 
@@ -50,26 +50,47 @@ def test_the_answer_comes_now_and_the_result_is_pushed_later(api, client):
     assert job.status == "pushed" and job.exchange is push and repr(job) == "<Job check_payment: pushed>"
 
 
-def test_the_push_waits_until_the_handler_has_answered(api, client):
+def test_the_push_waits_until_the_handler_has_answered(api, client, monkeypatch):
+    """An ordering proof, not a pause: the handler holds until the job has either pushed (a wrong
+    build) or is waiting for the answer (the right one), and every step writes down when it happens."""
     app = tk.App("order")
     jobs = tk.Background(app, client)
-    computed, seen = threading.Event(), []
+    order: list[str] = []  # list.append is atomic: the steps in the order they happened
+    reached = threading.Event()  # the job is at the push: waiting for the answer, or pushing
 
-    def fast():
-        computed.set()
-        return "Done!"
+    class Watched:
+        """The job's "handler answered" event, telling when it is waited on and why the wait ends."""
+
+        def __init__(self, event: threading.Event) -> None:
+            self.event = event
+
+        def wait(self, timeout: float | None = None) -> bool:
+            reached.set()
+            answered = self.event.wait(timeout)
+            order.append("answer seen" if answered else "gave up waiting")
+            return answered
+
+    real_event, real_push = background._answered_event, client.push
+    monkeypatch.setattr(background, "_answered_event",
+                        lambda: None if (e := real_event()) is None else Watched(e))
+
+    def push(*args, **kwargs):
+        order.append("push")
+        reached.set()
+        return real_push(*args, **kwargs)
+
+    monkeypatch.setattr(client, "push", push)
 
     @app.handler("/go")
     def go(sessionId: str):  # noqa: N803
-        jobs.run(sessionId, fast)
-        assert computed.wait(5)  # the slow part has finished while the handler still runs...
-        time.sleep(0.05)  # ...and would have had time to push
-        seen.append(list(api.pushed(sessionId)))
+        jobs.run(sessionId, lambda: "Done!")
+        assert reached.wait(30)  # the slow part is done and the job is at the push...
+        order.append("handler returns")  # ...yet nothing went out before this
         return "Working on it"
 
     app.call("/go", {"sessionId": "sess-1"})
-    assert seen == [[]]  # nothing was pushed before the handler answered
-    assert jobs.wait(5) and api.pushed("sess-1") == [tk.text("Done!")]
+    assert jobs.wait(30) and api.pushed("sess-1") == [tk.text("Done!")]
+    assert order == ["handler returns", "answer seen", "push"]
 
 
 def test_a_failed_push_is_recorded_in_the_log(api, client):

@@ -12,6 +12,7 @@ installs Chromium, so CI never skips this test. Screenshots land in ``tests/arti
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -26,7 +27,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import requests
-from helpers import free_port, wait_until
+from helpers import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -116,20 +117,33 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
     quiet.mkdir(parents=True)  # no "Jupyter news?" toast over the screenshot, no update checks
     (quiet / "notification.jupyterlab-settings").write_text(
         '{"fetchNews": "false", "checkForUpdates": false, "doNotDisturbMode": true}')
-    port, token = free_port(), secrets.token_hex(16)
+    token = secrets.token_hex(16)
     log = open(tmp_path / "lab.log", "wb")  # noqa: SIM115 - closed below
+    # --port=0: JupyterLab takes a port itself and writes it in its runtime file (a port picked free
+    # here and bound seconds later by JupyterLab could be taken by another process in between)
     proc = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "jupyter-lab"), "--no-browser", "--ip=127.0.0.1",
-         f"--port={port}", f"--ServerApp.token={token}", "--allow-root", f"--ServerApp.root_dir={work}",
+         "--port=0", f"--ServerApp.token={token}", "--allow-root", f"--ServerApp.root_dir={work}",
          "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
         cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    url = ""
     try:
+        port = wait_until(lambda: _runtime_port(tmp_path / "rt", proc.pid), 45, "JupyterLab's runtime file",
+                          interval=0.2)
+        url = f"http://127.0.0.1:{port}"
         wait_until(lambda: _status(url, token) == 200, 45, "JupyterLab to answer", interval=0.2)
         yield Lab(url, token, work)
     finally:
         _stop_lab(proc, url, token)
         log.close()
+
+
+def _runtime_port(folder: Path, pid: int) -> int | None:
+    """The port JupyterLab (process ``pid``) wrote in its runtime file, once the file is whole."""
+    try:
+        return int(json.loads((folder / f"jpserver-{pid}.json").read_text())["port"])
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _status(url: str, token: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -185,9 +186,24 @@ def test_the_file_is_looked_at_once_per_request(orders: Table, monkeypatch):
     assert len(checks) == 2
 
 
+class _Clock:
+    """Stands in for the ``time`` module inside toolkit.data.table: ``monotonic()`` reads ``clock[0]``."""
+
+    def __init__(self, clock: list[float]) -> None:
+        self._clock = clock
+
+    def monotonic(self) -> float:
+        return self._clock[0]
+
+    def __getattr__(self, name: str):
+        return getattr(time, name)
+
+
 def test_outside_a_request_the_check_is_throttled(orders_csv: Path, monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr(table_module.time, "monotonic", lambda: clock[0])
+    # Only the table module's clock: patching time.monotonic itself changed it for every thread of
+    # the process (servers and pollers of other tests still winding down).
+    monkeypatch.setattr(table_module, "time", _Clock(clock))
     orders = Table(orders_csv, key="order_id")
     write(orders_csv, ORDERS + "A-1045,New Row,processing,,1,1\n")
     clock[0] += table_module.CHECK_INTERVAL_S / 2
@@ -370,10 +386,14 @@ def test_sixteen_threads_append_3200_rows_while_the_file_always_parses(tmp_path:
     done = threading.Event()
     seen: list[int] = []
     problems: list[str] = []
+    # Half-way, every writer waits until the reader has parsed the file: a read in the middle is
+    # certain, not left to scheduling (the old check was "more than 10 reads, one in between").
+    halfway = threading.Barrier(16 + 1, timeout=120)
 
     def reader() -> None:
         while True:
             last = done.is_set()  # one more parse after the writers are done
+            paused = not halfway.broken and halfway.n_waiting == 16  # every writer stopped at 1600 rows
             try:
                 frame = pd.read_csv(path)
             except Exception as exc:  # a half-written file would land here
@@ -384,11 +404,17 @@ def test_sixteen_threads_append_3200_rows_while_the_file_always_parses(tmp_path:
             if seen and len(frame) < seen[-1]:
                 problems.append(f"rows went back from {seen[-1]} to {len(frame)}")
             seen.append(len(frame))
+            if paused:
+                if len(frame) != 1600:
+                    problems.append(f"{len(frame)} rows read while the writers waited at 1600")
+                halfway.wait()
             if last:
                 return
 
     def writer(t: int) -> None:
         for n in range(200):
+            if n == 100:
+                halfway.wait()
             tables[t % 2].append(name=f'Lead "{t}", Gent é', email=f"lead{t}.{n}@example.com", thread=t, n=n)
 
     watcher = threading.Thread(target=reader)
@@ -404,7 +430,7 @@ def test_sixteen_threads_append_3200_rows_while_the_file_always_parses(tmp_path:
     assert len(final) == 3200
     assert set(zip(final["thread"], final["n"], strict=True)) == {(t, n) for t in range(16) for n in range(200)}
     assert not problems, problems[:3]
-    assert len(seen) > 10 and seen[-1] == 3200 and any(0 < s < 3200 for s in seen)
+    assert 1600 in seen and seen[-1] == 3200  # read whole in the middle and at the end
     assert len(tables[0]) == len(tables[1]) == 3200
 
 

@@ -9,6 +9,7 @@ import importlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import free_port, request_json
+from helpers import request_json
 from wire import exchange
 
 import toolkit
@@ -194,11 +195,15 @@ def test_gunicorn_serves_app_wsgi(tmp_path):
     nb = make_project(tmp_path / "project")
     deploy = tmp_path / "deploy"
     export(nb, deploy / "app.py")
-    port = free_port()
+    # The socket is bound here and handed over (fd://): a port found free and bound later by
+    # gunicorn could be taken by another process in between.
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    proc = subprocess.Popen([str(gunicorn), "app:wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                             "--no-control-socket"], cwd=deploy, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen([str(gunicorn), "app:wsgi", "--bind", f"fd://{listener.fileno()}", "--workers",
+                             "2", "--no-control-socket"], cwd=deploy, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True, pass_fds=[listener.fileno()])
+    listener.close()  # gunicorn holds it now
     try:
         deadline = time.monotonic() + 30
         while True:

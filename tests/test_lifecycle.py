@@ -60,8 +60,6 @@ def test_stop_is_idempotent_frees_the_port_and_works_as_a_context_manager():
     assert not server.running and not listening(port)
     server.stop()
     assert repr(server) == "<Server 'srv' stopped>"
-    with pytest.raises(ConnectionRefusedError):
-        socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
 def test_rerunning_serve_on_the_same_port_replaces_the_apps_server():

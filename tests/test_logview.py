@@ -8,7 +8,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 import requests
@@ -323,28 +322,53 @@ def test_action_errors_show_in_the_notice_line(app, view, tmp_path):
     assert view.select(999) is None and "no longer in the log" in view.notice.value
 
 
-def test_redraws_are_throttled_whatever_the_load(app):
-    view = tk.LogView(app, max_fps=10)
+@pytest.mark.parametrize("fps, given", [(4.0, "setting"), (25.0, "keyword")])
+def test_redraws_are_throttled_whatever_the_load(app, fps, given):
+    """At two rates, one from the view_max_fps setting and one passed to the view: under a steady
+    load the redraws are never closer than 1/fps apart (monotonic times taken by the timer thread)."""
+    if given == "setting":
+        app.configure(view_max_fps=fps)
+        view = tk.LogView(app)
+    else:
+        view = tk.LogView(app, max_fps=fps)
+    assert view.max_fps == fps
     try:
-        calls = 0
+        stop = threading.Event()
 
-        def load():
-            nonlocal calls
-            for _ in range(300):
+        def load() -> None:  # until the timer has redrawn often enough to measure its gaps
+            while not stop.is_set():
                 app.call("/greet")
-                calls += 1
 
         threads = [threading.Thread(target=load) for _ in range(2)]
-        start = time.monotonic()
         for t in threads:
             t.start()
-        while any(t.is_alive() for t in threads) or time.monotonic() - start < 0.5:
-            time.sleep(0.02)
+        try:
+            wait_until(lambda: len(view.redraw_times) >= 6, 120, "six redraws under load")
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(60)
         wait_until(lambda: view.shown and view.shown[0].id == app.log.last().id)
         times = list(view.redraw_times)
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-        assert gaps and min(gaps) >= 0.1 - 0.005  # never more than 10 redraws in a second
-        assert view.redraws < calls / 5  # many requests per redraw
+        assert len(gaps) >= 5 and min(gaps) >= 1 / fps - 0.005, (fps, gaps)
+    finally:
+        view.close()
+
+
+def test_many_requests_during_one_redraw_are_drawn_by_one_more_redraw(app):
+    """Coalescing shown by order, not by counting under load: while a redraw is held, 200 requests
+    arrive; once it is let go, at most one more redraw shows them all."""
+    view = tk.LogView(app, max_fps=1000)
+    try:
+        app.call("/greet")
+        wait_until(lambda: view.shown and view.shown[0].id == app.log.last().id)
+        with view._draw_lock:  # the timer's next redraw waits here
+            before = view.redraws
+            for _ in range(200):
+                app.call("/greet")
+        wait_until(lambda: view.shown and view.shown[0].id == app.log.last().id)
+        assert view.redraws - before <= 2  # the held redraw, and at most one for all that came meanwhile
     finally:
         view.close()
 

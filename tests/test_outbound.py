@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 
@@ -102,15 +103,16 @@ def test_calls_outside_a_handler_are_not_recorded(app, partner):
 
 def test_a_failed_call_is_recorded_with_its_error(partner):
     app = tk.App("down")
-    server = HTTPServer(partner_api, "127.0.0.1", 0, name="gone")
-    gone = f"http://127.0.0.1:{server.port}"
-    server.stop()
+    closed = socket.socket()  # bound, never listening, held: refused at once, and no one else takes the port
+    closed.bind(("127.0.0.1", 0))
+    gone = f"http://127.0.0.1:{closed.getsockname()[1]}"
 
     @app.handler("/down")
     def down():
         requests.get(f"{gone}/rates", timeout=2)
 
-    assert app.call("/down", raise_errors=False)["error"]["type"] == "handler_error"
+    with closed:
+        assert app.call("/down", raise_errors=False)["error"]["type"] == "handler_error"
     [call] = app.log.last().outbound
     assert call["status"] is None and call["error"].startswith("ConnectionError")
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import requests
+from hostile import send, serving, still_fine
 
 import toolkit as tk
 from toolkit.emulator.v1 import V1Emulator
@@ -333,3 +334,144 @@ def test_replaying_a_capture_lead_request_leaves_the_csv_unchanged(tmp_path):
     assert replay(app, logged, sandbox=False).kept == []  # opting out: the lead is written for real
     assert path.read_text() == captured + "L-2,ada@example.com\n"
     assert app.call("/capture-lead", {"email": "bo@example.com"})["messages"] == [tk.text("Thanks, lead L-3.")]
+# --- access control: replays skip it only for requests that passed it -------------------------------
+
+TOKEN = "s3cret-token-7"
+
+
+def _guarded(**settings) -> tk.App:
+    app = tk.App("guarded", auth_bearer=TOKEN, max_body_bytes=200, **settings)
+    runs: list[str] = []
+
+    @app.handler("/orders")
+    def orders(order_id: str = ""):
+        runs.append(order_id)
+        return f"order {order_id}"
+
+    app.runs = runs  # type: ignore[attr-defined]
+    return app
+
+
+GOOD = {"Authorization": f"Bearer {TOKEN}"}
+NOT_PASSED = {  # requests that never passed access control: (headers, raw body, status, access)
+    "too large, no token": ({}, json.dumps({"order_id": "X-" + "9" * 300}).encode(), 413, "not reached"),
+    "too large, good token": (GOOD, json.dumps({"order_id": "X-" + "9" * 300}).encode(), 413, "not reached"),
+    "bad JSON, no token": ({}, b'{"order_id": "X-1",', 400, "not reached"),
+    "too deep, no token": ({}, b'{"order_id": "X-2", "a": ' + b"[" * 80 + b"]" * 80 + b"}", 400,
+                           "not reached"),
+    "refused: no token": ({}, b'{"order_id": "X-3"}', 401, "refused"),
+    "refused: wrong token": ({"Authorization": "Bearer nope"}, b'{"order_id": "X-4"}', 401, "refused"),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_PASSED), ids=list(NOT_PASSED))
+def test_an_exchange_records_whether_it_passed_access_control(case, tmp_path):
+    headers, raw, status, access = NOT_PASSED[case]
+    app = _guarded()
+    with serving(app) as server:
+        assert send(server, "POST", "/orders", raw, headers)[0] == status
+        assert app.log.last().access == access
+        assert send(server, "POST", "/orders", b'{"order_id": "A-1"}', GOOD)[0] == 200
+        assert app.log.last().access == "passed"
+        assert list(app.log.to_frame()["access"]) == [access, "passed"]
+        assert app.runs == ["A-1"]
+        still_fine(app, server, tmp_path, secrets=[TOKEN])
+    app.call("/orders", {"order_id": "C-1"})
+    assert app.log.last().access == "skipped"  # in-process: access control not asked for
+
+
+@pytest.mark.parametrize("case", list(NOT_PASSED), ids=list(NOT_PASSED))
+def test_replay_checks_access_for_a_request_that_never_passed_it(case):
+    headers, raw, status, _access = NOT_PASSED[case]
+    app = _guarded()
+    with serving(app) as server:
+        send(server, "POST", "/orders", raw, headers)
+    logged = app.log.last()
+    app.configure(max_body_bytes=1_000_000)  # even with the size limit gone, the handler never runs
+    result = replay(app, logged)
+    assert result.new.status == (400 if status == 400 else 401) and app.runs == []  # bad body: 400 again
+    assert not result.skipped_access and result.access.startswith("access control checked: #1 ")
+    assert "never passed access control" in result.access
+
+
+def test_replay_skips_access_only_for_a_request_that_passed_it_and_says_so():
+    app = _guarded()
+    with serving(app) as server:
+        send(server, "POST", "/orders", b'{"order_id": "A-1"}', GOOD)
+    result = replay(app, app.log.last())
+    assert result.new.status == 200 and not result.changed and app.runs == ["A-1", "A-1"]
+    assert result.skipped_access
+    assert result.access == "access control skipped: #1 passed access control when it was received"
+    app.call("/orders", {"order_id": "C-1"})
+    result = replay(app, app.log.last())
+    assert result.skipped_access and "in-process app.call" in result.access
+
+
+def test_replay_all_leaves_out_what_never_passed_and_says_why():
+    app = _guarded()
+    with serving(app) as server:
+        for headers, raw, _status, _access in NOT_PASSED.values():
+            send(server, "POST", "/orders", raw, headers)
+        send(server, "POST", "/orders", b'{"order_id": "A-1"}', GOOD)
+    app.configure(max_body_bytes=1_000_000)
+    results = replay_all(app, changed_only=False)
+    assert [r.old.body["order_id"] for r in results] == ["A-1"] and results[0].skipped_access
+    assert app.runs == ["A-1", "A-1"]  # only the accepted request ran again
+    assert [e.exchange.id for e in results.left_out] == [1, 2, 3, 4, 5, 6]
+    reasons = [e.reason for e in results.left_out]
+    assert all(r.startswith("access control is on and #") for r in reasons)
+    assert "failed (413) before access control checked it" in reasons[0]
+    assert "was refused by access control (401)" in reasons[4]
+    assert str(results.left_out[0]).startswith("#1 POST /orders (413): access control is on")
+    replay(app, app.log.entries()[-1])
+    again = replay_all(app, changed_only=False)
+    assert "a replay itself" in str(again.left_out[-1])
+
+
+def test_with_access_control_off_every_request_is_replayed_through_the_check():
+    app = tk.App("open")
+    app.add_handler("/orders", lambda order_id="": f"order {order_id}")
+    app.handle("POST", "/orders", raw=b'{"order_id": "X-1",')  # bad JSON: never reached the check
+    results = replay_all(app, changed_only=False)
+    assert len(results) == 1 and results.left_out == []
+    assert results[0].access.startswith("access control checked") and results[0].new.status == 400
+
+
+def test_the_log_views_replay_all_says_what_it_left_out_and_why():
+    app = _guarded()
+    app.handle("POST", "/orders", raw=b'{"order_id": "X-3"}')  # refused: no token
+    app.handle("POST", "/orders", headers=GOOD, raw=b'{"order_id": "A-1"}')
+    view = app.log_view()
+    try:
+        assert view.replay_all() == []
+        html = view.comparison.value
+        assert "Replayed 1 request(s): 0 answer(s) changed. Left out 1 (see why below)." in html
+        assert "#1 POST /orders (401): access control is on and #1 was refused by access control" in html
+    finally:
+        view.close()
+
+
+def test_a_fixture_of_a_request_that_never_passed_access_control_is_checked_again(tmp_path):
+    from toolkit.testing import check, load_fixture, save_fixtures
+
+    app = _guarded()
+    app.configure(max_body_bytes=60)
+    app.handle("POST", "/orders", raw=json.dumps({"order_id": "X-" + "9" * 60}).encode())  # 413, no token
+    app.handle("POST", "/orders", headers=GOOD, raw=b'{"order_id": "A-1"}')
+    too_large, accepted = (load_fixture(p) for p in save_fixtures(app.log.entries(), tmp_path, app=app))
+    assert too_large["request"]["access"] == "not reached" and accepted["request"]["access"] == "passed"
+    app.configure(max_body_bytes=1_000_000)  # the size limit gone: the token is still missing
+    assert check(app, too_large).status == 401 and app.runs == ["A-1"]
+    assert check(app, accepted).passed and app.runs == ["A-1", "A-1"]
+
+
+def test_replay_all_leaves_out_the_pushes_of_background_jobs():
+    app = tk.App("pushy")
+    app.add_handler("/orders", lambda order_id="": f"order {order_id}")
+    app.call("/orders", {"order_id": "A-1"})
+    push = Exchange("PUSH", "/check_payment", 200, source="push")
+    app.log.record(push)
+    results = replay_all(app, changed_only=False)
+    assert [r.old.path for r in results] == ["/orders"]
+    assert [str(e) for e in results.left_out] == [
+        "#2 PUSH /check_payment (200): a push of a background job, not a request that came in"]

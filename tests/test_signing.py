@@ -81,6 +81,32 @@ def test_bearer_or_basic_either_one_passes_when_both_are_set():
     assert "a Bearer token or Basic auth" in denied(app)["message"]
 
 
+ALONE = ("wrong-credential-77", "Bearer-tok-S3cret-123")
+
+
+@pytest.mark.parametrize("sent", [SECRETS[0], f"  {SECRETS[0]}  ", ALONE[0], ALONE[1],
+                                  f"Baerer {SECRETS[0]}", f"{SECRETS[0]} {SECRETS[0]}", basic("a:b")[6:]])
+def test_a_credential_sent_without_its_scheme_word_is_never_quoted(sent, tmp_path):
+    from hostile import send, serving, still_fine
+
+    app = make_app(auth_bearer=SECRETS[0])
+    err = denied(app, {"Authorization": sent})
+    word = sent.split()[0]
+    assert word not in json.dumps(err) and word.lower() not in json.dumps(err).lower()
+    assert "Bearer <token>" in err["hint"]
+    with serving(app) as server:
+        status, body = send(server, "POST", "/orders", BODY, {"Authorization": sent})
+        assert status == 401 and word.lower() not in json.dumps(body).lower()
+        assert send(server, "POST", "/orders", BODY, {"Authorization": f"Bearer {SECRETS[0]}"})[0] == 200
+        still_fine(app, server, tmp_path, secrets=[*SECRETS, *ALONE, word])
+
+
+@pytest.mark.parametrize("scheme", ["Digest", "Negotiate", "Token", "basic"])
+def test_a_known_scheme_word_is_named(scheme):
+    app = make_app(auth_bearer=SECRETS[0])
+    assert f"uses the {scheme.title()} scheme" in denied(app, {"Authorization": f"{scheme} abc"})["message"]
+
+
 def test_custom_header_is_required_with_its_value():
     app = make_app(auth_header=f"X-Api-Key: {SECRETS[2]}")
     assert answer(app, {"x-api-key": SECRETS[2]})[0] == 200
@@ -165,10 +191,68 @@ def test_timestamp_and_body_signing_accepts_fresh_and_rejects_stale_future_and_t
     assert "in the future" in denied(app, future)["message"]
     fresh = signing.sign(BODY, app.settings)
     assert "does not match" in denied(app, fresh, BODY + b" ")["message"]
-    moved = dict(fresh, **{"X-Timestamp": str(int(now) + 1)})  # a re-dated replay
+    # a re-dated replay: 30 s from the signed stamp, always another stamp yet inside the window (the
+    # old int(now) + 1 equalled the signed stamp when the clock crossed a second in between)
+    moved = dict(fresh, **{"X-Timestamp": str(int(fresh["X-Timestamp"]) - 30)})
     assert "does not match" in denied(app, moved)["message"]
     assert "Missing X-Timestamp" in denied(app, {"X-Signature": fresh["X-Signature"]})["message"]
     assert "not a Unix time" in denied(app, dict(fresh, **{"X-Timestamp": "yesterday"}))["message"]
+
+
+def test_the_moved_timestamp_case_holds_at_every_point_of_a_second():
+    """The flake's cause, shown with a fixed clock: whatever the fraction of the second at signing,
+    a re-dated stamp is another stamp, and it fails on the signature, not the window."""
+    s = hmac_settings(hmac_signed="timestamp+body", hmac_window_s=60)
+    for now in (1_767_225_600.0, 1_767_225_600.999_999, 1_767_225_601.0):
+        fresh = signing.sign(BODY, s, now=now)
+        signing.verify_hmac(BODY, fresh, s, now=now)
+        moved = dict(fresh, **{"X-Timestamp": str(int(fresh["X-Timestamp"]) - 30)})
+        with pytest.raises(tk.Unauthorized, match="does not match"):
+            signing.verify_hmac(BODY, moved, s, now=now)
+
+
+NOT_A_TIME = {
+    "nan": "not a finite number", "NaN": "not a finite number", "-nan": "not a finite number",
+    "inf": "not a finite number", "-Infinity": "not a finite number", "1e400": "not a finite number",
+    "9" * 400: "not a Unix time", "yesterday": "not a number", "0x65f0": "not a number",
+    "1.7e9": "not written as plain digits", "+1767225600": "not written as plain digits",
+    "-1767225600": "not written as plain digits", "1_767_225_600": "not written as plain digits",
+    "١٧٦٧٢٢٥٦٠٠": "not written as plain digits",  # Arabic-Indic digits: float() takes them
+}
+
+
+@pytest.mark.parametrize("stamp", list(NOT_A_TIME), ids=[k[:12] for k in NOT_A_TIME])
+def test_a_signed_timestamp_must_be_a_finite_number_inside_the_window(stamp, tmp_path):
+    """Each stamp is correctly signed, so only the stamp itself is wrong; before the fix ``nan``
+    passed (every comparison with NaN is false, so it was never outside the window)."""
+    from hostile import send, serving, still_fine
+
+    app = make_app(hmac_secret=SECRETS[3], hmac_signed="timestamp+body", hmac_window_s=60)
+    headers = {"X-Timestamp": stamp, "X-Signature": signing.signature(BODY, app.settings, stamp)}
+    err = denied(app, headers)
+    assert "X-Timestamp header is not a Unix time" in err["message"]
+    assert NOT_A_TIME[stamp] in err["message"] and "plain digits" in err["hint"]
+    with serving(app) as server:
+        if stamp.isascii():  # HTTP headers are Latin-1: the Arabic digits reach only app.handle
+            status, body = send(server, "POST", "/orders", BODY, headers)
+            assert status == 401 and "not a Unix time" in body["error"]["message"]
+        assert send(server, "POST", "/orders", BODY, signing.sign(BODY, app.settings))[0] == 200
+        still_fine(app, server, tmp_path, secrets=SECRETS)
+
+
+@pytest.mark.parametrize("stamp", ["", "   "])
+def test_an_empty_timestamp_is_a_missing_one(stamp):
+    app = make_app(hmac_secret=SECRETS[3], hmac_signed="timestamp+body")
+    headers = {"X-Timestamp": stamp, "X-Signature": signing.signature(BODY, app.settings, stamp)}
+    assert "Missing X-Timestamp header" in denied(app, headers)["message"]
+
+
+@pytest.mark.parametrize("window", ["nan", "-1"])
+def test_a_window_that_is_not_a_number_refuses_everything_and_is_a_config_error(window):
+    app = make_app(hmac_secret=SECRETS[3], hmac_signed="timestamp+body", hmac_window_s=window)
+    with pytest.raises(tk.ConfigError, match="hmac_window_s"):
+        signing.check_settings(app.settings)
+    assert "outside" in denied(app, signing.sign(BODY, app.settings))["message"]  # fails closed
 
 
 def test_signed_content_is_timestamp_dot_body():

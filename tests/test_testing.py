@@ -57,7 +57,7 @@ def test_fixture_format_with_secrets_masked(tmp_path):
     assert fixture["request"] == {
         "method": "POST", "path": "/pay", "query": {"lang": "nl"},
         "headers": {"Authorization": "***", "X-Api-Token": "***", "X-Trace": "keep-me"},
-        "body": {"amount": 5, "card_number": "***"},
+        "body": {"amount": 5, "card_number": "***"}, "access": "skipped",
     }
     assert fixture["response"]["status"] == 200
     assert fixture["response"]["body"]["messages"][0]["config"]["textMessages"][0]["text"] == "Paid 5"

@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -343,13 +344,12 @@ def offline_ngrok(tmp_path, monkeypatch):
 
 def test_no_network_fails_fast_with_a_clear_message(shop, offline_ngrok):
     app, server = shop
-    with socket.socket() as s:  # a port nobody listens on: the download is refused at once
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    started = time.monotonic()
-    with pytest.raises(TunnelError, match="Could not download the ngrok agent") as info:
-        server.expose(provider=offline_ngrok(port))
-    assert time.monotonic() - started < 15
+    with socket.socket() as s:  # bound, never listening: refused at once, and held so no one else takes it
+        s.bind(("127.0.0.1", 0))  # (closing it first let another process bind the port meanwhile)
+        started = time.monotonic()
+        with pytest.raises(TunnelError, match="Could not download the ngrok agent") as info:
+            server.expose(provider=offline_ngrok(s.getsockname()[1]))
+        assert time.monotonic() - started < 15
     assert "provider='fake'" in info.value.hint and "PYNGROK_NGROK_PATH" in info.value.hint
 
 
@@ -371,17 +371,36 @@ def test_an_agent_that_hangs_is_killed_at_the_deadline(shop, tmp_path, monkeypat
     app, server = shop
     before = _tunnel_threads()
     agent = tmp_path / "ngrok"
-    pidfile = tmp_path / "agent.pid"
-    agent.write_text(f"#!/bin/sh\necho $$ > {pidfile}\nexec sleep 60\n")
+    agent.write_text("#!/bin/sh\nexec sleep 60\n")
     agent.chmod(0o755)
     config = tmp_path / "ngrok.yml"
     config.write_text("")
+    # Every process started from here on carries this mark in its environment: the test finds the
+    # agent (and anything it started) whether or not it ran long enough to say who it is. (A pidfile
+    # written by the agent was read before it was written when the machine was slow.)
+    mark = f"TOOLKIT_TEST_AGENT={uuid.uuid4().hex}"
+    monkeypatch.setenv(*mark.split("="))
     provider = NgrokProvider(authtoken="test-token", config_path=str(config), ngrok_path=str(agent))
     with pytest.raises(TunnelError, match="did not open within 1.5 s"):
         server.expose(provider=provider, timeout_s=1.5)
     assert wait_until(lambda: _tunnel_threads() <= before, 10.0)
-    pid = int(pidfile.read_text())
-    assert wait_until(lambda: not Path(f"/proc/{pid}").exists(), 10.0), "the hung agent was left running"
+    assert wait_until(lambda: not _alive_with(mark), 10.0), f"the hung agent was left running: {_alive_with(mark)}"
+
+
+def _alive_with(mark: str) -> list[int]:
+    """The live (not zombie) processes whose environment holds ``mark``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            env = (proc / "environ").read_bytes().split(b"\0")
+            state = next(line for line in (proc / "status").read_text().splitlines() if line.startswith("State:"))
+        except (OSError, StopIteration):  # gone meanwhile, or not ours to read
+            continue
+        if mark.encode() in env and "zombie" not in state:
+            found.append(int(proc.name))
+    return found
 
 
 def test_ngrok_errors_are_explained():

@@ -8,6 +8,8 @@ import json
 import os
 import socket
 
+from helpers import listening_here
+
 import toolkit as tk
 
 
@@ -60,14 +62,9 @@ def text_of(reply: dict) -> str:
 
 
 def listening(port: int) -> bool:
-    """Whether any socket of this machine listens on ``port`` (from /proc/net/tcp*)."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as f:
-            for line in f.readlines()[1:]:
-                fields = line.split()
-                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
-                    return True
-    return False
+    """Whether a socket of this process listens on ``port`` (another program may take a port once
+    ours is freed: asking the machine, or connecting to a "dead" port, raced with it)."""
+    return listening_here(port)
 
 
 def socket_inodes() -> set[str]:

@@ -19,6 +19,7 @@ from .config import Settings
 from .errors import HandlerError, NotFound, ToolkitError, error_body
 from .log import Exchange, Log, Masker, fingerprint, logger, outbound, trace
 from .log.buffer import in_process
+from .log.exchange import PASSED, REFUSED, SKIPPED
 from .log.turns import current_turn
 from .params import bind
 from .reply import LIST_NOTICE, JsonAnswer, encode, has_list, normalize
@@ -196,12 +197,15 @@ class App:
         if entry.path.startswith(_INTERNAL_ROOT):
             return self._internal(entry.path, Request.build(entry.method, path, headers=headers))
         request = Request.build(entry.method, path, query=query, headers=headers, raw=raw,
-                                max_body_bytes=s.max_body_bytes, size=body_size)
-        if check_access and entry.path not in self.unchecked_paths:
+                                max_body_bytes=s.max_body_bytes, size=body_size, max_depth=s.max_body_depth)
+        checking = check_access and entry.path not in self.unchecked_paths
+        entry.access = REFUSED if checking else SKIPPED
+        if checking:
             signing.check_access(request, s)
+            entry.access = PASSED
         route, path_params = self._router.match(request.method, request.path)
         entry.handler = name = route.name
-        kwargs = bind(name, route.signature, request, path_params)
+        kwargs = bind(name, route.signature, request, path_params, self._masker)
         result = self._run(route, kwargs, entry)
         if isinstance(result, JsonAnswer):
             return Response(result.status, result.body, result.encode(), headers=dict(result.headers))
@@ -236,11 +240,13 @@ class App:
             self._notice(LIST_NOTICE)
 
     def _error_response(self, exc: ToolkitError, original: BaseException, entry: Exchange) -> Response:
-        tb = "".join(traceback.format_exception(original))
-        entry.error, entry.traceback = str(exc), tb
+        text = self._masker.text  # an exception's text may quote a secret (e.g. a URL's ?token=)
+        tb = text("".join(traceback.format_exception(original)))
+        entry.error, entry.traceback = text(str(exc)), tb
         if exc.status >= 500:
-            logger.error("%s %s failed: %s\n%s", entry.method, entry.path, exc, tb)
+            logger.error("%s %s failed: %s\n%s", entry.method, entry.path, entry.error, tb)
         body = error_body(exc, traceback=tb if self.settings.debug else None)
+        body["error"]["message"] = text(body["error"]["message"])
         return Response(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original,
                         headers=dict(getattr(exc, "headers", None) or {}))
 

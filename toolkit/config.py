@@ -36,13 +36,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("debug", False, "Include the traceback in error responses (never turn on in a demo)."),
     # --- server ---
     Setting("max_body_bytes", 1048576, "Largest request body accepted; larger gets 413."),
+    Setting("max_body_depth", 64,
+            "Deepest nesting of objects and arrays in a request body (1 to 128); deeper gets 400 "
+            "before it is parsed, and the log keeps no value nested deeper."),
     Setting("deadline_s", 5.0,
             "Calls slower than this are flagged 'slow' and warned about once per handler. "
             "Chatlayer advises staying under 20 s."),
     Setting("log_size", 500, "How many exchanges app.log keeps (a ring buffer); 0 turns the log off."),
     Setting("log_body_bytes", 65536, "Request/response bodies in the log are cut at this size."),
     Setting("sensitive_keys", "password,token,secret,apikey,api_key",
-            "Comma-separated header/body keys masked in the log and in fixtures."),
+            "Comma-separated keys (any case, matched as parts of names) whose values are masked "
+            "wherever a request is kept: query, headers, body, error messages, log, fixtures."),
     Setting("retry_window_s", 3.0,
             "An identical request within this many seconds is flagged as a probable platform retry."),
     # --- embedded server (app.serve(): waitress) ---

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import BadRequest
-from .request import Request
+from .log.masking import Masker
+from .request import DEPTH_CEILING, Request, too_deep
 
 _MISSING = inspect.Parameter.empty
 _TRUE = {"true", "1", "yes", "y", "on"}
@@ -74,14 +75,16 @@ def merged_values(request: Request, path_params: Mapping[str, Any]) -> dict[str,
 
 
 def bind(
-    handler: str, sig: Signature, request: Request, path_params: Mapping[str, Any]
+    handler: str, sig: Signature, request: Request, path_params: Mapping[str, Any],
+    masker: Masker | None = None,
 ) -> dict[str, Any]:
-    """Keyword arguments for the handler. Raises :class:`BadRequest` naming what to fix."""
+    """Keyword arguments for the handler. Raises :class:`BadRequest` naming what to fix; the value
+    that failed is shown masked by ``masker`` (the app's; by default the default settings')."""
     values = merged_values(request, path_params)
     kwargs: dict[str, Any] = {}
     for p in sig.params:
         if p.name in values:
-            kwargs[p.name] = convert(handler, p, values[p.name])
+            kwargs[p.name] = convert(handler, p, values[p.name], masker)
         elif p.default is _MISSING:
             raise _missing(handler, p.name, values)
     if sig.var_keyword:
@@ -103,12 +106,12 @@ def _missing(handler: str, key: str, values: Mapping[str, Any]) -> BadRequest:
     )
 
 
-def convert(handler: str, param: Param, value: Any) -> Any:
+def convert(handler: str, param: Param, value: Any, masker: Masker | None = None) -> Any:
     """Convert one value to the parameter's annotated type."""
     if value is None:
         if param.optional or param.kind is Any:
             return None
-        raise _bad(handler, param, value)
+        raise _bad(handler, param, value, masker)
     kind = param.kind
     origin = typing.get_origin(kind) or kind
     try:
@@ -128,12 +131,14 @@ def convert(handler: str, param: Param, value: Any) -> Any:
             return value if isinstance(value, str) else json.dumps(value)
         if origin in (dict, list):
             if isinstance(value, str):
+                if too_deep(value, masker.depth if masker else DEPTH_CEILING):  # json.loads recurses
+                    raise ValueError
                 value = json.loads(value)
             if not isinstance(value, origin):
                 raise ValueError
             return value
-    except (TypeError, ValueError):
-        raise _bad(handler, param, value) from None
+    except (TypeError, ValueError, RecursionError):
+        raise _bad(handler, param, value, masker) from None
     return value  # other annotations: passed through unchanged
 
 
@@ -159,12 +164,27 @@ def _to_int(value: Any) -> int:
     return int(value)
 
 
-def _bad(handler: str, param: Param, value: Any) -> BadRequest:
+def _bad(handler: str, param: Param, value: Any, masker: Masker | None) -> BadRequest:
+    """The error of a value that does not convert: it names the parameter and the type wanted, and
+    shows the value only cut and masked (never the value of a sensitive key)."""
     name = getattr(param.kind, "__name__", str(param.kind))
     return BadRequest(
-        f"Handler {handler!r}: {param.name!r} must be {name}, got {value!r:.80} "
-        f"({type(value).__name__}).",
+        f"Handler {handler!r}: {param.name!r} must be {name}, got {shown(param.name, value, masker)}.",
         hint=f"Check the API step row '{param.name}' sends a {name}, or change the type hint "
         f"of {param.name}.",
         handler=handler,
     )
+
+
+def shown(key: str, value: Any, masker: Masker | None = None, limit: int = 40) -> str:
+    """How an error message may show the value of ``key``: its type, plus the value itself cut to
+    ``limit`` characters and masked; a sensitive key's value is never shown."""
+    masker = masker or Masker.default()
+    kind = type(value).__name__
+    if masker.sensitive(key):
+        article = "an" if kind[:1] in ("a", "e", "i", "o", "u") else "a"
+        return f"{article} {kind} (value hidden: {key!r} is a sensitive key)"
+    safe = masker.text(value) if isinstance(value, str) else masker(value)
+    text = repr(safe)
+    return f"{text[:limit] + '…' if len(text) > limit else text} ({kind})"
+

@@ -5,14 +5,22 @@ raw bodies the way Chatlayer sends them (JSON whatever the Content-Type says; em
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 from urllib.parse import parse_qsl
 
 from .errors import BadRequest, PayloadTooLarge
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+DEPTH_CEILING = 128  # the highest max_body_depth: every reader of the log copes with this much nesting
+# A JSON string (brackets in it do not nest), consumed whole even when unterminated, so the scan never
+# restarts inside one: quadratic otherwise ('"\\' * 30000 took 28 s).
+_STRINGS = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"?', re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class Headers(Mapping[str, str]):
@@ -59,8 +67,10 @@ class Request:
         raw: bytes = b"",
         max_body_bytes: int | None = None,
         size: int | None = None,
+        max_depth: int = DEPTH_CEILING,
     ) -> Request:
-        """Parse a raw request (``size``: the declared length when the body was not read).
+        """Parse a raw request (``size``: the declared length when the body was not read;
+        ``max_depth``: the deepest nesting accepted, the ``max_body_depth`` setting).
 
         Raises :class:`BadRequest` / :class:`PayloadTooLarge`.
         """
@@ -72,18 +82,19 @@ class Request:
                 f"{max_body_bytes:,}.",
                 hint="Send fewer Body rows from the API step, or raise the max_body_bytes setting.",
             )
-        body = parse_body(raw, hdrs.get("Content-Type", ""))
+        body = parse_body(raw, hdrs.get("Content-Type", ""), max_depth)
         return cls(method.upper(), path, dict(query or {}), hdrs, body, raw)
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"
 
 
-def parse_body(raw: bytes, content_type: str = "") -> dict[str, Any]:
+def parse_body(raw: bytes, content_type: str = "", max_depth: int = DEPTH_CEILING) -> dict[str, Any]:
     """A JSON object from the body; ``{}`` when empty.
 
     The body is JSON whatever the Content-Type says (Chatlayer may not set it); only a body that is
-    not JSON and is declared as a form (``curl -d 'a=1'``) is read as a form.
+    not JSON and is declared as a form (``curl -d 'a=1'``) is read as a form. A body nested deeper
+    than ``max_depth`` is refused before it is parsed (the parser recurses once per level).
     """
     if not raw.strip():
         return {}
@@ -94,8 +105,12 @@ def parse_body(raw: bytes, content_type: str = "") -> dict[str, Any]:
             f"Request body is not UTF-8 text (bad byte at position {exc.start}).",
             hint="Send the Body as JSON encoded in UTF-8.",
         ) from None
+    if textual.lstrip()[:1] in ("[", "{") and too_deep(textual, max_depth):
+        raise _too_deep(max_depth)
     try:
         body = json.loads(textual)
+    except RecursionError:  # pragma: no cover - only when the stack is nearly used up already
+        raise _too_deep(max_depth) from None
     except json.JSONDecodeError as exc:
         if "application/x-www-form-urlencoded" in content_type.lower():  # e.g. curl -d 'a=1'
             return dict(parse_qsl(textual, keep_blank_values=True))
@@ -111,3 +126,23 @@ def parse_body(raw: bytes, content_type: str = "") -> dict[str, Any]:
             "Chatlayer's Body rows always make one.",
         )
     return body
+
+
+def too_deep(text: str | bytes, limit: int) -> bool:
+    """Whether the objects and arrays of a JSON text nest more than ``limit`` levels, told without
+    parsing it (no recursion): strings are dropped, then the running depth of the brackets left."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    if text.count("[") + text.count("{") <= limit:  # cannot nest deeper than it has brackets
+        return False
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) > limit
+
+
+def _too_deep(limit: int) -> BadRequest:
+    return BadRequest(
+        f"Request body nests objects or arrays more than {limit} levels deep (the max_body_depth "
+        "limit).",
+        hint="Send a flatter body: Chatlayer's Body rows make one object of key/value pairs. If the "
+        f"depth is meant, raise the max_body_depth setting (at most {DEPTH_CEILING}).",
+    )

@@ -18,6 +18,8 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -26,6 +28,12 @@ from .errors import ConfigError, Unauthorized
 from .request import Request
 
 ALGORITHMS = ("sha1", "sha256", "sha512")
+# Authorization scheme words a message may name (IANA's registry and common ones); any other first
+# word may be the credential itself, sent without its scheme, and is never quoted back.
+SCHEMES = frozenset({"basic", "bearer", "digest", "hoba", "mutual", "negotiate", "ntlm", "oauth",
+                     "token", "scram-sha-1", "scram-sha-256", "vapid", "aws4-hmac-sha256", "dpop",
+                     "gnap", "privatetoken", "concealed", "apikey"})
+_UNIX_TIME = re.compile(r"[0-9]{1,16}(?:\.[0-9]{1,9})?", re.ASCII)  # digits, maybe a fraction
 
 
 def check_access(request: Request, settings: Mapping[str, Any]) -> None:
@@ -39,6 +47,11 @@ def check_access(request: Request, settings: Mapping[str, Any]) -> None:
         verify_hmac(request.raw, request.headers, settings)
 
 
+def access_required(settings: Mapping[str, Any]) -> bool:
+    """Whether any access check is on (``auth_bearer``, ``auth_basic``, ``auth_header``, ``hmac_secret``)."""
+    return any(settings[name] for name in ("auth_bearer", "auth_basic", "auth_header", "hmac_secret"))
+
+
 def check_settings(settings: Mapping[str, Any]) -> None:
     """Raise :class:`~toolkit.errors.ConfigError` for access settings that can never match."""
     if settings["auth_basic"] and ":" not in settings["auth_basic"]:
@@ -46,6 +59,9 @@ def check_settings(settings: Mapping[str, Any]) -> None:
                           hint="e.g. app.configure(auth_basic='chatlayer:s3cret').")
     if settings["auth_header"]:
         _parse_header_setting(settings["auth_header"])
+    if not settings["hmac_window_s"] >= 0:  # NaN fails too
+        raise ConfigError("Setting 'hmac_window_s' must be a number of seconds, 0 or more.",
+                          hint="e.g. app.configure(hmac_window_s=300).")
 
 
 # --- Authorization: Bearer / Basic -------------------------------------------------------------
@@ -78,9 +94,20 @@ def _check_authorization(request: Request, bearer: str, basic: str) -> None:
             raise _denied("The Basic auth user name or password is wrong.",
                           "Use the user and password set in auth_basic.")
         return
-    raise _denied(f"The Authorization header uses the {scheme.title() or 'empty'} scheme; this server "
+    raise _denied(f"The Authorization header {_scheme_named(scheme, credentials)}; this server "
                   f"requires {wanted}.",
-                  "Fix the Authorization tab of the API step (Bearer token or Basic auth).")
+                  "Fix the Authorization tab of the API step (Bearer token or Basic auth): the header "
+                  f"is the scheme word, a space, then the credential, e.g. "
+                  f"'{'Bearer <token>' if bearer else 'Basic <base64 of user:password>'}'.")
+
+
+def _scheme_named(scheme: str, credentials: str) -> str:
+    """What the header's first word is, without ever quoting a credential sent with no scheme."""
+    if scheme in SCHEMES:
+        return f"uses the {scheme.title()} scheme"
+    if not credentials.strip():
+        return "has no scheme word (a credential sent alone?)"
+    return "uses a scheme this server does not know"
 
 
 # --- custom header -----------------------------------------------------------------------------
@@ -178,19 +205,30 @@ def _timestamp(headers: Mapping[str, str], settings: Mapping[str, Any], now: flo
         raise _denied(f"Missing {name} header: the signature covers a timestamp "
                       "(hmac_signed='timestamp+body').",
                       f"Send {name} with the Unix time in seconds when signing.")
-    try:
-        stamp = float(given)
-    except ValueError:
-        raise _denied(f"The {name} header is not a Unix time.",
-                      "Send the Unix time in seconds, e.g. 1767225600.") from None
+    stamp = _unix_time(given, name)
     stamp = stamp / 1000 if stamp > 1e11 else stamp  # milliseconds
     age = (time.time() if now is None else now) - stamp
-    if abs(age) > window:
+    if not abs(age) <= window:  # a NaN window (a bad setting) refuses everything
         when = f"{age:,.0f} s old" if age > 0 else f"{-age:,.0f} s in the future"
         raise _denied(f"The {name} timestamp is {when}, outside the {window:g} s window: a replayed or "
                       "delayed request, or a clock that is off.",
                       "Sign each request when it is sent; check the clocks, or widen hmac_window_s.")
     return given
+
+
+def _unix_time(given: str, name: str) -> float:
+    """The timestamp header as a finite number of seconds (or milliseconds): plain digits only."""
+    if _UNIX_TIME.fullmatch(given):
+        return float(given)
+    try:
+        number = float(given)
+    except ValueError:
+        found = "not a number"
+    else:
+        found = ("not a finite number (NaN, infinity or too large)" if not math.isfinite(number)
+                 else "not written as plain digits (a sign, an exponent or separators)")
+    raise _denied(f"The {name} header is not a Unix time: it is {found}.",
+                  "Send the Unix time in seconds as plain digits when signing, e.g. 1767225600.")
 
 
 def _what_is_signed(settings: Mapping[str, Any]) -> str:

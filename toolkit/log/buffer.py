@@ -19,7 +19,7 @@ from .logger import logger
 
 Subscriber = Callable[[Exchange], None]
 F = TypeVar("F", bound=Callable[..., Any])
-REFUSED = frozenset({401, 403})  # a request sent again after these is a correction, not a retry
+REFUSED_STATUSES = frozenset({401, 403})  # a request sent again after these is a correction, not a retry
 FRAME_EXTRA = ("body", "response", "reply_text")  # to_frame columns beyond the Exchange fields
 
 _in_process: contextvars.ContextVar[bool] = contextvars.ContextVar("toolkit_in_process", default=False)
@@ -98,7 +98,7 @@ class Log:
             return
         last = seen.pop(fp, None)
         again = last is not None and entry.time - last[0] <= self.retry_window_s
-        if again and last is not None and REFUSED.isdisjoint((last[1], entry.status)):
+        if again and last is not None and REFUSED_STATUSES.isdisjoint((last[1], entry.status)):
             entry.flags.append("retry")
         seen[fp] = (entry.time, entry.status)  # newest last; older times never flag: only the count is capped
         if len(seen) > max(4 * self.size, 64):

@@ -9,6 +9,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .masking import Masker
 
+# Exchange.access: how the request fared with access control (auth_bearer, auth_basic, auth_header, hmac)
+PASSED = "passed"  # checked and accepted
+REFUSED = "refused"  # checked and refused (401)
+SKIPPED = "skipped"  # not checked on purpose: an in-process call (app.call) or a replay of one
+NOT_REACHED = "not reached"  # the request failed before it was checked (too large, bad JSON, ...)
+
 
 @dataclass
 class Exchange:
@@ -33,10 +39,18 @@ class Exchange:
     time: float = field(default_factory=time.time)
     fingerprint: str = ""
     turn: str | None = None  # the conversation turn in flight when it arrived (toolkit.log.turns)
+    access: str = NOT_REACHED  # PASSED, REFUSED, SKIPPED or NOT_REACHED (replay trusts only PASSED)
 
     def keep_bodies(self, body: bytes, response: bytes, masker: Masker) -> None:
-        """Keep the raw bytes; ``body`` and ``response`` decode, mask and cut them when read."""
+        """Keep the raw bytes (``body`` and ``response`` decode, mask and cut them when read) and
+        mask the query now (the values as received stay in memory for replays: :meth:`raw_query`)."""
         self._raw = (body, response, masker)
+        self._raw_query = self.query
+        self.query = masker(self.query)
+
+    def raw_query(self) -> dict[str, Any]:
+        """The query as received (unmasked; in memory only, never saved), else the logged one."""
+        return dict(getattr(self, "_raw_query", self.query))
 
     def raw_body(self) -> bytes | None:
         """The request body bytes as received (unmasked, uncut; in memory only, never saved).

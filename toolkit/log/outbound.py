@@ -29,12 +29,10 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..config import default
 from ..errors import MissingRecording
 from .masking import MASK, Masker
 from .trace import current_trace
 
-_default_masker = Masker(tuple(default("sensitive_keys").split(",")))
 _original: Callable[..., Any] | None = None
 _auto = True
 # The replay answering in this context (a contextvar: a replay in the kernel never answers the calls of
@@ -102,7 +100,7 @@ def _send(session: Any, request: Any, **kwargs: Any) -> Any:
     original = _original or _unwrapped()
     if tr is None:
         return original(session, request, **kwargs)
-    masker = getattr(tr, "masker", None) or _default_masker
+    masker = getattr(tr, "masker", None) or Masker.default()  # a trace without an app's masker
     replay = _replay.get()
     call = _request_part(request, masker)
     t0 = time.perf_counter()
@@ -111,7 +109,7 @@ def _send(session: Any, request: Any, **kwargs: Any) -> Any:
     except Exception as exc:
         if not isinstance(exc, MissingRecording):
             call.update(status=None, ms=_ms(t0), response=None, response_headers={},
-                        error=f"{type(exc).__name__}: {exc}")
+                        error=masker.text(f"{type(exc).__name__}: {exc}"))
             tr.outbound.append(call)
         raise
     call.update(status=response.status_code, ms=_ms(t0), response=_response_body(response, kwargs, masker),

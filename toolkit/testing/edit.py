@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ReplayError
 from ..log import MASK, Exchange
-from .replay import Replayed, diff, request_bytes, safely, short
+from .replay import Replayed, access_rule, diff, request_bytes, safely, short
 
 if TYPE_CHECKING:
     from ..app import App
@@ -43,15 +43,17 @@ def replay_edited(app: App, exchange: Exchange, *, body: Any = _UNCHANGED,
     as text, anything else as JSON. Runs :func:`safely`, like :func:`replay`.
     """
     raw = request_bytes(exchange) if body is _UNCHANGED else _body_bytes(body, exchange.raw_body())
+    skip, why = access_rule(exchange)  # as for any replay: a refused request is checked (fix its headers)
     with safely(exchange.outbound, sandbox=sandbox) as kept:
         response = app.handle(exchange.method, exchange.path,
-                              query=dict(exchange.query if query is None else query),
+                              query=dict(exchange.raw_query() if query is None else query),
                               headers=dict(exchange.headers if headers is None else headers), raw=raw,
-                              source="replay", check_access=exchange.status == 401)
+                              source="replay", check_access=not skip)
     new = response.exchange or Exchange(exchange.method, exchange.path, response.status, source="replay")
     new.flags.append("edited")
     changes = diff(exchange.response, new.response, old_status=exchange.status, new_status=new.status)
-    return Replayed(exchange, new, changes, list(kept))
+    return Replayed(exchange, new, changes, f"access control {'skipped' if skip else 'checked'}: {why}",
+                    kept=list(kept))
 
 
 def replay_json(app: App, exchange: Exchange, text: str, *, sandbox: bool = True) -> Replayed:

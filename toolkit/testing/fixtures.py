@@ -38,6 +38,7 @@ from ..errors import FixtureError
 from ..files import write_atomic
 from ..log import Exchange, Masker
 from ..log import sandbox as data_sandbox
+from ..log.exchange import NOT_REACHED, REFUSED
 from .progress import progress
 from .replay import Diff, diff
 
@@ -92,6 +93,12 @@ def _masker(app: App | None) -> Masker:
 def to_fixture(exchange: Exchange, name: str | None = None, *, app: App | None = None) -> dict[str, Any]:
     """A logged exchange as a fixture dict (headers, bodies and outbound calls masked)."""
     body = exchange.body
+    if isinstance(body, str) and body.startswith("…[cut: JSON nested more than"):
+        raise FixtureError(
+            f"The body of exchange #{exchange.id} ({exchange.method} {exchange.path}) was not kept in the "
+            "log: it nests deeper than the max_body_depth setting, so it cannot be replayed from a fixture.",
+            hint="Test a too-deep body with app.test_client() or app.handle(...) and a body you build "
+            "in the test; save fixtures of the other exchanges.")
     if isinstance(body, str) and "…[cut:" in body:
         raise FixtureError(
             f"The body of exchange #{exchange.id} ({exchange.method} {exchange.path}) was cut in the log, "
@@ -103,7 +110,7 @@ def to_fixture(exchange: Exchange, name: str | None = None, *, app: App | None =
     return {
         "name": name or default_name(exchange),
         "request": {"method": exchange.method, "path": exchange.path, "query": dict(exchange.query),
-                    "headers": headers, "body": mask(body)},
+                    "headers": headers, "body": mask(body), "access": exchange.access},
         "response": {"status": exchange.status, "body": mask(exchange.response)},
         "outbound": mask([dict(call) for call in exchange.outbound]),
     }
@@ -249,10 +256,17 @@ def check(app: App, fixture: Mapping[str, Any], *, sandbox: bool = True) -> Chec
     with _outbound_replay(fixture), data_sandbox() if sandbox else nullcontext():
         response = app.handle(req["method"], req["path"], query=req.get("query") or {},
                               headers=req.get("headers") or {}, raw=raw, source="fixture",
-                              check_access=expected["status"] == 401)
+                              check_access=_check_access(req, expected))
     got = _masker(app).decode(response.data)  # masked and cut like the saved answer
     found = diff(expected.get("body"), got, old_status=expected["status"], new_status=response.status)
     return Checked(dict(fixture), response.status, got, found)
+
+
+def _check_access(request: Mapping[str, Any], expected: Mapping[str, Any]) -> bool:
+    """A fixture's request is checked by access control unless it passed it when it was recorded (or
+    was an in-process call); fixtures saved before ``access`` was recorded: unless it was refused."""
+    access = request.get("access")
+    return expected["status"] == 401 or access in (REFUSED, NOT_REACHED)
 
 
 def assert_fixture(app: App, fixture: Mapping[str, Any]) -> None:

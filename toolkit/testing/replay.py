@@ -1,12 +1,16 @@
 """Replay a logged request against the handler as it is now, and diff the old and new answers.
 
 Edit a handler, re-run its cell, then ``replay(app, app.log.last())``: the request goes through
-``app.handle`` in-process (no network, access control skipped for requests that were accepted
-the first time) and the result says what changed, part by part: status, session, messages,
-redirect. A replay never touches your data: it runs inside :func:`toolkit.log.sandbox` (table
-writes go to a throwaway copy) and the handler's HTTP calls are answered from the exchange's
-recording; ``sandbox=False`` opts out. :func:`toolkit.testing.edit.replay_edited` sends the
-request with its body, query or headers changed.
+``app.handle`` in-process (no network) and the result says what changed, part by part: status,
+session, messages, redirect. A replay never touches your data: it runs inside
+:func:`toolkit.log.sandbox` (table writes go to a throwaway copy) and the handler's HTTP calls are
+answered from the exchange's recording; ``sandbox=False`` opts out.
+:func:`toolkit.testing.edit.replay_edited` sends the request with its body, query or headers changed.
+
+Access control is skipped only for a request that passed it when it was received (or an
+in-process ``app.call``, which never needed to); any other request (refused, or failed before it
+was checked: too large, bad JSON) is checked again, and its logged credentials are masked, so with
+access control on it is refused. ``Replayed.access`` says which way it went and why.
 
 >>> result = replay(app, app.log.last())     # doctest: +SKIP
 >>> print(result.diff)                       # doctest: +SKIP
@@ -22,8 +26,10 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from .. import signing
 from ..log import Exchange, outbound
 from ..log import sandbox as data_sandbox
+from ..log.exchange import PASSED, SKIPPED
 from ..render import messages_html
 from ..reply import redirect_target
 from .progress import progress
@@ -33,6 +39,7 @@ if TYPE_CHECKING:
 
 PARTS = ("status", "session", "messages", "redirect", "error", "body")
 REPLAYED_SOURCES = ("replay", "fixture")
+PUSHED_SOURCES = ("push",)  # exchanges the app sent (Background), not requests it answered
 
 
 class _Missing:
@@ -163,11 +170,17 @@ class Replayed:
     old: Exchange
     new: Exchange
     diff: Diff
+    access: str = ""  # "access control skipped: ..." or "access control checked: ...", with the reason
     kept: list[str] = field(default_factory=list)  # writes a sandboxed replay kept away from your data
 
     @property
     def changed(self) -> bool:
         return bool(self.diff)
+
+    @property
+    def skipped_access(self) -> bool:
+        """Whether access control was skipped (only for a request that passed it, or an app.call)."""
+        return self.access.startswith("access control skipped")
 
     def __repr__(self) -> str:
         what = f"changed ({', '.join(self.diff.parts)})" if self.changed else "unchanged"
@@ -204,47 +217,100 @@ def safely(recorded: Iterable[Mapping[str, Any]] = (), *, sandbox: bool = True) 
         yield box.writes
 
 
+def access_rule(exchange: Exchange) -> tuple[bool, str]:
+    """Whether a replay of ``exchange`` skips access control, and why (``"#3 passed ..."``)."""
+    if exchange.access == PASSED:
+        return True, f"#{exchange.id} passed access control when it was received"
+    if exchange.access == SKIPPED and exchange.source == "call":
+        return True, f"#{exchange.id} was an in-process app.call, which skips access control"
+    if exchange.status == 401:
+        why = "was refused by access control (401)"
+    elif exchange.access == SKIPPED:
+        why = f"ran without access control (source {exchange.source!r})"
+    else:
+        why = f"failed ({exchange.status}) before access control checked it"
+    return False, f"#{exchange.id} {why}: it never passed access control"
+
+
 def replay(app: App, exchange: Exchange, *, sandbox: bool = True) -> Replayed:
     """Send a logged request again to the current handler (in-process) and diff the answers.
 
     The new exchange is recorded in ``app.log`` with ``source="replay"``. Access control is skipped
-    unless the first answer was 401 (a refused request stays refused). It runs :func:`safely`
-    (``sandbox=False``: table writes and HTTP calls are real).
+    only when the request passed it the first time (see :func:`access_rule`); ``.access`` says so.
+    It runs :func:`safely` (``sandbox=False``: table writes and HTTP calls are real).
     """
+    skip, why = access_rule(exchange)
     with safely(exchange.outbound, sandbox=sandbox) as kept:
-        response = app.handle(exchange.method, exchange.path, query=exchange.query,
+        response = app.handle(exchange.method, exchange.path, query=exchange.raw_query(),
                               headers=exchange.headers, raw=request_bytes(exchange), source="replay",
-                              check_access=exchange.status == 401)
+                              check_access=not skip)
     new = response.exchange
     if new is None:  # only internal /_toolkit/ paths are not recorded
         new = Exchange(exchange.method, exchange.path, response.status, source="replay")
     changes = diff(exchange.response, new.response, old_status=exchange.status, new_status=new.status)
-    return Replayed(exchange, new, changes, list(kept))
+    return Replayed(exchange, new, changes, f"access control {'skipped' if skip else 'checked'}: {why}",
+                    kept=list(kept))
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """An exchange that :func:`replay_all` did not replay, and why."""
+
+    exchange: Exchange
+    reason: str
+
+    def __str__(self) -> str:
+        e = self.exchange
+        return f"#{e.id} {e.method} {e.path} ({e.status}): {self.reason}"
+
+
+class Replays(list[Replayed]):
+    """What :func:`replay_all` returns: the replays (a list), plus ``left_out``: the exchanges it did
+    not replay, each with its reason."""
+
+    def __init__(self, replays: Iterable[Replayed] = (), left_out: Iterable[LeftOut] = ()) -> None:
+        super().__init__(replays)
+        self.left_out = list(left_out)
 
 
 def replay_all(app: App, exchanges: Iterable[Exchange] | None = None, *, changed_only: bool = True,
-               sandbox: bool = True, progress_bar: str | None = None) -> list[Replayed]:
-    """Replay every logged request once (the newest of identical ones). Replays are skipped, and so
-    are requests refused with 401: their logged headers are masked, so they cannot be re-sent as they were.
+               sandbox: bool = True, progress_bar: str | None = None) -> Replays:
+    """Replay every logged request once (the newest of identical ones).
+
+    Left out, and listed in ``.left_out`` with the reason: replays themselves, and, while access
+    control is on, every request that did not pass it (refused, or failed before it was checked):
+    its logged credentials are masked, so it cannot be re-sent as it was. Requests that passed are
+    replayed without the check, the others with it (``Replayed.access`` says which).
 
     Returns the replays whose answer changed (all of them with ``changed_only=False``), oldest first.
     Each runs :func:`safely`; a progress bar shows from 20 requests on (the ``progress`` setting, or
     ``progress_bar``: ``"auto"``, ``"always"``, ``"never"``).
     """
-    chosen = distinct(app.log.entries() if exchanges is None else exchanges)
+    chosen, left_out = distinct(app, app.log.entries() if exchanges is None else exchanges)
     results = [replay(app, e, sandbox=sandbox)
                for e in progress(chosen, "Replaying", progress_bar or app.settings.progress)]
-    return [r for r in results if r.changed or not changed_only]
+    return Replays([r for r in results if r.changed or not changed_only], left_out)
 
 
-def distinct(exchanges: Iterable[Exchange]) -> list[Exchange]:
-    """The requests worth replaying: the newest of identical ones, without replays and 401s."""
+def distinct(app: App, exchanges: Iterable[Exchange]) -> tuple[list[Exchange], list[LeftOut]]:
+    """The requests worth replaying (the newest of identical ones), and those left out with the reason:
+    replays and pushes themselves, and, while access control is on, requests that never passed it."""
+    guarded = signing.access_required(app.settings)
     chosen: dict[str, Exchange] = {}
+    left_out: list[LeftOut] = []
     for entry in exchanges:
-        if entry.source not in REPLAYED_SOURCES and entry.status != 401:
+        skip, why = access_rule(entry)
+        if entry.source in REPLAYED_SOURCES:
+            left_out.append(LeftOut(entry, f"a {entry.source} itself, not a request that came in"))
+        elif entry.source in PUSHED_SOURCES:
+            left_out.append(LeftOut(entry, "a push of a background job, not a request that came in"))
+        elif guarded and not skip:
+            left_out.append(LeftOut(entry, f"access control is on and {why}; its logged credentials "
+                                           "are masked, so it cannot be sent again as it was"))
+        else:
             chosen.pop(entry.fingerprint or str(entry.id), None)
             chosen[entry.fingerprint or str(entry.id)] = entry
-    return list(chosen.values())
+    return list(chosen.values()), left_out
 
 
 # --- side by side -----------------------------------------------------------------------------

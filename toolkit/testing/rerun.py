@@ -107,7 +107,7 @@ def recheck(app: App, route: Route, *, mode: str | None = None, folder: str | Pa
     report = Recheck(route.path)
     if mode == "off":
         return report
-    traffic = distinct(app.log.entries()) if mode == "all" else []
+    traffic = distinct(app, app.log.entries())[0] if mode == "all" else []
     logged = [e for e in traffic if served_by(route, e.method, e.path)]
     fixtures = [f for f in _fixtures(folder or app.settings.fixtures_dir)
                 if served_by(route, str(f["request"]["method"]), str(f["request"]["path"]))]

@@ -117,8 +117,13 @@ class LogActions:
             f"{escape(r.new.handler or '—')}(): {', '.join(r.diff.parts)}{changes_html(r.diff)}</li>"
             for r in results)
         head = f"Replayed {len(everything)} request(s): {len(results)} answer(s) changed."
+        left_out = getattr(everything, "left_out", [])
+        if left_out:
+            head += f" Left out {len(left_out)} (see why below)."
+        why = "".join(f"<li>{escape(str(e))}</li>" for e in left_out)
+        why = f'<div>Left out:</div><ul style="padding-left:18px;color:#6b7280">{why}</ul>' if why else ""
         self.comparison.value = fit(f'<div style="font:13px sans-serif"><b>{head}</b>'
-                                    f'<ul style="padding-left:18px">{items}</ul></div>')
+                                    f'<ul style="padding-left:18px">{items}</ul>{why}</div>')
         self.say(head, error=bool(results))
         return results
 
