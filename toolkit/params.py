@@ -113,6 +113,8 @@ def convert(handler: str, param: Param, value: Any, masker: Masker | None = None
             return None
         raise _bad(handler, param, value, masker)
     kind = param.kind
+    if type(value) is kind:  # already the annotated type (the usual case): nothing to convert
+        return value
     origin = typing.get_origin(kind) or kind
     try:
         if kind is Any or kind is inspect.Parameter.empty:
