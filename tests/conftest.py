@@ -23,3 +23,18 @@ def client(api):
     """A ChatlayerClient for the module's own ``api`` fixture (an emulated V1 API)."""
     with api.client() as client:
         yield client
+
+
+@pytest.fixture
+def demo_app(tmp_path):
+    """The demo bot's app served on loopback, writing leads to a temp copy."""
+    import shutil
+
+    from toolkit.demo import DATA, build_app
+
+    leads = tmp_path / "leads.csv"
+    shutil.copyfile(DATA / "leads.csv", leads)
+    app = build_app(leads=leads)
+    server = app.serve(port=0)
+    yield app
+    server.stop()

@@ -69,3 +69,15 @@ def request_json(host: str, port: int, method: str, path: str, body: dict | None
         return response.status, json.loads(response.read())
     finally:
         conn.close()
+
+
+def define_shop(app, status: str = "shipped", block: str = "ok-block") -> None:
+    """The order-status handler the replay tests re-define (as an analyst re-runs its cell)."""
+    import toolkit as tk
+
+    @app.handler("/orders")
+    def orders(order_id: str, password: str = ""):
+        if password and password != "hunter2":
+            raise ValueError("wrong password")
+        return tk.Reply(session={"order": {"id": order_id, "status": status}},
+                        messages=[tk.text(f"Order {order_id} is {status}.")], next_dialogstate=block)

@@ -205,19 +205,6 @@ def test_the_demo_flow_and_script(tmp_path):
 # --- a live conversation (the V1 emulator's webhook channel on loopback, as in test_live.py) ----------
 
 
-@pytest.fixture
-def demo_app(tmp_path):
-    import shutil
-
-    from toolkit.demo import DATA, build_app
-
-    leads = tmp_path / "leads.csv"
-    shutil.copyfile(DATA / "leads.csv", leads)
-    app = build_app(leads=leads)
-    server = app.serve(port=0)
-    yield app
-    server.stop()
-
 
 def test_the_demo_script_live_covers_the_blocks_and_buttons_the_emulated_run_shows(demo_app):
     from toolkit.demo import SCRIPT, build_flow

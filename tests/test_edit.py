@@ -4,25 +4,16 @@
 from __future__ import annotations
 
 import pytest
+from helpers import define_shop
 
 import toolkit as tk
 from toolkit.errors import ReplayError
 from toolkit.testing.edit import editable, replay_edited, replay_json
 
 
-def _shop(app: tk.App, status: str = "shipped", block: str = "ok-block") -> None:
-    @app.handler("/orders")
-    def orders(order_id: str, password: str = ""):
-        if password and password != "hunter2":
-            raise ValueError("wrong password")
-        return tk.Reply(session={"order": {"id": order_id, "status": status}},
-                        messages=[tk.text(f"Order {order_id} is {status}.")], next_dialogstate=block)
-
-
-
 def test_an_edited_replay_is_logged_and_diffed_like_any_other():
     app = tk.App("shop")
-    _shop(app)
+    define_shop(app)
 
     @app.handler("/search")
     def search(request, q: str, lang: str = "en"):
@@ -67,7 +58,7 @@ def test_a_bad_edit_is_refused_with_the_fix_and_nothing_breaks(app, text, says):
 
 def test_a_refused_request_replayed_with_corrected_credentials_passes_and_is_no_retry():
     app = tk.App("shop", auth_bearer="right-token")
-    _shop(app)
+    define_shop(app)
     app.handle("POST", "/orders", headers={"Authorization": "Bearer wrong"}, raw=b'{"order_id": "A-1"}')
     refused = app.log.last()
     assert refused.status == 401 and editable(refused)["headers"] == {"Authorization": "***"}

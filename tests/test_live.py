@@ -6,14 +6,13 @@ deadline, and turn tracing."""
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
 import requests
 
 import toolkit as tk
-from toolkit.demo import DATA, SCRIPT, build_app, build_flow
+from toolkit.demo import SCRIPT, build_flow
 from toolkit.emulator import Conversation
 from toolkit.emulator.live import LiveBot
 from toolkit.emulator.v1 import V1Emulator
@@ -24,13 +23,8 @@ VERIFY = "verify-0123456789"
 
 
 @pytest.fixture
-def app(tmp_path):
-    leads = tmp_path / "leads.csv"
-    shutil.copyfile(DATA / "leads.csv", leads)
-    app = build_app(leads=leads)
-    server = app.serve(port=0)
-    yield app
-    server.stop()
+def app(demo_app):
+    return demo_app
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import requests
+from helpers import define_shop
 from hostile import send, serving, still_fine
 
 import toolkit as tk
@@ -23,16 +24,6 @@ from toolkit.testing.replay import (
     side_by_side_html,
 )
 from toolkit.testing.rerun import recheck
-
-
-def _shop(app: tk.App, status: str = "shipped", block: str = "ok-block") -> None:
-    @app.handler("/orders")
-    def orders(order_id: str, password: str = ""):
-        if password and password != "hunter2":
-            raise ValueError("wrong password")
-        return tk.Reply(session={"order": {"id": order_id, "status": status}},
-                        messages=[tk.text(f"Order {order_id} is {status}.")], next_dialogstate=block)
-
 
 # --- diff --------------------------------------------------------------------------------------
 
@@ -109,10 +100,10 @@ def test_replay_of_an_unchanged_handler_is_unchanged(app):
 
 def test_replay_after_editing_the_handler_shows_what_changed():
     app = tk.App("shop")
-    _shop(app)
+    define_shop(app)
     app.call("/orders", {"order_id": "A-1"})
     logged = app.log.last()
-    _shop(app, status="late", block="sorry-block")  # the analyst edits the cell and re-runs it
+    define_shop(app, status="late", block="sorry-block")  # the analyst edits the cell and re-runs it
     result = replay(app, logged)
     assert result.changed and result.diff.parts == ["session", "messages", "redirect"]
     assert repr(result) == "<Replayed POST /orders: changed (session, messages, redirect)>"
@@ -122,7 +113,7 @@ def test_replay_after_editing_the_handler_shows_what_changed():
 
 def test_replay_sends_the_body_as_received_not_the_masked_copy():
     app = tk.App("shop")
-    _shop(app)
+    define_shop(app)
     app.call("/orders", {"order_id": "A-1", "password": "hunter2"})
     logged = app.log.last()
     assert logged.body["password"] == "***"  # the log masks it ...
@@ -153,7 +144,7 @@ def test_replay_skips_access_control_for_accepted_requests_only(app):
 
 def test_replay_all_lists_only_changed_answers_once_per_request():
     app = tk.App("shop")
-    _shop(app)
+    define_shop(app)
 
     @app.handler("/hello")
     def hello():
@@ -164,7 +155,7 @@ def test_replay_all_lists_only_changed_answers_once_per_request():
     app.call("/hello")
     replay(app, app.log.last())  # a replay in the log is not replayed again
     assert replay_all(app) == []
-    _shop(app, status="late")
+    define_shop(app, status="late")
     changed = replay_all(app)
     assert sorted(r.old.body["order_id"] for r in changed) == ["A-1", "A-2"]
     assert all(r.diff.parts == ["session", "messages"] for r in changed)
@@ -174,10 +165,10 @@ def test_replay_all_lists_only_changed_answers_once_per_request():
 
 def test_side_by_side_html_marks_the_changed_parts():
     app = tk.App("shop")
-    _shop(app)
+    define_shop(app)
     app.call("/orders", {"order_id": "A-1"})
     logged = app.log.last()
-    _shop(app, status="late")
+    define_shop(app, status="late")
     result = replay(app, logged)
     html = result._repr_html_()
     assert html == side_by_side_html(result)

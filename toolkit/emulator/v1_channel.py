@@ -14,13 +14,13 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
 from ..chatlayer.webhook import inbound_kind, outbound_body, to_outbound
 from ..errors import ToolkitError, V1Error
 from .conversation import Conversation
+from .serial import SerialWorker
 from .transcript import Turn
 
 logger = logging.getLogger("toolkit")
@@ -46,9 +46,8 @@ class WebhookChannel:
         self.errors: list[str] = []
         self._payloads: dict[str, tuple[str, str | None]] = {}  # opaque id -> (title, card)
         self._ids = itertools.count(1)
-        self._queue: deque[dict[str, Any]] = deque()
-        self._cond = threading.Condition()
-        self._busy = False
+        self._work: SerialWorker[dict[str, Any]] = SerialWorker(
+            self._answer, name="toolkit-v1-channel", what=f"Webhook channel {channel_id!r} on a message")
         self._closed = threading.Event()
         self._http: Any = None
 
@@ -71,23 +70,17 @@ class WebhookChannel:
         if not isinstance(body.get("sessionData", {}), Mapping):
             raise V1Error(400, "'sessionData' must be an object of variables.",
                           hint="E.g. 'sessionData': {'order.id': 'A-1042'} (dotted paths allowed).")
-        with self._cond:
-            self.received.append(dict(body))
-            self._queue.append(dict(body))
-            if not self._busy:
-                self._busy = True
-                threading.Thread(target=self._drain, name="toolkit-v1-channel", daemon=True).start()
+        self.received.append(dict(body))
+        self._work.put(dict(body))
         return {"message": "EVENT_RECEIVED"}
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every injected message has been answered and delivered (True), or ``timeout``."""
-        with self._cond:
-            return self._cond.wait_for(lambda: not self._busy, timeout)
+        return self._work.wait(timeout)
 
     def idle(self) -> bool:
         """Whether every injected message has been answered and delivered (LiveBot's ``settled``)."""
-        with self._cond:
-            return not self._busy
+        return self._work.idle()
 
     def close(self) -> None:
         """Stop retrying deliveries (queued messages are still answered)."""
@@ -105,19 +98,6 @@ class WebhookChannel:
         return [e["message"] for e in entries if e.get("sender") == "bot"]
 
     # --- answering --------------------------------------------------------------------------------------
-
-    def _drain(self) -> None:
-        while True:
-            with self._cond:
-                if not self._queue:
-                    self._busy = False
-                    self._cond.notify_all()
-                    return
-                body = self._queue.popleft()
-            try:
-                self._answer(body)
-            except Exception:  # a broken flow must not stop later messages
-                logger.exception("Webhook channel %r failed on a message", self.channel_id)
 
     def _answer(self, body: Mapping[str, Any]) -> None:
         user = dict(body["user"])

@@ -12,13 +12,13 @@ import itertools
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..chatlayer.formats import from_v1
 from ..errors import V1Error
+from .serial import SerialWorker
 
 _ids = itertools.count(1)
 logger = logging.getLogger("toolkit")
@@ -40,9 +40,7 @@ class V1Conversation:
     events: list[dict[str, Any]] = field(default_factory=list)
     chat: Any = None
     updated: float = field(default_factory=time.time)
-    _queue: deque[list[dict[str, Any]]] = field(default_factory=deque, repr=False)
-    _busy: bool = field(default=False, repr=False)
-    _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _work: SerialWorker[list[dict[str, Any]]] | None = field(default=None, repr=False)
     _seen: list[dict[str, Any]] = field(default_factory=list, repr=False)  # the chat's transcript
 
     def deliver(self, messages: list[dict[str, Any]]) -> None:
@@ -53,29 +51,15 @@ class V1Conversation:
         self.updated = now
         if self.chat is None:
             return
-        with self._cond:
-            self._queue.append(messages)
-            if not self._busy:
-                self._busy = True
-                threading.Thread(target=self._drain, name="toolkit-v1-delivery", daemon=True).start()
-
-    def _drain(self) -> None:
-        while True:
-            with self._cond:
-                if not self._queue:
-                    self._busy = False
-                    self._cond.notify_all()
-                    return
-                batch = self._queue.popleft()
-            try:
-                self.chat.receive(batch, source="push")
-            except Exception:  # a broken chat must not stop later deliveries
-                logger.exception("Delivering pushed messages to conversation %r failed", self.session_id)
+        if self._work is None:
+            self._work = SerialWorker(lambda batch: self.chat.receive(batch, source="push"),
+                                      name="toolkit-v1-delivery",
+                                      what=f"Delivering pushed messages to conversation {self.session_id!r}")
+        self._work.put(messages)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every pushed message has reached the chat (True) or ``timeout`` passed."""
-        with self._cond:
-            return self._cond.wait_for(lambda: not self._busy, timeout)
+        return self._work is None or self._work.wait(timeout)
 
     def watch(self) -> None:
         """Keep a copy of the chat's transcript after each change (read without the chat's lock)."""
