@@ -128,10 +128,10 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = ""
     try:
-        port = wait_until(lambda: _runtime_port(tmp_path / "rt", proc.pid), 45, "JupyterLab's runtime file",
+        port = wait_until(lambda: _runtime_port(tmp_path / "rt", proc.pid), 90, "JupyterLab's runtime file",
                           interval=0.2)
         url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _status(url, token) == 200, 45, "JupyterLab to answer", interval=0.2)
+        wait_until(lambda: _status(url, token) == 200, 90, "JupyterLab to answer", interval=0.2)
         yield Lab(url, token, work)
     finally:
         _stop_lab(proc, url, token)
@@ -173,9 +173,10 @@ def test_chat_beside_the_live_log_in_jupyterlab_at_1280_px(lab: Lab):
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS, timeout=120_000)
         try:
             page = browser.new_page(viewport={"width": WIDTH, "height": 1400})
+            page.set_default_timeout(60_000)  # clicks and reads wait this long on a loaded machine
             try:
                 app_port = _run_the_notebook(page, lab)
                 _chat_shows_a_carousel_without_widening(page)
@@ -196,19 +197,19 @@ def test_chat_beside_the_live_log_in_jupyterlab_at_1280_px(lab: Lab):
 
 def _run_the_notebook(page, lab: Lab) -> int:
     page.goto(f"{lab.url}/lab/tree/live_log.ipynb?token={lab.token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=120_000)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    served = page.wait_for_selector(f"{OUTPUT} >> text=/serving on port \\d+/", timeout=60_000)
-    page.wait_for_selector(f"{OUTPUT} >> text=Live log · browser-demo", timeout=20_000)
-    page.wait_for_selector(".tk-chat .tk-bubble >> text=Hi! What would you like?", timeout=20_000)
+    served = page.wait_for_selector(f"{OUTPUT} >> text=/serving on port \\d+/", timeout=120_000)
+    page.wait_for_selector(f"{OUTPUT} >> text=Live log · browser-demo", timeout=60_000)
+    page.wait_for_selector(".tk-chat .tk-bubble >> text=Hi! What would you like?", timeout=60_000)
     return int(re.search(r"serving on port (\d+)", served.inner_text()).group(1))
 
 
 def _chat_shows_a_carousel_without_widening(page) -> None:
     page.locator(".tk-chat .widget-button", has_text="Coffee").click()
-    page.wait_for_selector(".tk-chat .tk-bubble >> text=Swipe for more; anything else, just ask.", timeout=20_000)
+    page.wait_for_selector(".tk-chat .tk-bubble >> text=Swipe for more; anything else, just ask.", timeout=60_000)
     chat = page.locator(".tk-chat").bounding_box()
     assert 400 <= chat["width"] <= 440, chat  # 420 px, whatever the carousel holds
     carousel = page.locator(".tk-chat .tk-carousel")
@@ -231,7 +232,7 @@ def _send_requests(app_port: int) -> None:
 
 
 def _rows_show_status_ms_and_flags(page) -> None:
-    page.wait_for_function("document.querySelectorAll('.tk-row').length >= 9", timeout=20_000)
+    page.wait_for_function("document.querySelectorAll('.tk-row').length >= 9", timeout=60_000)
     rows = page.locator(".tk-row")
     assert rows.count() == 9  # the emulator's /menu call, then 8 over HTTP
     assert "/refunds" in rows.nth(0).inner_text() and "404" in rows.nth(0).inner_text()
@@ -243,7 +244,7 @@ def _rows_show_status_ms_and_flags(page) -> None:
         box = rows.nth(1).locator(column).bounding_box()
         assert box["width"] > 20 and box["x"] + box["width"] <= table["x"] + table["width"] + 1, column
     assert rows.nth(1).locator(".tk-flags").inner_text().strip() == "error"
-    page.wait_for_selector(f"{OUTPUT} >> text=Showing 9 of 9 exchanges", timeout=20_000)
+    page.wait_for_selector(f"{OUTPUT} >> text=Showing 9 of 9 exchanges", timeout=60_000)
 
 
 def _no_horizontal_overflow(page) -> None:
@@ -257,13 +258,13 @@ def _no_horizontal_overflow(page) -> None:
 def _detail_pane_renders_bubbles(page) -> None:
     pickers = page.locator(".tk-logview .widget-button", has_text=re.compile("^›$"))
     pickers.nth(8).click()  # the emulator's /menu call: a carousel in the detail pane too
-    page.wait_for_selector(".tk-detail .tk-carousel .tk-card >> text=Cortado", timeout=20_000)
+    page.wait_for_selector(".tk-detail .tk-carousel .tk-card >> text=Cortado", timeout=60_000)
     sizes = page.locator(".tk-detail").evaluate("e => [e.scrollWidth, e.clientWidth]")
     assert sizes[0] <= sizes[1], f"the detail pane overflows sideways with a carousel: {sizes}"
     assert page.locator(".tk-detail .tk-carousel").evaluate("e => e.scrollWidth > e.clientWidth")
     pickers.nth(2).click()  # the newest 200
     detail = page.locator(".tk-detail")
-    page.wait_for_selector(".tk-detail .tk-bubble >> text=Order A-6 has shipped.", timeout=20_000)
+    page.wait_for_selector(".tk-detail .tk-bubble >> text=Order A-6 has shipped.", timeout=60_000)
     assert detail.locator(".tk-bubble", has_text="Anything else?").count() == 1
     assert detail.locator(".tk-chip", has_text="Nearest store").count() == 1
     assert detail.locator(".tk-bubble", has_text="{order.id}").count() == 0  # rendered with the reply's session
@@ -273,21 +274,21 @@ def _edit_and_replay(page) -> None:
     page.locator(".tk-edit").click()
     editor = page.locator(".tk-edit-request textarea")
     page.wait_for_function("document.querySelector('.tk-edit-request textarea')?.value.includes('A-6')",
-                           timeout=20_000)
+                           timeout=60_000)
     editor.fill(editor.input_value().replace('"A-6"', '"A-99"'))
     page.locator(".tk-replay-edited").click()
-    page.wait_for_selector(".tk-comparison .tk-bubble >> text=Order A-99 has shipped.", timeout=20_000)
+    page.wait_for_selector(".tk-comparison .tk-bubble >> text=Order A-99 has shipped.", timeout=60_000)
     assert page.locator(".tk-comparison .tk-bubble", has_text="Order A-6 has shipped.").count() == 1  # before
-    page.wait_for_selector(f"{OUTPUT} >> text=/Replayed #\\d+ as edited/", timeout=20_000)
+    page.wait_for_selector(f"{OUTPUT} >> text=/Replayed #\\d+ as edited/", timeout=60_000)
     page.wait_for_function("[...document.querySelectorAll('.tk-row')].some(r => r.innerText.includes('edited'))",
-                           timeout=20_000)
+                           timeout=60_000)
     newest = page.locator(".tk-row").nth(0).inner_text()
     assert "edited" in newest and "replay" in newest and "200" in newest
 
 
 def _clear_says_what_it_did(page) -> None:
     page.locator(".tk-logview .widget-button", has_text="Clear").click()
-    page.wait_for_selector(f"{OUTPUT} >> text=/Cleared 10 exchanges from the view/", timeout=20_000)
+    page.wait_for_selector(f"{OUTPUT} >> text=/Cleared 10 exchanges from the view/", timeout=60_000)
     assert page.locator(f"{OUTPUT} >> text=No requests yet").count() == 0
 
 
