@@ -4,14 +4,12 @@ POSTed to the channel's webhook URL in Chatlayer's outbound format, with the ver
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import requests
 
 import toolkit as tk
 from toolkit.chatlayer.webhook import intro_message, location_message, postback_message, text_message
-from toolkit.demo import DATA, build_app, build_flow
+from toolkit.demo import build_flow
 from toolkit.emulator import message_text
 from toolkit.emulator.v1 import V1Emulator
 
@@ -35,13 +33,8 @@ def receiver():
 
 
 @pytest.fixture
-def shop(tmp_path):
-    leads = tmp_path / "leads.csv"
-    shutil.copyfile(DATA / "leads.csv", leads)
-    backend = build_app(leads=leads)
-    server = backend.serve(port=0)
-    yield backend, server
-    server.stop()
+def shop(demo_app):
+    return demo_app, demo_app.server
 
 
 @pytest.fixture

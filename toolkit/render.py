@@ -46,14 +46,18 @@ def _chips(items: Iterable[Mapping[str, Any]]) -> str:
 
 def card_html(card: Mapping[str, Any]) -> str:
     """One carousel card: image, title, subtitle, buttons."""
-    image = card.get("imageUrl")
-    img = (f'<img src="{escape(str(image), quote=True)}" alt="" '
-           'style="width:100%;height:90px;object-fit:cover;display:block">') if image else ""
-    subtitle = card.get("subTitle")
-    sub = f'<div style="color:#666">{escape(str(subtitle))}</div>' if subtitle else ""
-    title = escape(str(card.get("title", "")))
+    img, title, sub = _element_parts(card, "width:100%;height:90px;object-fit:cover;display:block")
     return (f'<div class="tk-card" style="{CARD}">{img}<div style="padding:6px"><b>{title}'
             f"</b>{sub}{_chips(card.get('buttons') or [])}</div></div>")
+
+
+def _element_parts(item: Mapping[str, Any], img_style: str) -> tuple[str, str, str]:
+    """The image (styled ``img_style``), title and subtitle HTML of a card or a list element."""
+    image = item.get("imageUrl")
+    img = f'<img src="{escape(str(image), quote=True)}" alt="" style="{img_style}">' if image else ""
+    subtitle = item.get("subTitle")
+    sub = f'<div style="color:#666">{escape(str(subtitle))}</div>' if subtitle else ""
+    return img, escape(str(item.get("title", ""))), sub
 
 
 def message_html(message: Mapping[str, Any]) -> str:
@@ -81,12 +85,8 @@ def list_html(config: Mapping[str, Any]) -> str:
     for item in config.get("elements") or []:
         if not isinstance(item, Mapping):
             continue
-        image = item.get("imageUrl")
-        img = (f'<img src="{escape(str(image), quote=True)}" alt="" style="width:48px;height:48px;'
-               'object-fit:cover;float:right;border-radius:4px">') if image else ""
-        subtitle = item.get("subTitle")
-        sub = f'<div style="color:#666">{escape(str(subtitle))}</div>' if subtitle else ""
-        title = escape(str(item.get("title", "")))
+        img, title, sub = _element_parts(
+            item, "width:48px;height:48px;object-fit:cover;float:right;border-radius:4px")
         rows.append(f'<div style="padding:6px;border-bottom:1px solid #eee;overflow:hidden">{img}'
                     f'<b>{title}</b>{sub}{_chips(item.get("buttons") or [])}</div>')
     button = config.get("button")
