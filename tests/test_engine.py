@@ -254,4 +254,31 @@ def test_tuning_comes_from_the_settings():
         "threads": 3, "connection_limit": 50, "channel_timeout": 4.0, "max_request_body_size": 40 << 20,
         "cleanup_interval": 2.0}
     defaults = Tuning.from_settings(tk.App("d").settings)
-    assert defaults == Tuning(8, 1000, 30.0, 16 << 20)
+    assert defaults == Tuning(4, 1000, 30.0, 16 << 20) == Tuning()
+
+
+def test_all_threads_busy_is_said_once_on_the_toolkit_logger_not_per_request(caplog):
+    """Waitress makes a warning record for every request that finds all threads busy (a tenth of the
+    server's time under load); the embedded server says it once a minute, with the way out."""
+    release = threading.Event()
+    app = make_app(server_threads=1)
+
+    @app.handler("/wait")
+    def wait():
+        release.wait(20)
+        return "done"
+
+    def busy() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if "all server threads are busy" in r.getMessage()]
+
+    caplog.set_level(logging.WARNING)
+    with app.serve(port=0) as server, ThreadPoolExecutor(6) as pool:
+        answers = [pool.submit(request, server, "POST", "/wait", {}) for _ in range(6)]
+        queue = server._core._dispatcher.queue  # waitress's own: 5 requests wait behind the first
+        wait_until(lambda: len(queue) == 5, 10, "five requests waiting")
+        release.set()
+        assert [f.result(timeout=20) for f in answers] == [(200, {"messages": [tk.text("done")]})] * 6
+    notes = busy()
+    assert len(notes) == 1 and notes[0].name == "toolkit.server"
+    assert "raise the server_threads setting" in notes[0].getMessage()
+    assert not [r for r in caplog.records if r.name.startswith("waitress")]

@@ -145,6 +145,7 @@ def test_to_frame_has_one_row_per_exchange(app):
     assert list(frame["path"]) == ["/echo", "/nope"] and list(frame["status"]) == [200, 404]
     assert str(frame["time"].dtype).startswith("datetime64")
     assert "fingerprint" not in frame.columns
+    assert not [c for c in frame.columns if c.startswith("_")]  # the raw, unmasked bytes stay in memory
 
 
 def test_clear_forgets_entries_but_keeps_subscribers(app):

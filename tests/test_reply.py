@@ -1,7 +1,9 @@
+import numpy as np
 import pytest
 import requests
 
 import toolkit as tk
+from toolkit.errors import ReplyError
 from toolkit.reply import normalize
 
 
@@ -159,6 +161,7 @@ def test_validate_bounds_the_size_with_the_same_message():
     ({"nextDialogstate": "", "messages": [tk.text("x")]}, {"messages": [tk.text("x")]}, ["empty redirect"]),
     ({"action": {"nextDialogstate": "  "}}, {}, ["empty redirect (action.nextDialogstate '  ')"]),
     ({"nextDialogstate": "", "extra": [1]}, {}, ["'extra' (an array)", "empty redirect"]),
+    ({"action": {"nextDialogstate": "\u00a0\u2003"}}, {}, ["empty redirect"]),  # blank in Unicode too
 ])
 def test_unknown_keys_and_empty_redirects_are_dropped_flagged_and_explained(reply, sent, said):
     app = tk.App("lenient")
@@ -186,6 +189,23 @@ def test_none_is_no_redirect_without_a_warning(reply):
     wire = app.call("/h")
     assert "nextDialogstate" not in wire and "nextDialogstate" not in (wire.get("action") or {})
     assert app.log.last().flags == [] and app.log.last().warnings == []
+
+
+def test_a_reply_that_contains_itself_is_a_clear_error_and_the_app_keeps_answering():
+    app = tk.App("loop")
+
+    @app.handler("/loop")
+    def loop():
+        data: dict = {"id": 1, "price": np.float64(2.5)}  # not plain JSON: the converting path too
+        data["self"] = data
+        return tk.Reply(session={"order": data}, messages=["Hi"])
+
+    app.add_handler("/fine", lambda: "ok")
+    with pytest.raises(ReplyError, match="contains itself") as caught:
+        app.call("/loop")
+    assert caught.value.handler == "loop" and "dict(row)" in caught.value.hint
+    assert app.call("/loop", raise_errors=False)["error"]["type"] == "invalid_reply"
+    assert app.call("/fine") == {"messages": [tk.text("ok")]}
 
 
 def test_tidy_never_changes_the_handlers_dict_and_validate_reports_through_a_list():

@@ -101,6 +101,15 @@ def test_a_depth_limit_out_of_range_is_a_config_error(bad):
         app.configure(max_body_depth=bad)
 
 
+def test_a_body_with_a_byte_order_mark_reads_like_one_without_and_a_bad_byte_is_placed():
+    assert parse_body(b'\xef\xbb\xbf {"orderId": "A-1", "name": "Zo\xc3\xab"}') == {"orderId": "A-1",
+                                                                                "name": "Zo\u00eb"}
+    assert parse_body(b"\xef\xbb\xbf") == {}
+    for raw, where in ((b'{"a": "\xff"}', 7), (b'\xef\xbb\xbf{"a": "\xff"}', 10)):  # from the first byte
+        with pytest.raises(BadRequest, match=f"bad byte at position {where}"):
+            parse_body(raw)
+
+
 def test_a_form_body_with_brackets_is_still_a_form():
     body = parse_body(b"q=" + b"[" * 500, "application/x-www-form-urlencoded", max_depth=3)
     assert body == {"q": "[" * 500}

@@ -50,9 +50,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("retry_window_s", 3.0,
             "An identical request within this many seconds is flagged as a probable platform retry."),
     # --- embedded server (app.serve(): waitress) ---
-    Setting("server_threads", 8,
-            "Threads that run handlers in app.serve(): a slow handler holds one, so the log view "
-            "and other callers keep being answered by the rest."),
+    Setting("server_threads", 4,
+            "Threads that run handlers in app.serve(): a slow handler holds one, so other callers "
+            "keep being answered by the rest (more threads contend for Python's one interpreter "
+            "lock: slower under load)."),
     Setting("server_connection_limit", 1000,
             "Most connections app.serve() keeps open at once; more wait in the listen queue. "
             "Idle and slow clients cost no thread, so many of them cannot starve the handlers."),

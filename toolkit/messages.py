@@ -187,6 +187,8 @@ def _params(params: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None) -> l
 
 def text(*lines: str | Iterable[str]) -> Message:
     """A text message; each line is its own bubble: ``text("Hi", "Bye")`` == ``text(["Hi", "Bye"])``."""
+    if len(lines) == 1 and type(lines[0]) is str:  # the usual text("...") needs no checks
+        return {"type": "text", "config": {"textMessages": [{"text": lines[0]}]}}
     return {"type": "text", "config": {"textMessages": _lines("text", lines)}}
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from .errors import ReplyError
@@ -23,6 +24,7 @@ ACCEPTED_FORMS = (
     "(one text message), one message such as toolkit.text(...), a list of messages, or None"
 )
 REPLY_KEYS = ("session", "messages", "action", "nextDialogstate")
+_REPLY_KEYSET = frozenset(REPLY_KEYS)
 LIST_NOTICE = (
     "A 'list' message was sent. Chatlayer names the type but never published its config for the API "
     "step; toolkit sends its best guess (the V1 listTemplate shape: elements, an optional button). "
@@ -90,11 +92,11 @@ def redirect(target: str, form: str = "action") -> dict[str, Any]:
 
 
 def _session(session: Mapping[str, Any]) -> dict[str, Any]:
-    if set(session) == {"namespace", "data"}:
-        return dict(session)
     if len(session) == 1:
         ((namespace, data),) = session.items()
         return {"namespace": namespace, "data": data}
+    if len(session) == 2 and "namespace" in session and "data" in session:
+        return dict(session)
     raise ReplyError(
         f"Reply session names {len(session)} namespaces ({', '.join(map(str, session))}); "
         "Chatlayer stores one namespace per reply.",
@@ -155,6 +157,10 @@ def tidy(wire: Any) -> tuple[Any, list[str]]:
     """
     if not isinstance(wire, Mapping):
         return wire, []
+    if _REPLY_KEYSET.issuperset(wire) and _has_id(wire.get("nextDialogstate", "-")) and (
+            not isinstance(action := wire.get("action"), Mapping)
+            or _has_id(action.get("nextDialogstate", "-"))):
+        return dict(wire), []  # the common case: nothing to drop
     out, warnings = dict(wire), []
     for key in [k for k in out if k not in REPLY_KEYS and k not in ("type", "config")]:
         kind = _json_kind(out.pop(key))
@@ -185,6 +191,11 @@ def _no_id(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _has_id(value: Any) -> bool:
+    """Not :func:`_no_id`, told at once for the usual non-blank string."""
+    return (isinstance(value, str) and value[:1].isalnum()) or not _no_id(value)
+
+
 def _json_kind(value: Any) -> str:
     for kinds, name in ((bool, "a boolean"), (str, "a string"), (int | float, "a number"),
                         (Mapping, "an object"), (list | tuple, "an array")):
@@ -196,8 +207,11 @@ def _json_kind(value: Any) -> str:
 def has_list(wire: Any) -> bool:
     """Whether a reply sends a ``list`` message (its shape is a best guess: see ``LIST_NOTICE``)."""
     messages = wire.get("messages") if isinstance(wire, Mapping) else None
-    return isinstance(messages, list) and any(isinstance(m, Mapping) and m.get("type") == "list"
-                                              for m in messages)
+    if isinstance(messages, list):
+        for m in messages:
+            if isinstance(m, Mapping) and m.get("type") == "list":
+                return True
+    return False
 
 
 # --- validation (the checks themselves: toolkit/validation.py) ----------------------------------
@@ -215,6 +229,23 @@ def validate(wire: Any, *, max_bytes: int | None = None, handler: str | None = N
     return encode(wire, handler=handler, max_bytes=max_bytes, warnings=warnings)[0]
 
 
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _reply_encoder() -> Callable[[Any], str]:
+    """One JSON encoder for every reply: UTF-8 text as is, no NaN. ``json.dumps`` builds its C
+    encoder again on every call, half the cost of a small reply; this one is built once. It keeps
+    no state (no ``markers``: a reply that refers to itself raises RecursionError)."""
+    if c_make_encoder is None:  # pragma: no cover - CPython always has the C accelerator
+        return json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False).encode
+    chunks = c_make_encoder(None, _not_json, encode_basestring, None, ": ", ", ", False, False, False)
+    return lambda value: "".join(chunks(value, 0))
+
+
+_ENCODE = _reply_encoder()
+
+
 def encode(wire: Any, *, handler: str | None = None, max_bytes: int | None = None,
            warnings: list[str] | None = None) -> tuple[Any, bytes]:
     """Tidy, validate and encode a wire reply: ``(plain JSON value, UTF-8 bytes)``.
@@ -226,14 +257,20 @@ def encode(wire: Any, *, handler: str | None = None, max_bytes: int | None = Non
     if warnings is not None:
         warnings.extend(dropped)
     try:
-        data = json.dumps(wire, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError):  # numpy / pandas values, NaN, timestamps: convert first
         try:
+            data = _ENCODE(wire)
+        except (TypeError, ValueError):  # numpy / pandas values, NaN, timestamps: convert first
             wire = to_jsonable(wire)
-        except ReplyError as exc:
-            exc.handler = handler
-            raise
-        data = json.dumps(wire, ensure_ascii=False)
+            data = _ENCODE(wire)
+    except ReplyError as exc:
+        exc.handler = handler
+        raise
+    except RecursionError:
+        of = f" of handler {handler!r}" if handler else ""
+        raise ReplyError(f"The reply{of} contains itself (a dict or list inside itself) or nests too "
+                         "deep to be sent as JSON.",
+                         hint="Return a copy of the data (e.g. dict(row)), not a structure that "
+                         "refers back to itself.", handler=handler) from None
     problems = reply_problems(wire)
     if problems:
         who = f"Handler {handler!r} returned an invalid reply" if handler else "Invalid reply"

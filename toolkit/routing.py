@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from .errors import MethodNotAllowed, NotFound
@@ -31,9 +32,9 @@ class Route:
     pattern: re.Pattern[str] | None  # None for a static path
     converters: tuple[tuple[str, Callable[[str], Any]], ...]
 
-    @property
-    def name(self) -> str:
-        return getattr(self.fn, "__name__", repr(self.fn))
+    @cached_property
+    def name(self) -> str:  # read on every request: worked out once
+        return getattr(self.fn, "__name__", None) or repr(self.fn)
 
     def allows(self, method: str) -> bool:
         return self.methods is None or method in self.methods

@@ -45,8 +45,9 @@ class Exchange:
         """Keep the raw bytes (``body`` and ``response`` decode, mask and cut them when read) and
         mask the query now (the values as received stay in memory for replays: :meth:`raw_query`)."""
         self._raw = (body, response, masker)
-        self._raw_query = self.query
-        self.query = masker(self.query)
+        if self.query:  # (most API steps send none)
+            self._raw_query = self.query
+            self.query = masker(self.query)
 
     def raw_query(self) -> dict[str, Any]:
         """The query as received (unmasked; in memory only, never saved), else the logged one."""

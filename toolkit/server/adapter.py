@@ -56,12 +56,24 @@ def read_body(request: Any, limit: int) -> tuple[bytes, int | None]:
 
 def headers_of(environ: dict[str, Any]) -> dict[str, str]:
     """The request headers of a WSGI environ, spelled as Werkzeug does (``X-Api-Key``)."""
-    headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items()
+    names = _NAMES
+    headers = {names.get(key) or _name(key): value for key, value in environ.items()
                if key[:5] == "HTTP_"}
-    for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
-        if environ.get(key):
-            headers[name] = environ[key]
+    if environ.get("CONTENT_TYPE"):
+        headers["Content-Type"] = environ["CONTENT_TYPE"]
+    if environ.get("CONTENT_LENGTH"):
+        headers["Content-Length"] = environ["CONTENT_LENGTH"]
     return headers
+
+
+_NAMES: dict[str, str] = {}  # environ key -> header name, e.g. HTTP_X_API_KEY -> X-Api-Key
+
+
+def _name(key: str) -> str:
+    name = key[5:].replace("_", "-").title()
+    if len(_NAMES) < 1024:  # the usual few names; a client sending ever new ones does not grow it
+        _NAMES[key] = name
+    return name
 
 
 def make_flask(app: App) -> Flask:

@@ -31,13 +31,14 @@ logging.getLogger("waitress").addHandler(logging.NullHandler())  # never a line 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 STOP_GRACE_S = 1.0  # how long stop() waits for a handler that is still running
 LOOP_TIMEOUT_S = 1.0  # the event loop wakes at least this often (stop() wakes it at once)
+QUEUE_NOTE_EVERY_S = 60.0  # at most one "all threads busy" line a minute
 
 
 @dataclass(frozen=True)
 class Tuning:
     """Waitress's knobs as the settings table names them (see ``server_*`` in toolkit.config)."""
 
-    threads: int = 8
+    threads: int = 4
     connection_limit: int = 1000
     channel_timeout_s: float = 30.0
     max_request_body: int = 16 << 20
@@ -69,12 +70,29 @@ class _Dispatcher(ThreadedTaskDispatcher):  # type: ignore[misc]
         super().__init__()
         self.name = name
         self.started: list[threading.Thread] = []
+        self.queue_logger = _QueueNote(name)
 
     def start_new_thread(self, target: Callable[[int], None], thread_no: int) -> None:
         thread = threading.Thread(target=target, args=(thread_no,), daemon=True,
                                   name=f"toolkit-{self.name}-worker-{thread_no}")
         self.started.append(thread)
         thread.start()
+
+
+class _QueueNote:
+    """Stands in for waitress's queue logger, which makes a warning record for every request that
+    finds all threads busy (a tenth of the server's time under load): one line on
+    ``toolkit.server`` a minute at most, saying what to do."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.next_at = name, 0.0
+
+    def warning(self, message: str, depth: int = 0, *args: Any) -> None:
+        now = time.monotonic()
+        if now >= self.next_at:
+            self.next_at = now + QUEUE_NOTE_EVERY_S
+            logger.warning("%s: all server threads are busy, %d request(s) wait in the queue. Make the "
+                           "slow handlers faster, or raise the server_threads setting.", self.name, depth)
 
 
 def bind(host: str, port: int) -> socket.socket:
