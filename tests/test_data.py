@@ -173,6 +173,29 @@ def test_an_outside_edit_is_seen_on_the_next_request(orders: Table, orders_csv: 
     assert orders.error is None
 
 
+def test_a_file_replaced_while_it_loads_gives_the_version_opened_then_the_new_one(orders_csv: Path,
+                                                                                monkeypatch):
+    """pandas reads the path (faster than a file object); the load keeps it only when the file is
+    still the version whose signature it records, so a change is never missed."""
+    from toolkit.data import load as load_module
+
+    real = pd.read_csv
+    replaced: list[bool] = []
+
+    def replace_then_read(source, **options):
+        if isinstance(source, str) and not replaced:  # another program saves between open and read
+            replaced.append(True)
+            newer = orders_csv.with_name("newer.csv")
+            write(newer, ORDERS.replace("A-1042,Emma Peeters,shipped", "A-1042,Emma Peeters,delivered"))
+            os.replace(newer, orders_csv)
+        return real(source, **options)
+
+    monkeypatch.setattr(load_module.pd, "read_csv", replace_then_read)
+    table = Table(orders_csv, key="order_id")
+    assert replaced and table.get("A-1042")["status"] == "shipped"  # the version opened, whole
+    assert answer(status_app(table), "A-1042") == "A-1042: delivered"  # then the new one, at once
+
+
 def test_the_file_is_looked_at_once_per_request(orders: Table, monkeypatch):
     checks = []
     original = Table._check

@@ -7,6 +7,7 @@ what ``read_csv`` costs. Line numbers are only worked out when something is wron
 from __future__ import annotations
 
 import io
+import mmap
 import os
 import re
 from collections.abc import Mapping
@@ -72,7 +73,7 @@ def load(path: str, name: str, key: str | None, options: Mapping[str, Any], gene
         fmt = sniff(head, options)
         f.seek(0)
         try:
-            df = pd.read_csv(f, **read_options(fmt, options))
+            df = _read_csv(path if source is None else None, f, sig, read_options(fmt, options))
         except Exception as exc:
             raise explain(exc, path, name, fmt, options) from exc
         header = header_fields(head, fmt)
@@ -86,19 +87,43 @@ def load(path: str, name: str, key: str | None, options: Mapping[str, Any], gene
     return State(df, index, sig, generation, fmt, header, key=key)
 
 
+def _read_csv(path: str | None, f: IO[bytes], sig: Signature, options: dict[str, Any]) -> pd.DataFrame:
+    """``read_csv`` of the version of the file open as ``f`` (whose signature is ``sig``).
+
+    pandas reads a path a seventh faster than a Python file object, so the path is read when there
+    is one, and kept only if the file is still that version afterwards (else ``f`` is read).
+    """
+    if path is not None:
+        df = pd.read_csv(path, **options)
+        try:
+            if signature(os.stat(path)) == sig:
+                return df
+        except OSError:
+            pass
+    f.seek(0)
+    return pd.read_csv(f, **options)
+
+
 _GUARDED_BYTES = re.compile(rb"'['=+\-@\t\r]")
 
 
 def _has_guarded(f: IO[bytes]) -> bool:
     """Whether the file may hold a cell written with the formula guard (a fast byte scan, so the
-    text columns are only looked at when one is there)."""
-    f.seek(0)
-    carry = b""
-    while chunk := f.read(1 << 24):
-        if _GUARDED_BYTES.search(carry + chunk):
-            return True
-        carry = chunk[-1:]
-    return False
+    text columns are only looked at when one is there). The bytes are scanned where they are (the
+    page cache, through a memory map), never copied: a tenth of the time of reading them again."""
+    if isinstance(f, io.BytesIO):
+        return _guard_in(f.getvalue())
+    try:
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return _guard_in(mapped)
+    except (ValueError, OSError):  # an empty file, or one that cannot be mapped: read it
+        f.seek(0)
+        return _guard_in(f.read())
+
+
+def _guard_in(data: Any) -> bool:
+    """``'`` then a guarded character, looked for only when the data holds a ``'`` at all."""
+    return data.find(b"'") >= 0 and _GUARDED_BYTES.search(data) is not None
 
 
 def header_fields(head: bytes, fmt: Format) -> list[str]:
