@@ -282,3 +282,27 @@ def test_all_threads_busy_is_said_once_on_the_toolkit_logger_not_per_request(cap
     assert len(notes) == 1 and notes[0].name == "toolkit.server"
     assert "raise the server_threads setting" in notes[0].getMessage()
     assert not [r for r in caplog.records if r.name.startswith("waitress")]
+
+
+def test_with_the_default_threads_three_slow_handlers_leave_a_thread_for_everyone_else():
+    """server_threads defaults to 4 (waitress's own default): a slow handler holds one thread, and
+    the other callers (a retrying platform, a colleague testing) are still answered at once."""
+    app = make_app()
+    entered, release = threading.Semaphore(0), threading.Event()
+
+    @app.handler("/slow")
+    def slow():
+        entered.release()
+        release.wait(30)
+        return "late"
+
+    assert app.settings.server_threads == 4
+    with app.serve(port=0) as server, ThreadPoolExecutor(3) as pool:
+        try:
+            slow_ones = [pool.submit(request, server, "POST", "/slow", {}) for _ in range(3)]
+            for _ in range(3):
+                assert entered.acquire(timeout=10)
+            assert request(server, "POST", "/greet", {"name": "Ada"}) == (200, {"messages": [tk.text("Hello Ada!")]})
+        finally:
+            release.set()
+        assert [f.result(timeout=20)[0] for f in slow_ones] == [200] * 3
