@@ -81,7 +81,7 @@ class _Dispatcher(ThreadedTaskDispatcher):  # type: ignore[misc]
 
 class _QueueNote:
     """Stands in for waitress's queue logger, which makes a warning record for every request that
-    finds all threads busy (a tenth of the server's time under load): one line on
+    finds all threads busy (a few percent of the server's time under load): one line on
     ``toolkit.server`` a minute at most, saying what to do."""
 
     def __init__(self, name: str) -> None:
