@@ -24,7 +24,6 @@ ACCEPTED_FORMS = (
     "(one text message), one message such as toolkit.text(...), a list of messages, or None"
 )
 REPLY_KEYS = ("session", "messages", "action", "nextDialogstate")
-_REPLY_KEYSET = frozenset(REPLY_KEYS)
 LIST_NOTICE = (
     "A 'list' message was sent. Chatlayer names the type but never published its config for the API "
     "step; toolkit sends its best guess (the V1 listTemplate shape: elements, an optional button). "
@@ -157,10 +156,6 @@ def tidy(wire: Any) -> tuple[Any, list[str]]:
     """
     if not isinstance(wire, Mapping):
         return wire, []
-    if _REPLY_KEYSET.issuperset(wire) and _has_id(wire.get("nextDialogstate", "-")) and (
-            not isinstance(action := wire.get("action"), Mapping)
-            or _has_id(action.get("nextDialogstate", "-"))):
-        return dict(wire), []  # the common case: nothing to drop
     out, warnings = dict(wire), []
     for key in [k for k in out if k not in REPLY_KEYS and k not in ("type", "config")]:
         kind = _json_kind(out.pop(key))
@@ -189,11 +184,6 @@ def tidy(wire: Any) -> tuple[Any, list[str]]:
 def _no_id(value: Any) -> bool:
     """``None`` or a blank string: a redirect to nowhere."""
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _has_id(value: Any) -> bool:
-    """Not :func:`_no_id`, told at once for the usual non-blank string."""
-    return (isinstance(value, str) and value[:1].isalnum()) or not _no_id(value)
 
 
 def _json_kind(value: Any) -> str:
