@@ -244,12 +244,16 @@ print(refused)
 """
 
 
-@pytest.mark.slow
-def test_four_processes_append_100_rows_each_and_keep_400(url: str, tmp_path: Path):
+def seeded_leads(url: str, tmp_path: Path) -> tuple[Table, Path]:
+    """A one-row leads table copied to the database, and the file whose creation starts the workers."""
     csv = tmp_path / "leads.csv"
     csv.write_text("lead_id,name,n\nL-0,Seed,0\n")
-    leads = Table(csv, key="lead_id").copy_to(url, progress=False)
-    go = tmp_path / "go"
+    return Table(csv, key="lead_id").copy_to(url, progress=False), tmp_path / "go"
+
+
+@pytest.mark.slow
+def test_four_processes_append_100_rows_each_and_keep_400(url: str, tmp_path: Path):
+    leads, go = seeded_leads(url, tmp_path)
     workers = [subprocess.Popen([sys.executable, "-c", APPENDER, url, str(go), f"P{p}", "100"],
                                 stderr=subprocess.PIPE) for p in range(4)]
     go.touch()
@@ -268,10 +272,7 @@ def test_four_processes_append_100_rows_each_and_keep_400(url: str, tmp_path: Pa
 
 @pytest.mark.slow
 def test_four_processes_appending_the_same_keys_keep_each_once(url: str, tmp_path: Path):
-    csv = tmp_path / "leads.csv"
-    csv.write_text("lead_id,name,n\nL-0,Seed,0\n")
-    leads = Table(csv, key="lead_id").copy_to(url, progress=False)
-    go = tmp_path / "go"
+    leads, go = seeded_leads(url, tmp_path)
     workers = [subprocess.Popen([sys.executable, "-c", APPENDER, url, str(go), "same" if p % 2 else "SAME", "60"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE) for p in range(4)]
     go.touch()
