@@ -16,8 +16,8 @@ from __future__ import annotations
 import time
 
 import toolkit as tk
-from toolkit.emulator.live import LiveBot
-from toolkit.emulator.v1 import V1Emulator
+from toolkit.chatlayer.live import LiveBot
+from toolkit.v1emulator.api import V1Emulator
 
 from .harness import Figure
 

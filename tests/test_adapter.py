@@ -15,7 +15,7 @@ import pytest
 from wire import GREETING, exchange, healthy, make_app, raw_exchange, request, split, text_of
 
 import toolkit as tk
-from toolkit.deploy.load import wsgi_app
+from toolkit.deploy.loader import wsgi_app
 
 SHAPE = {"status", "type", "message", "handler", "hint"}
 

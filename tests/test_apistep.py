@@ -340,7 +340,7 @@ def test_scheme_chooses_signature_content_type_and_types(session, echo):
         "amount": "500", "order": '{"id":"A-1042","status":"processing"}'}
     assert request.headers["X-When"] == "1767225600" and "X-Signature" not in request.headers
     settings = tk.Settings(hmac_secret="k", **{k: v for k, v in scheme.items() if k.startswith("hmac_")})
-    from toolkit.signing import verify_hmac
+    from toolkit.access import verify_hmac
     verify_hmac(request.raw, request.headers, settings, now=1767225600.0)
     assert step.build(session).headers == request.headers  # the fixed clock: the same signature
     echo.configure(emulator_keep_types=True)

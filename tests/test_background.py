@@ -11,7 +11,7 @@ from helpers import wait_until
 
 import toolkit as tk
 from toolkit.chatlayer import background
-from toolkit.emulator.v1 import V1Emulator
+from toolkit.v1emulator.api import V1Emulator
 
 
 @pytest.fixture

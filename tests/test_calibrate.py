@@ -10,8 +10,8 @@ import pytest
 import requests
 
 import toolkit as tk
+from toolkit.access import sign
 from toolkit.errors import CalibrationError
-from toolkit.signing import sign
 
 SECRET = "calibration-k3y-0123456789"
 ROWS = dict(

@@ -9,8 +9,8 @@ import re
 import nbformat
 import pytest
 
-from toolkit.cellerrors import short_error
 from toolkit.errors import TunnelError
+from toolkit.widgets.cellerrors import short_error
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -90,12 +90,12 @@ def test_a_raises_exception_cell_lets_the_notebook_go_on(tmp_path):
 
 
 def test_uninstall_brings_the_traceback_back(kernel):
-    run(kernel, "import toolkit.cellerrors\ntoolkit.cellerrors.uninstall()")
+    run(kernel, "import toolkit.widgets.cellerrors\ntoolkit.widgets.cellerrors.uninstall()")
     try:
         shown = "\n".join(error_of(run(kernel, "toolkit.Flow('f').block('nowhere')"))["traceback"])
         assert "Traceback" in ANSI.sub("", shown)
     finally:
-        run(kernel, "assert toolkit.cellerrors.install()")
+        run(kernel, "assert toolkit.widgets.cellerrors.install()")
     assert len(error_of(run(kernel, "toolkit.Flow('f').block('x')"))["traceback"]) == 1
 
 
@@ -107,7 +107,7 @@ def test_short_error_text():
 
 
 def test_outside_ipython_nothing_is_installed():
-    from toolkit.cellerrors import install
+    from toolkit.widgets.cellerrors import install
 
     assert install() is False  # pytest runs no IPython shell
 

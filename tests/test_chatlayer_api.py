@@ -9,8 +9,8 @@ import pytest
 
 import toolkit as tk
 from toolkit.chatlayer.client import REGIONS, ChatlayerClient, retry_wait
-from toolkit.emulator.v1 import V1Emulator
 from toolkit.errors import ChatlayerError, ChatlayerTimeout, ConfigError, ReplyError
+from toolkit.v1emulator.api import V1Emulator
 
 TOKEN = "tok-id:tok-secret"
 
@@ -179,7 +179,7 @@ def test_bad_messages_and_missing_ids_fail_before_any_call(api, client):
 
 
 def test_nlp_extract_and_webhook_messages_check_their_arguments_before_any_call(api, client):
-    from toolkit.chatlayer.webhook import text_message
+    from toolkit.wire.webhook import text_message
 
     with pytest.raises(ValueError, match="needs the text to understand"):
         client.nlp_extract("  ")

@@ -207,9 +207,9 @@ def test_the_demo_flow_and_script(tmp_path):
 
 
 def test_the_demo_script_live_covers_the_blocks_and_buttons_the_emulated_run_shows(demo_app):
+    from toolkit.chatlayer.live import LiveBot
     from toolkit.demo import SCRIPT, build_flow
-    from toolkit.emulator.live import LiveBot
-    from toolkit.emulator.v1 import V1Emulator
+    from toolkit.v1emulator.api import V1Emulator
 
     api = V1Emulator("beanbox", token="live-token").start()
     try:

@@ -24,7 +24,7 @@ import toolkit
 import toolkit.server.lifecycle
 from toolkit.__main__ import main
 from toolkit.deploy.export import MARK, export, export_source
-from toolkit.deploy.load import load
+from toolkit.deploy.loader import load
 from toolkit.errors import ServeError
 from toolkit.server.engine import HTTPServer
 from toolkit.testing.fixtures import check_folder, save_fixtures

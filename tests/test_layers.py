@@ -1,6 +1,14 @@
 """The package's folders are its layers, and imports run one way (see ../shared/STYLE.md):
 
-    core (the root modules and log/)  <-  server, deploy, tunnel, chatlayer, emulator, testing, data  <-  widgets
+    core (the root modules, log/, html/, wire/)
+      <-  the middle: data, tunnel, server, deploy, testing, emulator, chatlayer, v1emulator
+      <-  the top: widgets, demo, the command line and the package's own __init__
+
+Between the middle packages, imports follow :data:`MIDDLE_MAY_IMPORT` (written down below):
+server serves and may open a tunnel; deploy runs the server; the offline emulator shows progress bars
+from testing; the real Chatlayer side (chatlayer: client, live bot, parity, calibration) drives the
+offline emulator's scripts and opens tunnels; the emulated V1 API (v1emulator) runs the emulator's
+conversations and hands out the real client. Nothing imports its way back up that list.
 
 The core imports neither Flask nor ipywidgets; widgets/ is the only package importing ipywidgets.
 The only upward imports allowed are App's conveniences (serve, flask, log_view), made inside the
@@ -15,8 +23,20 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "toolkit"
-MIDDLE = {"server", "deploy", "tunnel", "chatlayer", "emulator", "testing", "data"}
+CORE_FOLDERS = {"log", "html", "wire"}
+MIDDLE = {"server", "deploy", "tunnel", "chatlayer", "emulator", "v1emulator", "testing", "data"}
 TOP = {"widgets", "demo", "__main__", "__init__"}  # may import anything below them
+# Which middle package may import which other middle package (importer: imported).
+MIDDLE_MAY_IMPORT: dict[str, set[str]] = {
+    "data": set(),
+    "tunnel": set(),
+    "testing": set(),
+    "server": {"tunnel"},
+    "deploy": {"server", "tunnel"},
+    "emulator": {"testing"},
+    "chatlayer": {"emulator", "tunnel"},
+    "v1emulator": {"emulator", "chatlayer"},
+}
 LEVEL = {"core": 0, "middle": 1, "top": 2}
 # (importing module, imported module): App's conveniences, imported inside the method.
 ALLOWED_UPWARD = {
@@ -24,7 +44,7 @@ ALLOWED_UPWARD = {
     ("toolkit.app", "toolkit.server.adapter"),
     ("toolkit.app", "toolkit.widgets.logview"),
     # running a notebook headless swaps the public LogView/ChatView names for inert stand-ins
-    ("toolkit.deploy.load", "toolkit"),
+    ("toolkit.deploy.loader", "toolkit"),
 }
 
 
@@ -35,6 +55,8 @@ def layer(module: str) -> str:
     head = parts[1]
     if head in MIDDLE:
         return "middle"
+    if head in CORE_FOLDERS:
+        return "core"
     if head in TOP:
         return "top"
     return "core"
@@ -75,10 +97,24 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 
 def test_the_root_shows_the_layers() -> None:
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and not p.name.startswith("__")}
-    assert folders == MIDDLE | {"log", "widgets"}
+    assert folders == MIDDLE | CORE_FOLDERS | {"widgets", "demo"}
     flat = {p.stem for p in PACKAGE.glob("*.py")}
     assert {"app", "routing", "params", "request", "reply", "messages", "errors", "config"} <= flat
+    assert len(flat) <= 16, f"the root holds only the core: {sorted(flat)}"
     assert not {p for p in flat if p.startswith(("v1_", "tunnel_"))}, "layer modules belong in their folder"
+
+
+def test_no_two_modules_share_a_file_name() -> None:
+    seen: dict[str, list[str]] = {}
+    for path in MODULES:
+        if path.name != "__init__.py":
+            seen.setdefault(path.name, []).append(str(path.relative_to(PACKAGE)))
+    assert not {name: where for name, where in seen.items() if len(where) > 1}
+
+
+def test_every_middle_package_has_its_directions_written_down() -> None:
+    assert set(MIDDLE_MAY_IMPORT) == MIDDLE
+    assert all(targets <= MIDDLE for targets in MIDDLE_MAY_IMPORT.values())
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -88,9 +124,27 @@ def test_imports_run_one_way(path: Path) -> None:
     for target, line in imports(path):
         if target.split(".")[0] != "toolkit":
             continue
-        if LEVEL[layer(target)] > LEVEL[layer(me)] and (me, target) not in ALLOWED_UPWARD:
+        if (me, target) in ALLOWED_UPWARD:
+            continue
+        if LEVEL[layer(target)] > LEVEL[layer(me)]:
             problems.append(f"{path.name}:{line} imports {target} ({layer(me)} -> {layer(target)})")
-    assert not problems, "upward imports:\n" + "\n".join(problems)
+        elif not sideways_ok(me, target):
+            problems.append(f"{path.name}:{line} imports {target} ({package_of(me)} -> {package_of(target)}: "
+                            "not in MIDDLE_MAY_IMPORT)")
+    assert not problems, "wrong-way imports:\n" + "\n".join(problems)
+
+
+def package_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def sideways_ok(me: str, target: str) -> bool:
+    """Between two middle packages, only the directions of MIDDLE_MAY_IMPORT."""
+    if layer(me) != "middle" or layer(target) != "middle":
+        return True
+    mine, theirs = package_of(me), package_of(target)
+    return mine == theirs or theirs in MIDDLE_MAY_IMPORT[mine]
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -110,6 +164,18 @@ def test_the_guard_sees_an_upward_import(tmp_path: Path) -> None:
     assert "toolkit.errors" in targets  # relative imports resolve to absolute names
     assert layer("toolkit.server.engine") == "middle" and layer("toolkit.log.buffer") == "core"
     assert layer("toolkit.widgets.chat") == "top" and layer("toolkit.app") == "core"
+    assert layer("toolkit.wire.webhook") == "core" and layer("toolkit.html.render") == "core"
+
+
+def test_the_guard_sees_a_wrong_way_import_between_middle_packages() -> None:
+    """The checker itself: the offline emulator importing the live bot (chatlayer sits above it) or
+    the data layer importing the server is refused; chatlayer driving emulator scripts is allowed."""
+    assert not sideways_ok("toolkit.emulator.conversation", "toolkit.chatlayer.live")
+    assert not sideways_ok("toolkit.data.table", "toolkit.server.engine")
+    assert not sideways_ok("toolkit.chatlayer.client", "toolkit.v1emulator.api")
+    assert sideways_ok("toolkit.chatlayer.parity", "toolkit.emulator.script")
+    assert sideways_ok("toolkit.v1emulator.api", "toolkit.chatlayer.client")
+    assert sideways_ok("toolkit.emulator.flow", "toolkit.emulator.blocks")
 
 
 # Exceptions that are not (yet) part of the public tree; each entry is a debt to pay.

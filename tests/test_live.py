@@ -12,11 +12,11 @@ import pytest
 import requests
 
 import toolkit as tk
+from toolkit.chatlayer.live import LiveBot
 from toolkit.demo import SCRIPT, build_flow
 from toolkit.emulator import Conversation
-from toolkit.emulator.live import LiveBot
-from toolkit.emulator.v1 import V1Emulator
 from toolkit.errors import LiveBotTimeout
+from toolkit.v1emulator.api import V1Emulator
 
 TOKEN = "live-access-token"
 VERIFY = "verify-0123456789"

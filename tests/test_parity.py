@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import toolkit as tk
-from toolkit.emulator.parity import bubbles, compare_turn
+from toolkit.chatlayer.parity import bubbles, compare_turn
 
 
 def bot(message, block=None):
@@ -29,7 +29,7 @@ def test_each_kind_of_difference_is_marked_once():
 
 
 def test_a_report_without_differences_is_true_and_its_reprs_are_deterministic():
-    report = tk.emulator.parity.ParityReport("flow 'a'", "live bot 'b'")
+    report = tk.chatlayer.parity.ParityReport("flow 'a'", "live bot 'b'")
     report.turns.append(compare_turn(1, "(opening)", ([bot(tk.text("Hi"))], []), ([bot(tk.text("Hi"))], [])))
     assert report and report.check() is report
     assert str(report).splitlines()[0] == "Parity of flow 'a' and live bot 'b': no difference in 1 turns."

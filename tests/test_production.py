@@ -23,7 +23,7 @@ from wire import exchange
 import toolkit
 import toolkit.server.lifecycle
 from toolkit.__main__ import main
-from toolkit.deploy.load import find_app, load, notebook_cells
+from toolkit.deploy.loader import find_app, load, notebook_cells
 from toolkit.deploy.service import choose_server, describe
 from toolkit.errors import ServeError
 

@@ -80,3 +80,13 @@ def test_the_log_views_replay_all_button_shows_no_bar(capsys):
     assert capsys.readouterr().err == ""  # a bar from a button callback would land under some other cell
     tk.testing.replay_all(app, progress_bar="always")
     assert "Replaying: 100%" in capsys.readouterr().err
+
+
+def test_a_progress_bar_leaves_no_thread_behind():
+    """One progress function serves replays, fixture checks and scripted conversations; its bar starts
+    no tqdm monitor thread (tqdm's default one would outlive the work in a notebook)."""
+    import threading
+
+    before = {t.name for t in threading.enumerate()}
+    assert list(progress(list(range(3)), "work", "always")) == [0, 1, 2]
+    assert {t.name for t in threading.enumerate()} - before == set()

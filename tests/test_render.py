@@ -1,5 +1,5 @@
 import toolkit as tk
-from toolkit.render import message_html, messages_html, user_html
+from toolkit.html.render import message_html, messages_html, user_html
 
 
 def test_every_message_type_renders_what_a_user_sees():

@@ -10,7 +10,6 @@ from helpers import define_shop
 from hostile import send, serving, still_fine
 
 import toolkit as tk
-from toolkit.emulator.v1 import V1Emulator
 from toolkit.log import Exchange, Sandbox, current_sandbox, outbound
 from toolkit.server.engine import HTTPServer
 from toolkit.testing.fixtures import check_folder, save_fixtures
@@ -24,6 +23,7 @@ from toolkit.testing.replay import (
     side_by_side_html,
 )
 from toolkit.testing.rerun import recheck
+from toolkit.v1emulator.api import V1Emulator
 
 # --- diff --------------------------------------------------------------------------------------
 

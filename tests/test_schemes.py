@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import toolkit as tk
+from toolkit.access import sign
 from toolkit.chatlayer.schemes import (
     Scheme,
     candidates,
@@ -15,7 +16,6 @@ from toolkit.chatlayer.schemes import (
     signature_headers,
     timestamp_headers,
 )
-from toolkit.signing import sign
 
 RAW = b'{"orderId": "A-1042"}'
 

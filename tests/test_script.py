@@ -61,13 +61,3 @@ def test_a_list_script_runs_without_a_bar_unless_asked(tmp_path):
     bar = _progress(turns, "shop", True)
     assert list(bar) == turns and bar.desc == "conversation 'shop'" and bar.total == 2
     assert _progress([], "shop", True) == []
-
-
-def test_a_progress_bar_leaves_no_thread_behind():
-    import threading
-
-    from toolkit.progress import bar
-
-    before = {t.name for t in threading.enumerate()}
-    assert list(bar(range(3), "work")) == [0, 1, 2]
-    assert {t.name for t in threading.enumerate()} - before == set()

@@ -8,10 +8,10 @@ import pytest
 import requests
 
 import toolkit as tk
-from toolkit.chatlayer.webhook import intro_message, location_message, postback_message, text_message
 from toolkit.demo import build_flow
 from toolkit.emulator import message_text
-from toolkit.emulator.v1 import V1Emulator
+from toolkit.v1emulator.api import V1Emulator
+from toolkit.wire.webhook import intro_message, location_message, postback_message, text_message
 
 TOKEN = "channel-access-token"
 VERIFY = "verify-me-123"

@@ -10,7 +10,7 @@ import requests
 from helpers import listening_here
 
 import toolkit as tk
-from toolkit.emulator.v1 import V1Emulator
+from toolkit.v1emulator.api import V1Emulator
 
 TOKEN = "emulator-secret"
 

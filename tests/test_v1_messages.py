@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import toolkit as tk
-from toolkit.chatlayer.formats import flatten, from_v1, is_v1, to_v1
 from toolkit.errors import ReplyError
+from toolkit.wire.v1format import flatten, from_v1, is_v1, to_v1
 
 BUILT = [
     tk.text("Hello", "How can I help?"),

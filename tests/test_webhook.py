@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import toolkit as tk
-from toolkit.chatlayer import webhook as wh
+from toolkit.wire import webhook as wh
 
 SHOP = tk.carousel(tk.card("Bike A", subtitle="499 EUR", image_url="https://x.test/a.jpg", url="https://x.test/a",
                            buttons=[tk.postback("Choose", "b-choose", {"bike": "A"})]))

@@ -6,9 +6,9 @@ Plain Python functions answer the API step; ``app.serve()`` serves them from the
 
 from .app import DEFAULT_REPLACE_HOOKS as _replace_hooks
 from .app import App, Response
-from .cellerrors import install as _short_errors_in_notebooks
 from .chatlayer.background import Background
 from .config import SETTINGS, Settings
+from .data.frames import carousel_from_frame
 from .emulator import ApiStep, Conversation, Flow, Session, StepResult
 from .errors import (
     BadRequest,
@@ -23,7 +23,6 @@ from .errors import (
     ToolkitError,
     Unauthorized,
 )
-from .frames import carousel_from_frame
 from .log import Exchange, Log
 from .messages import (
     buttons,
@@ -43,6 +42,7 @@ from .reply import Reply, validate
 from .request import Request
 from .server.lifecycle import Server
 from .testing.rerun import on_replace as _recheck_on_replace
+from .widgets.cellerrors import install as _short_errors_in_notebooks
 
 __version__ = "0.1.0"
 _short_errors_in_notebooks()  # in an IPython kernel: a ToolkitError shows as its message and fix
@@ -57,9 +57,9 @@ _LAZY = {
     "ChatView": "toolkit.widgets.chat",
     "ChatlayerClient": "toolkit.chatlayer.client",  # imports requests
     "ChatlayerError": "toolkit.chatlayer.client",
-    "V1Emulator": "toolkit.emulator.v1",
-    "LiveBot": "toolkit.emulator.live",  # imports requests
-    "parity": "toolkit.emulator.parity",
+    "V1Emulator": "toolkit.v1emulator.api",
+    "LiveBot": "toolkit.chatlayer.live",  # imports requests
+    "parity": "toolkit.chatlayer.parity",
     "Table": "toolkit.data",  # imports pandas
     "calibrate": "toolkit.chatlayer.calibrate",
     "Calibration": "toolkit.chatlayer.calibrate",

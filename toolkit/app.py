@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import signing
+from . import access
 from .config import Settings
 from .errors import HandlerError, NotFound, ToolkitError, error_body
 from .log import Exchange, Log, Masker, fingerprint, logger, outbound, trace
@@ -201,7 +201,7 @@ class App:
         checking = check_access and entry.path not in self.unchecked_paths
         entry.access = REFUSED if checking else SKIPPED
         if checking:
-            signing.check_access(request, s)
+            access.check_access(request, s)
             entry.access = PASSED
         route, path_params = self._router.match(request.method, request.path)
         entry.handler = name = route.name
@@ -278,7 +278,7 @@ class App:
         if path == INTERNAL + "health":
             body: dict[str, Any] = {"status": "ok", "app": self.name, "handlers": len(self.handlers)}
         elif path == INTERNAL + "handlers":
-            signing.check_access(request, self.settings)
+            access.check_access(request, self.settings)
             body = {"handlers": [
                 {"path": r.path, "handler": r.name, "methods": sorted(r.methods) if r.methods else "any"}
                 for r in self._router.routes()]}

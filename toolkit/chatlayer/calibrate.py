@@ -22,9 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..access import check_access
 from ..errors import CalibrationError, ToolkitError
 from ..request import Request
-from ..signing import check_access
 from .calreport import CalibrationReport, paste_html, paste_text, timing_of
 
 NAMESPACE = "calibration"

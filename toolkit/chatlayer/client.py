@@ -23,7 +23,7 @@ from urllib.parse import quote
 import requests
 
 from ..errors import ChatlayerError, ChatlayerTimeout, ConfigError
-from .formats import flatten, to_v1
+from ..wire.v1format import flatten, to_v1
 
 logger = logging.getLogger("toolkit")
 
@@ -122,7 +122,7 @@ class ChatlayerClient:
                         session_data: Mapping[str, Any] | None = None, endpoint: str = "v1",
                         verify_token: str = "") -> Any:
         """Inject a user message into a conversation of a webhook channel; the bot's answers go to the
-        channel's webhook URL. ``message`` is built with :mod:`toolkit.chatlayer.webhook`
+        channel's webhook URL. ``message`` is built with :mod:`toolkit.wire.webhook`
         (``text_message("hi")`` ...); ``user`` needs an ``id``.
 
         ``endpoint="v1"``: ``POST /v1/channels/webhook/{channel_id}/messages`` with ``{message, user,

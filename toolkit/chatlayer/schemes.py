@@ -5,7 +5,7 @@ A scheme is a header, an algorithm (``sha1``, ``sha256``, ``sha512``), an encodi
 ``base64``) and a signed string (the body, or ``<timestamp header>.<body>``). Candidates come from
 the request itself: any header whose value decodes to a digest of the right length may hold the
 signature, any header holding a Unix time (seconds or milliseconds) may be the timestamp. Each
-candidate is checked with :func:`toolkit.signing.verify_hmac`, the same check the app runs.
+candidate is checked with :func:`toolkit.access.verify_hmac`, the same check the app runs.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..access import ALGORITHMS, verify_hmac
 from ..errors import ToolkitError
-from ..signing import ALGORITHMS, verify_hmac
 
 DIGEST_BYTES = {"sha1": 20, "sha256": 32, "sha512": 64}
 ENCODINGS = ("hex", "base64")

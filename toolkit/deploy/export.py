@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import ServeError
 from ..files import write_atomic
-from .load import Cell, notebook_cells
+from .loader import Cell, notebook_cells
 
 MARK = "# Exported from a notebook by `python -m toolkit export`."
 NOTEBOOK_ONLY_CALLS = {"serve", "expose", "unexpose", "log_view", "chat_view", "display", "LogView",
@@ -266,7 +266,7 @@ def _path(relative):
 FOOTER = '''
 
 # --- serving ----------------------------------------------------------------------------------------
-from toolkit.deploy.load import wsgi_app  # noqa: E402
+from toolkit.deploy.loader import wsgi_app  # noqa: E402
 
 wsgi = wsgi_app({var})  # the WSGI callable: gunicorn <module>:wsgi
 

@@ -19,7 +19,7 @@ from typing import Any
 from ..app import App
 from ..errors import ServeError
 from ..tunnel.expose import has_access_control
-from .load import load, wsgi_app
+from .loader import load, wsgi_app
 
 SERVERS = ("auto", "waitress", "gunicorn")
 Announce = Callable[[str], None]

@@ -1,9 +1,11 @@
-"""The Chatlayer side, emulated: a :class:`Session` with templates, the :class:`ApiStep` that calls a
-backend and applies its reply in Chatlayer's order, a :class:`Flow` of blocks (Python, YAML or JSON),
-and a :class:`Conversation` to chat with it or to test it from a script.
+"""The offline emulator of Chatlayer: a :class:`Session` with templates, the :class:`ApiStep` that
+calls a backend and applies its reply in Chatlayer's order, a :class:`Flow` of blocks (Python, YAML or
+JSON), a :class:`Conversation` to chat with it or to test it from a script, coverage and diagrams.
 
-Facts and open questions: ``shared/chatlayer-contract.md``; every assumption is listed in the README
-("The emulator") and, where the sources are silent, is a setting (``emulator_*``, ``missing_variable``).
+Chatlayer's remote side as we emulate it (the V1 API, the webhook channel) is ``toolkit.v1emulator``;
+the real bot and parity are ``toolkit.chatlayer``. Facts and open questions:
+``shared/chatlayer-contract.md``; where the sources are silent, the behaviour is a setting
+(``emulator_*``, ``missing_variable``).
 """
 
 from ..errors import ApiStepError, ConversationError, FlowError, PathError, SessionError, TemplateError
@@ -13,12 +15,12 @@ from .choices import Choice
 from .conversation import Conversation
 from .coverage import Coverage, Item
 from .diagram import Diagram, mermaid
-from .engine import Step
 from .flow import Flow
-from .request import Row, StepRequest
 from .rules import Condition, Intent
+from .runner import Step
 from .script import Report, ScriptTurn
 from .session import Internal, Session
+from .steprequest import Row, StepRequest
 from .templating import MODIFIERS
 from .transcript import Turn, message_text
 

@@ -27,8 +27,8 @@ from ..config import Settings
 from ..errors import ApiStepError, ReplyError
 from ..reply import redirect_target, validate
 from ..request import METHODS
-from .request import Resolve, StepRequest, auth_of, build, rows_of
 from .session import Session
+from .steprequest import Resolve, StepRequest, auth_of, build, rows_of
 
 ERROR_KINDS = ("status", "timeout", "connection", "invalid_json", "empty", "invalid_reply", "unknown_block")
 
@@ -124,7 +124,7 @@ class ApiStep:
         s = self._played(settings if settings is not None else session.settings)
         request = build(self.method, self.url, self.tabs, self.auth, session, s, resolve)
         if self.hmac:
-            from ..signing import sign
+            from ..access import sign
 
             now = self.clock() if self.clock else None
             request.headers.update(sign(request.raw, s.replace(hmac_secret=self.hmac), now))

@@ -1,6 +1,6 @@
 """``toolkit.Conversation``: chat with a whole flow, as Chatlayer would run it, against a backend
 (an ``App`` in-process, a running ``Server`` or a base URL over real HTTP) -- or with the real bot:
-``Conversation(toolkit.LiveBot(...))`` has the same verbs and report (:mod:`toolkit.emulator.live`).
+``Conversation(toolkit.LiveBot(...))`` has the same verbs and report (:mod:`toolkit.chatlayer.live`).
 
 Every turn gets an id (``<session id>#<n>``); while it is in flight, requests the backend App gets are
 linked to it (``Exchange.turn``, :mod:`toolkit.log.turns`) and listed under the user's entry:
@@ -19,17 +19,17 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..chatlayer.webhook import intro_message, location_message, postback_message
-from ..chatlayer.webhook import text_message as typed
 from ..config import Settings
 from ..errors import ConversationError, ToolkitError
 from ..log.turns import in_turn
 from ..messages import text as text_message
+from ..wire.webhook import intro_message, location_message, postback_message
+from ..wire.webhook import text_message as typed
 from .apistep import StepError, StepResult
 from .blocks import InputBlock
 from .choices import Choice, find_choice, latest_choices, location_target
-from .engine import Engine
 from .flow import Flow
+from .runner import Engine
 from .session import Session
 from .transcript import Turn, transcript_html, transcript_text
 

@@ -26,8 +26,8 @@ from typing import Any
 
 from .blocks import ApiBlock, Block, GoToBlock, InputBlock, MessageBlock
 from .choices import message_choices
-from .engine import Step
 from .flow import Flow
+from .runner import Step
 from .transcript import message_text
 
 KINDS = ("block", "api step", "error path", "go-to branch", "button", "intent")

@@ -190,9 +190,9 @@ def _progress(turns: list[ScriptTurn], flow: str, show: bool) -> Any:
     ``TQDM_DISABLE=1`` in the environment turns every bar off."""
     if not show or not turns:
         return turns
-    from ..progress import bar
+    from ..testing.progress import progress
 
-    return bar(turns, f"conversation {flow!r}", unit="turn")
+    return progress(turns, f"conversation {flow!r}", "always", unit="turn", leave=False)
 
 
 def run_script(conversation: Conversation, script: Any, *, restart: bool = True,

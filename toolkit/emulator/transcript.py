@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from ..render import messages_html, user_html
+from ..html.render import messages_html, user_html
 
 ERROR_STYLE = "color:#b91c1c;font:12px sans-serif;margin:2px 0"
 CALL_STYLE = "color:#6b7280;font:11px monospace;margin:0 0 2px;text-align:right"

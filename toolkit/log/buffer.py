@@ -162,7 +162,7 @@ class Log:
         """
         import pandas as pd
 
-        from ..render import reply_text
+        from ..html.render import reply_text
 
         columns = [c for c in Exchange.__dataclass_fields__ if c != "fingerprint"] + list(FRAME_EXTRA)
         rows = [{**e.to_dict(), "reply_text": reply_text(e.response)} for e in self.entries()]

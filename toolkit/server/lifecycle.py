@@ -17,8 +17,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..access import check_settings
 from ..errors import ConfigError, PortInUse
-from ..signing import check_settings
 from .engine import HTTPServer, Tuning
 
 if TYPE_CHECKING:

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from .. import signing
+from .. import access
+from ..html.render import messages_html
 from ..log import Exchange, outbound
 from ..log import sandbox as data_sandbox
 from ..log.exchange import PASSED, SKIPPED
-from ..render import messages_html
 from ..reply import redirect_target
 from .progress import progress
 
@@ -295,7 +295,7 @@ def replay_all(app: App, exchanges: Iterable[Exchange] | None = None, *, changed
 def distinct(app: App, exchanges: Iterable[Exchange]) -> tuple[list[Exchange], list[LeftOut]]:
     """The requests worth replaying (the newest of identical ones), and those left out with the reason:
     replays and pushes themselves, and, while access control is on, requests that never passed it."""
-    guarded = signing.access_required(app.settings)
+    guarded = access.access_required(app.settings)
     chosen: dict[str, Exchange] = {}
     left_out: list[LeftOut] = []
     for entry in exchanges:

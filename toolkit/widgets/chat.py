@@ -1,6 +1,6 @@
 """``ChatView``: chat with an emulator :class:`~toolkit.Conversation` in the notebook.
 
-Chat bubbles (``toolkit.render``), real buttons for the buttons, quick replies and carousel-card
+Chat bubbles (``toolkit.html.render``), real buttons for the buttons, quick replies and carousel-card
 buttons the bot just offered, a text box, and a location button. It follows the conversation:
 messages pushed from another thread (``conversation.receive``) show up too. Put it beside the live
 log: ``ipywidgets.HBox([toolkit.ChatView(conversation), app.log_view()])``.

@@ -16,7 +16,7 @@ from typing import Any
 from ..emulator import paths
 from ..emulator.templating import PLACEHOLDER, render, render_all
 from ..errors import PathError, TemplateError
-from ..render import messages_html
+from ..html.render import messages_html
 
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use marks around an unset placeholder, never in JSON text
 MARK = ("background:#fef3c7;color:#92400e;border:1px dashed #d97706;border-radius:4px;padding:0 2px;"

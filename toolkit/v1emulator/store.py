@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..chatlayer.formats import from_v1
 from ..errors import V1Error
+from ..wire.v1format import from_v1
 from .serial import SerialWorker
 
 _ids = itertools.count(1)

@@ -21,14 +21,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import frames
-from . import messages as m
-from .app import App
-from .emulator import Conversation, Flow
-from .emulator.transcript import entry_text
-from .reply import Reply
+from .. import messages as m
+from ..app import App
+from ..data import frames
+from ..emulator import Conversation, Flow
+from ..emulator.transcript import entry_text
+from ..reply import Reply
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 PHONE = "+32 2 000 00 00"
 
 # The scripted conversation: (what the user does, what the bot's answer must contain).
@@ -51,7 +51,7 @@ SCRIPT: list[Any] = [
 
 def build_app(data_dir: str | Path = DATA, leads: str | Path | None = None) -> App:
     """The BeanBox backend over ``data_dir``; leads are appended to ``leads`` (default: data_dir's)."""
-    from .data import Table
+    from ..data import Table
 
     data = Path(data_dir)
     app = App("beanbox")

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from ..emulator.script import ScriptTurn, parse, play_turn
+from ..emulator.transcript import choice_label, message_text
 from ..errors import ToolkitError
-from .script import ScriptTurn, parse, play_turn
-from .transcript import choice_label, message_text
 
 Bubble = tuple[Any, ...]  # (kind, what the user sees...) -- compared
 WIDTH = 44

@@ -14,7 +14,7 @@ import sys
 import types
 from typing import Any
 
-from .errors import ToolkitError
+from ..errors import ToolkitError
 
 RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 

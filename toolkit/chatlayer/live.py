@@ -26,12 +26,12 @@ from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
 
-from ..chatlayer.client import ChatlayerClient
-from ..chatlayer.webhook import from_outbound, recipient_of
+from ..emulator.transcript import message_text
 from ..errors import BadRequest, ConfigError, LiveBotTimeout, Unauthorized
 from ..request import Request
 from ..routing import normalize_path
-from .transcript import message_text
+from ..wire.webhook import from_outbound, recipient_of
+from .client import ChatlayerClient
 
 ENDPOINTS = {"v1": "/v1/channels/webhook/{channel}/messages", "botium": "/api/webhookMessage/{bot}"}
 

@@ -13,7 +13,7 @@ import time
 import pytest
 
 import toolkit as tk
-from toolkit import signing
+from toolkit import access as signing
 from toolkit.config import Settings
 
 SECRETS = ("tok-S3cret-123", "pa55word", "key-V4lue", "hmac-K3y")

@@ -27,12 +27,12 @@ from typing import Any
 
 from ..app import App
 from ..chatlayer.client import ChatlayerClient
-from ..chatlayer.webhook import text_message
 from ..errors import ConfigError, V1Error
 from ..reply import JsonAnswer
 from ..request import Request
-from .v1_channel import WebhookChannel
-from .v1_store import Store, V1Conversation, nlp_extract
+from ..wire.webhook import text_message
+from .channel import WebhookChannel
+from .store import Store, V1Conversation, nlp_extract
 
 # (path, methods, endpoint, ?version= required)
 ROUTES: tuple[tuple[str, tuple[str, ...], str, bool | None], ...] = (

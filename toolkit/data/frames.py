@@ -10,8 +10,8 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .errors import BuilderError
-from .messages import Message, card, carousel, is_blank
+from ..errors import BuilderError
+from ..messages import Message, card, carousel, is_blank
 
 Spec = str | Callable[[dict[str, Any]], Any] | None
 

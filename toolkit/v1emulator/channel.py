@@ -17,11 +17,11 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from ..chatlayer.webhook import inbound_kind, outbound_body, to_outbound
+from ..emulator.conversation import Conversation
+from ..emulator.transcript import Turn
 from ..errors import ToolkitError, V1Error
-from .conversation import Conversation
+from ..wire.webhook import inbound_kind, outbound_body, to_outbound
 from .serial import SerialWorker
-from .transcript import Turn
 
 logger = logging.getLogger("toolkit")
 RETRIES = 3
