@@ -31,7 +31,7 @@ def make_app(**settings) -> tk.App:
 
 
 def answer(app: tk.App, headers: dict[str, str] | None = None, raw: bytes = BODY) -> tuple[int, dict]:
-    res = app.handle("POST", "/orders", headers=headers or {}, raw=raw)
+    res = app.handle(tk.Incoming("POST", "/orders", headers=headers or {}, raw=raw))
     return res.status, res.body
 
 

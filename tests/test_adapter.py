@@ -32,7 +32,7 @@ def served() -> Iterator[tk.Server]:
 
 def test_app_flask_is_a_real_flask_and_the_one_wsgi_app_everywhere():
     app = make_app()
-    assert isinstance(app.flask, flask.Flask) and app.flask_app is app.flask
+    assert isinstance(app.flask, flask.Flask)
     assert wsgi_app(app) is app.flask  # toolkit serve and toolkit export
     assert app.test_client().application is app.flask
 

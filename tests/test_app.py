@@ -139,7 +139,7 @@ def test_app_flask_is_built_once_and_test_client_runs_it():
     app = tk.App("f")
     app.add_handler("/a", lambda: "handler")
     app.flask.add_url_rule("/plain", "plain", lambda: "flask")
-    assert app.flask is app.flask and app.flask_app is app.flask
+    assert app.flask is app.flask
     client = app.test_client()
     assert client.get("/plain").data == b"flask"
     assert client.post("/a").get_json() == app.call("/a")
@@ -150,7 +150,7 @@ def test_a_json_answer_is_sent_as_is_with_its_status_and_headers():
 
     app = tk.App("json-answer")
     app.add_handler("/health", lambda: JsonAnswer({"ok": True, "items": [1, 2]}, 207, {"X-Extra": "yes"}))
-    response = app.handle("GET", "/health")
+    response = app.handle(tk.Incoming("GET", "/health"))
     assert (response.status, response.body, response.headers) == (207, {"ok": True, "items": [1, 2]},
                                                                   {"X-Extra": "yes"})
     answer = app.test_client().get("/health")
@@ -169,3 +169,92 @@ def test_a_public_handler_skips_the_apps_access_control_and_only_it():
     assert client.post("/hook", json={}).status_code == 401
     with pytest.raises(ValueError, match="public=True needs a static path"):
         app.add_handler("/hooks/<name>", lambda name: "ok", public=True)
+
+
+def test_handle_takes_one_incoming_request_and_answers_like_the_server():
+    app = tk.App("incoming")
+    app.add_handler("/orders/<order_id>", lambda order_id, q="-", note="": f"{order_id} {q} {note}")
+    incoming = tk.Incoming("post", "/orders/A-1", {"q": "x"}, {"X-Channel": "web"}, b'{"note": "hi"}',
+                           source="emulator")
+    with pytest.raises(AttributeError):
+        incoming.path = "/other"  # type: ignore[misc]  # frozen: one request, as it arrived
+    response = app.handle(incoming)
+    assert response.status == 200
+    assert response.body["messages"][0]["config"]["textMessages"][0]["text"] == "A-1 x hi"
+    entry = app.log.last()
+    assert (entry.method, entry.path, entry.source, entry.query) == ("POST", "/orders/A-1", "emulator", {"q": "x"})
+    served = app.test_client().post("/orders/A-1?q=x", data=b'{"note": "hi"}', headers={"X-Channel": "web"})
+    assert served.get_json() == response.body
+
+
+def test_handle_answers_errors_unless_asked_to_raise_them():
+    app = tk.App("incoming-errors")
+
+    @app.handler("/boom")
+    def boom():
+        raise KeyError("sku")
+
+    assert app.handle(tk.Incoming("POST", "/boom")).status == 500
+    with pytest.raises(KeyError):
+        app.handle(tk.Incoming("POST", "/boom"), raise_errors=True)
+    refused = tk.App("locked", auth_bearer="s3cret")
+    refused.add_handler("/a", lambda: "ok")
+    assert refused.handle(tk.Incoming("POST", "/a")).status == 401
+    assert refused.handle(tk.Incoming("POST", "/a"), check_access=False).status == 200
+
+
+def test_notice_and_masker_are_the_public_waist_for_other_layers(caplog):
+    app = tk.App("waist", sensitive_keys="iban")
+    with caplog.at_level(logging.INFO, logger="toolkit"):
+        app.notice("Server 'waist' stopped.")
+    assert app.notices[-1] == "Server 'waist' stopped." and "Server 'waist' stopped." in caplog.text
+    for i in range(150):
+        app.notice(f"n{i}")
+    assert len(app.notices) == 100 and app.notices[-1] == "n149"  # the last 100 are kept
+    assert app.masker.sensitive("Iban") and not app.masker.sensitive("password")
+    with pytest.raises(AttributeError):
+        app.masker = app.masker  # type: ignore[misc]  # read-only: configure() replaces it
+    app.configure(sensitive_keys="password")
+    assert app.masker.sensitive("password") and not app.masker.sensitive("iban")
+
+
+# --- old names: one more release, with a DeprecationWarning ------------------------------------
+
+
+def test_old_name_response_warns_and_is_outgoing():
+    with pytest.warns(DeprecationWarning, match=r"toolkit\.Response is deprecated.*toolkit\.Outgoing"):
+        old = tk.Response  # type: ignore[attr-defined]
+    assert old is tk.Outgoing
+    with pytest.warns(DeprecationWarning, match="toolkit.Outgoing"):
+        from toolkit import Response  # noqa: F401
+    with pytest.warns(DeprecationWarning, match="toolkit.Outgoing"):
+        from toolkit.app import Response as Old  # noqa: F401
+    assert Old is tk.Outgoing
+    app = tk.App("outgoing")
+    app.add_handler("/a", lambda: "ok")
+    assert isinstance(app.handle(tk.Incoming("GET", "/a")), tk.Outgoing)
+
+
+def test_old_name_flask_app_warns_and_is_app_flask():
+    app = tk.App("old-flask")
+    with pytest.warns(DeprecationWarning, match=r"app\.flask_app is deprecated.*use app\.flask"):
+        old = app.flask_app
+    assert old is app.flask
+
+
+def test_old_name_list_warns_and_is_list_message():
+    card = tk.card("A", "a")
+    with pytest.warns(DeprecationWarning, match=r"toolkit\.list_ is deprecated.*toolkit\.list_message"):
+        old = tk.list_  # type: ignore[attr-defined]
+    assert old is tk.list_message and old([card]) == tk.list_message(card)
+    with pytest.warns(DeprecationWarning, match="list_message"):
+        from toolkit.messages import list_  # noqa: F401
+
+
+def test_new_names_do_not_warn():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        app = tk.App("new-names")
+        assert app.flask is not None and tk.list_message and tk.Outgoing and tk.Incoming

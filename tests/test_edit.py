@@ -29,7 +29,7 @@ def test_an_edited_replay_is_logged_and_diffed_like_any_other():
                                 "messages[0].textMessages[0].text: 'Order A-1 is shipped.' -> 'Order B-2 is shipped.'")
     wrong = replay_edited(app, logged, body={"order_id": "A-1", "password": "guess"})
     assert wrong.new.status == 500 and wrong.diff.parts[0] == "status"
-    app.handle("GET", "/search", query={"q": "tea"}, headers={"X-Channel": "web", "Host": "x"})
+    app.handle(tk.Incoming("GET", "/search", query={"q": "tea"}, headers={"X-Channel": "web", "Host": "x"}))
     searched = app.log.last()
     assert editable(searched)["headers"] == {"X-Channel": "web"}  # transport headers left out
     edited = replay_json(app, searched, '{"query": {"q": "tea", "lang": "nl"}, "headers": {"X-Channel": "whatsapp"}}')
@@ -59,7 +59,7 @@ def test_a_bad_edit_is_refused_with_the_fix_and_nothing_breaks(app, text, says):
 def test_a_refused_request_replayed_with_corrected_credentials_passes_and_is_no_retry():
     app = tk.App("shop", auth_bearer="right-token")
     define_shop(app)
-    app.handle("POST", "/orders", headers={"Authorization": "Bearer wrong"}, raw=b'{"order_id": "A-1"}')
+    app.handle(tk.Incoming("POST", "/orders", headers={"Authorization": "Bearer wrong"}, raw=b'{"order_id": "A-1"}'))
     refused = app.log.last()
     assert refused.status == 401 and editable(refused)["headers"] == {"Authorization": "***"}
     still = replay_json(app, refused, '{"headers": {"Authorization": "***"}}')  # masked: still refused

@@ -106,7 +106,7 @@ def test_text_of_a_list_is_one_bubble_a_line_never_its_repr(build):
 def test_quick_replies_list_message_and_card_buttons_take_iterables_too():
     q = [tk.postback("Yes", "y"), tk.location()]
     assert tk.quick_replies("Where?", q) == tk.quick_replies("Where?", *q)
-    assert tk.list_message([C1, C2]) == tk.list_message(C1, C2) == tk.list_(C1, C2)
+    assert tk.list_message([C1, C2]) == tk.list_message(C1, C2)
     assert tk.card("A", buttons=(b for b in [B1])) == tk.card("A", buttons=[B1]) == tk.card("A", buttons=B1)
     assert tk.buttons(["Line 1", "Line 2"], B1)["config"]["textMessages"] == [{"text": "Line 1"},
                                                                               {"text": "Line 2"}]

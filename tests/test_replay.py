@@ -130,11 +130,11 @@ def test_replay_of_an_exchange_without_kept_bytes_sends_its_logged_body(app):
 
 def test_replay_skips_access_control_for_accepted_requests_only(app):
     app.configure(auth_bearer="s3cret-token")
-    app.handle("POST", "/greet", headers={"Authorization": "Bearer s3cret-token"}, raw=b"{}")
+    app.handle(tk.Incoming("POST", "/greet", headers={"Authorization": "Bearer s3cret-token"}, raw=b"{}"))
     accepted = app.log.last()
     assert accepted.status == 200 and accepted.headers["Authorization"] == "***"
     assert not replay(app, accepted).changed  # the masked header would fail the check
-    app.handle("POST", "/greet", headers={"Authorization": "Bearer wrong"}, raw=b"{}")
+    app.handle(tk.Incoming("POST", "/greet", headers={"Authorization": "Bearer wrong"}, raw=b"{}"))
     refused = app.log.last()
     assert refused.status == 401
     result = replay(app, refused)
@@ -422,7 +422,7 @@ def test_replay_all_leaves_out_what_never_passed_and_says_why():
 def test_with_access_control_off_every_request_is_replayed_through_the_check():
     app = tk.App("open")
     app.add_handler("/orders", lambda order_id="": f"order {order_id}")
-    app.handle("POST", "/orders", raw=b'{"order_id": "X-1",')  # bad JSON: never reached the check
+    app.handle(tk.Incoming("POST", "/orders", raw=b'{"order_id": "X-1",'))  # bad JSON: never reached the check
     results = replay_all(app, changed_only=False)
     assert len(results) == 1 and results.left_out == []
     assert results[0].access.startswith("access control checked") and results[0].new.status == 400
@@ -430,8 +430,8 @@ def test_with_access_control_off_every_request_is_replayed_through_the_check():
 
 def test_the_log_views_replay_all_says_what_it_left_out_and_why():
     app = _guarded()
-    app.handle("POST", "/orders", raw=b'{"order_id": "X-3"}')  # refused: no token
-    app.handle("POST", "/orders", headers=GOOD, raw=b'{"order_id": "A-1"}')
+    app.handle(tk.Incoming("POST", "/orders", raw=b'{"order_id": "X-3"}'))  # refused: no token
+    app.handle(tk.Incoming("POST", "/orders", headers=GOOD, raw=b'{"order_id": "A-1"}'))
     view = app.log_view()
     try:
         assert view.replay_all() == []
@@ -447,8 +447,8 @@ def test_a_fixture_of_a_request_that_never_passed_access_control_is_checked_agai
 
     app = _guarded()
     app.configure(max_body_bytes=60)
-    app.handle("POST", "/orders", raw=json.dumps({"order_id": "X-" + "9" * 60}).encode())  # 413, no token
-    app.handle("POST", "/orders", headers=GOOD, raw=b'{"order_id": "A-1"}')
+    app.handle(tk.Incoming("POST", "/orders", raw=json.dumps({"order_id": "X-" + "9" * 60}).encode()))  # 413, no token
+    app.handle(tk.Incoming("POST", "/orders", headers=GOOD, raw=b'{"order_id": "A-1"}'))
     too_large, accepted = (load_fixture(p) for p in save_fixtures(app.log.entries(), tmp_path, app=app))
     assert too_large["request"]["access"] == "not reached" and accepted["request"]["access"] == "passed"
     app.configure(max_body_bytes=1_000_000)  # the size limit gone: the token is still missing

@@ -5,7 +5,7 @@ Plain Python functions answer the API step; ``app.serve()`` serves them from the
 """
 
 from .app import DEFAULT_REPLACE_HOOKS as _replace_hooks
-from .app import App, Response
+from .app import RESPONSE_DEPRECATED, App, Outgoing
 from .chatlayer.background import Background
 from .config import SETTINGS, Settings
 from .data.frames import carousel_from_frame
@@ -25,10 +25,10 @@ from .errors import (
 )
 from .log import Exchange, Log
 from .messages import (
+    LIST_DEPRECATED,
     buttons,
     card,
     carousel,
-    list_,
     list_message,
     location,
     media,
@@ -39,7 +39,7 @@ from .messages import (
     url_button,
 )
 from .reply import Reply, validate
-from .request import Request
+from .request import Incoming, Request
 from .server.lifecycle import Server
 from .testing.rerun import on_replace as _recheck_on_replace
 from .widgets.cellerrors import install as _short_errors_in_notebooks
@@ -66,11 +66,21 @@ _LAZY = {
 }
 
 
+# Old names, kept one release: each warns (DeprecationWarning, shown in a cell) and gives the new one.
+_DEPRECATED = {"Response": (Outgoing, RESPONSE_DEPRECATED), "list_": (list_message, LIST_DEPRECATED)}
+
+
 def __getattr__(name: str) -> object:
     if name in _LAZY:
         import importlib
 
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _DEPRECATED:
+        import warnings
+
+        new, message = _DEPRECATED[name]
+        warnings.warn(message, DeprecationWarning, stacklevel=2)
+        return new
     raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
 
 
@@ -89,6 +99,7 @@ __all__ = [
     "Exchange",
     "Flow",
     "HandlerError",
+    "Incoming",
     "LiveBot",
     "Log",
     "LogView",
@@ -99,7 +110,7 @@ __all__ = [
     "Reply",
     "ReplyError",
     "Request",
-    "Response",
+    "Outgoing",
     "Server",
     "Session",
     "SETTINGS",
@@ -115,7 +126,6 @@ __all__ = [
     "card",
     "carousel",
     "carousel_from_frame",
-    "list_",
     "list_message",
     "location",
     "media",

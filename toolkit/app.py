@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,7 +24,7 @@ from .log.exchange import PASSED, REFUSED, SKIPPED
 from .log.turns import current_turn
 from .params import bind
 from .reply import LIST_NOTICE, JsonAnswer, encode, has_list, normalize
-from .request import Request
+from .request import Incoming, Request
 from .routing import Route, Router, compile_route, normalize_path
 
 if TYPE_CHECKING:
@@ -39,8 +40,21 @@ DEFAULT_REPLACE_HOOKS: list[ReplaceHook] = []
 
 
 @dataclass
-class Response:
-    """What the server sends back: status, JSON body and its encoded bytes."""
+class Outgoing:
+    """The answer to an :class:`~toolkit.Incoming` request, as :meth:`App.handle` returns it: status,
+    JSON body and its encoded bytes, the error (if any) and the log entry. The server sends ``data``
+    with ``status`` and ``headers``; ``app.call`` returns ``body``.
+
+    Named ``Outgoing`` (it was ``toolkit.Response``, a name Flask's own ``Response`` also has: that
+    old name still works for one release, with a ``DeprecationWarning``).
+
+    >>> app = App("demo")
+    >>> app.add_handler("/ping", lambda: "pong")  # doctest: +ELLIPSIS
+    <function <lambda> at ...>
+    >>> answer = app.handle(Incoming("GET", "/ping"))
+    >>> answer.status, answer.body["messages"][0]["config"]["textMessages"][0]["text"]
+    (200, 'pong')
+    """
 
     status: int
     body: Any
@@ -80,7 +94,7 @@ class App:
         self.server: Server | None = None  # the running server of app.serve(), if any
         self.replace_hooks: list[ReplaceHook] = list(DEFAULT_REPLACE_HOOKS)
         if self.settings.capture_outbound and outbound.install_once():
-            self._notice("Recording the outbound HTTP calls that handlers make with requests: "
+            self.notice("Recording the outbound HTTP calls that handlers make with requests: "
                          "requests.Session.send is now wrapped for this Python process (calls made "
                          "outside a handler pass through untouched). Turn it off with "
                          "App(..., capture_outbound=False) or TOOLKIT_CAPTURE_OUTBOUND=0.")
@@ -115,7 +129,7 @@ class App:
             self.unchecked_paths.discard(route.path)
         old = self._router.add(route)
         if old is not None:
-            self._notice(f"Replaced handler for {old.path!r} ({old.name} -> {fn.__name__}).")
+            self.notice(f"Replaced handler for {old.path!r} ({old.name} -> {fn.__name__}).")
             for hook in list(self.replace_hooks):
                 try:
                     hook(self, old, route)
@@ -137,10 +151,30 @@ class App:
     def routes(self) -> list[Route]:
         return self._router.routes()
 
-    def _notice(self, message: str) -> None:
+    def notice(self, message: str) -> None:
+        """Tell the user something worth knowing once (logged at INFO, kept in ``app.notices``).
+
+        For the layers around the app (the server, background pushes): e.g. a server stopped with
+        requests still running. The last 100 notices are kept.
+
+        >>> app = App("demo")
+        >>> app.notice("Server stopped.")
+        >>> app.notices[-1]
+        'Server stopped.'
+        """
         logger.info(message)
         self.notices.append(message)
         del self.notices[:-100]
+
+    @property
+    def masker(self) -> Masker:
+        """What hides secrets wherever this app keeps a request (log, fixtures, pushes): built from
+        the ``sensitive_keys`` setting and the access-control secrets; replaced by :meth:`configure`.
+
+        >>> App("demo").masker.sensitive("password")
+        True
+        """
+        return self._masker
 
     def configure(self, **settings: Any) -> None:
         """Change settings on the live app (e.g. ``app.configure(deadline_s=2)``)."""
@@ -153,30 +187,29 @@ class App:
 
     # --- dispatch ------------------------------------------------------------------------------
 
-    def handle(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        raw: bytes = b"",
-        source: str = "http",
-        raise_errors: bool = False,
-        started: float | None = None,
-        body_size: int | None = None,
-        check_access: bool = True,
-    ) -> Response:
+    def handle(self, incoming: Incoming, *, raise_errors: bool = False,
+               check_access: bool = True) -> Outgoing:
         """Answer one request: parse, check access, find the handler, bind, run, validate, log.
 
+        Every way in (the server, the test client, :meth:`call`, the emulator, replays) comes here,
+        so a handler answers the same everywhere. Errors are answered, not raised, unless
+        ``raise_errors=True`` (then the handler's own exception is re-raised after it is logged).
         ``check_access=False`` skips access control: only for in-process replays of requests that
         were already accepted (their logged headers are masked).
+
+        >>> app = App("demo")
+        >>> app.add_handler("/ping", lambda: "pong")  # doctest: +ELLIPSIS
+        <function <lambda> at ...>
+        >>> app.handle(Incoming("GET", "/ping")).status
+        200
         """
-        t0 = started if started is not None else time.perf_counter()
+        method, path, query, headers, raw = (incoming.method, incoming.path, incoming.query,
+                                             incoming.headers, incoming.raw)
+        t0 = incoming.started if incoming.started is not None else time.perf_counter()
         entry = Exchange(method.upper(), normalize_path(path), 0, query=dict(query) if query else {},
-                         source=source, turn=current_turn(self.log))
+                         source=incoming.source, turn=current_turn(self.log))
         try:
-            response = self._respond(entry, path, query, headers, raw, body_size, check_access)
+            response = self._respond(entry, path, query, headers, raw, incoming.body_size, check_access)
         except ToolkitError as exc:
             exc.handler = exc.handler or entry.handler
             response = self._error_response(exc, exc, entry)
@@ -191,7 +224,7 @@ class App:
 
     def _respond(self, entry: Exchange, path: str, query: Mapping[str, str] | None,
                   headers: Mapping[str, str] | None, raw: bytes, body_size: int | None,
-                  check_access: bool) -> Response:
+                  check_access: bool) -> Outgoing:
         """The answer of a request that passes every check (raises the error of one that does not)."""
         s = self.settings
         if entry.path.startswith(_INTERNAL_ROOT):
@@ -208,11 +241,11 @@ class App:
         kwargs = bind(name, route.signature, request, path_params, self._masker)
         result = self._run(route, kwargs, entry)
         if isinstance(result, JsonAnswer):
-            return Response(result.status, result.body, result.encode(), headers=dict(result.headers))
+            return Outgoing(result.status, result.body, result.encode(), headers=dict(result.headers))
         wire, data = encode(normalize(result, handler=name, redirect_form=s.redirect_form),
                             handler=name, max_bytes=s.max_reply_bytes, warnings=entry.warnings)
         self._after_reply(entry, wire)
-        return Response(200, wire, data)
+        return Outgoing(200, wire, data)
 
     def _run(self, route: Route, kwargs: dict[str, Any], entry: Exchange) -> Any:
         """Call the handler inside a trace; what it touched goes on ``entry``."""
@@ -237,9 +270,9 @@ class App:
             logger.warning("%s %s: %s", entry.method, entry.path, " ".join(entry.warnings))
         if has_list(wire) and not self._noted_list:
             self._noted_list = True
-            self._notice(LIST_NOTICE)
+            self.notice(LIST_NOTICE)
 
-    def _error_response(self, exc: ToolkitError, original: BaseException, entry: Exchange) -> Response:
+    def _error_response(self, exc: ToolkitError, original: BaseException, entry: Exchange) -> Outgoing:
         text = self._masker.text  # an exception's text may quote a secret (e.g. a URL's ?token=)
         tb = text("".join(traceback.format_exception(original)))
         entry.error, entry.traceback = text(str(exc)), tb
@@ -247,10 +280,10 @@ class App:
             logger.error("%s %s failed: %s\n%s", entry.method, entry.path, entry.error, tb)
         body = error_body(exc, traceback=tb if self.settings.debug else None)
         body["error"]["message"] = text(body["error"]["message"])
-        return Response(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original,
+        return Outgoing(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original,
                         headers=dict(getattr(exc, "headers", None) or {}))
 
-    def _record(self, entry: Exchange, response: Response, headers: Any, raw: bytes,
+    def _record(self, entry: Exchange, response: Outgoing, headers: Any, raw: bytes,
                 t0: float) -> None:
         entry.status = response.status
         recording = self.log.size > 0  # log_size=0 turns the log off
@@ -270,11 +303,11 @@ class App:
         entry.flags.append("slow")
         if entry.path not in self._warned_slow:
             self._warned_slow.add(entry.path)
-            self._notice(f"{entry.path} took {entry.total_ms:,.0f} ms, over the deadline of "
+            self.notice(f"{entry.path} took {entry.total_ms:,.0f} ms, over the deadline of "
                          f"{self.settings.deadline_s:g} s: Chatlayer may time out. Answer at once and "
                          "push the result later, or make the handler faster.")
 
-    def _internal(self, path: str, request: Request) -> Response:
+    def _internal(self, path: str, request: Request) -> Outgoing:
         if path == INTERNAL + "health":
             body: dict[str, Any] = {"status": "ok", "app": self.name, "handlers": len(self.handlers)}
         elif path == INTERNAL + "handlers":
@@ -285,7 +318,7 @@ class App:
         else:
             raise NotFound(f"Unknown toolkit path {path!r}.",
                            hint=f"Use {INTERNAL}health or {INTERNAL}handlers.")
-        return Response(200, body, json.dumps(body).encode())
+        return Outgoing(200, body, json.dumps(body).encode())
 
     # --- calling without a network --------------------------------------------------------------
 
@@ -307,7 +340,7 @@ class App:
         skipped unless ``check_access=True``; HTTP requests and the test client always check it.
         """
         raw = b"" if body is None else json.dumps(body).encode()
-        response = self.handle(method, path, query=query, headers=headers, raw=raw, source="call",
+        response = self.handle(Incoming(method, path, query, headers, raw, source="call"),
                                raise_errors=raise_errors, check_access=check_access)
         return response.body
 
@@ -325,7 +358,9 @@ class App:
 
     @property
     def flask_app(self) -> Any:
-        """Another name of :attr:`flask`."""
+        """Deprecated: the old name of :attr:`flask` (warns; removed in the next release)."""
+        warnings.warn("app.flask_app is deprecated and will be removed in the next release: use app.flask.",
+                      DeprecationWarning, stacklevel=2)
         return self.flask
 
     def test_client(self) -> Any:
@@ -370,3 +405,18 @@ def _handler_error(exc: Exception, handler: str | None) -> HandlerError:
     )
     wrapped.__cause__ = exc
     return wrapped
+
+
+if TYPE_CHECKING:
+    Response = Outgoing  # the old name still type-checks; at run time it warns
+else:  # hidden from type checkers: a misspelt name stays a type error
+
+    def __getattr__(name: str) -> Any:
+        if name == "Response":  # the old name of Outgoing, for one release
+            warnings.warn(RESPONSE_DEPRECATED, DeprecationWarning, stacklevel=2)
+            return Outgoing
+        raise AttributeError(f"module 'toolkit.app' has no attribute {name!r}")
+
+
+RESPONSE_DEPRECATED = ("toolkit.Response is deprecated and will be removed in the next release: use "
+                        "toolkit.Outgoing (what App.handle returns; Flask has its own Response).")

@@ -11,9 +11,10 @@ a tuple, a generator): ``buttons("Pick", b1, b2) == buttons("Pick", [b1, b2])``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from numbers import Number
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 from .errors import BuilderError
 
@@ -292,7 +293,6 @@ def list_message(*elements: Mapping[str, Any] | Iterable[Mapping[str, Any]],
     return {"type": "list", "config": config}
 
 
-list_ = list_message  # the short name: ``toolkit.list_(...)`` (``list`` itself is Python's)
 
 
 def media(url: str, kind: str = "image", *, cache: bool = False) -> Message:
@@ -304,3 +304,17 @@ def media(url: str, kind: str = "image", *, cache: bool = False) -> Message:
     if cache:
         found["isCache"] = True
     return {"type": "media", "config": {"media": found}}
+
+
+LIST_DEPRECATED = ("toolkit.list_ is deprecated and will be removed in the next release: "
+                   "use toolkit.list_message (the same function).")
+
+if TYPE_CHECKING:
+    list_ = list_message  # the old name still type-checks; at run time it warns
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name == "list_":  # the old short name of list_message, for one release
+            warnings.warn(LIST_DEPRECATED, DeprecationWarning, stacklevel=2)
+            return list_message
+        raise AttributeError(f"module 'toolkit.messages' has no attribute {name!r}")

@@ -89,6 +89,40 @@ class Request:
         return f"<Request {self.method} {self.path}>"
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """One request as it arrives, before it is parsed: what :meth:`toolkit.App.handle` answers.
+
+    The server, the test client, ``app.call``, the emulator, replays and fixtures each build one.
+
+    Args:
+        method: the HTTP method (any case).
+        path: the path as requested, e.g. ``"/orders/A-1"``.
+        query: the query string's parameters.
+        headers: the request headers (any spelling).
+        raw: the body bytes as received (``b""``: none).
+        source: who sent it, as the log shows it: ``"http"``, ``"call"``, ``"emulator"``, ``"replay"``...
+        started: ``time.perf_counter()`` when it arrived (default: when ``handle`` starts), so the
+            log's time includes reading the body.
+        body_size: the declared length when the body was not read (too large); default ``len(raw)``.
+
+    >>> Incoming("POST", "/orders", raw=b'{"order_id": "A-1"}').method
+    'POST'
+    """
+
+    method: str
+    path: str
+    query: Mapping[str, str] | None = None
+    headers: Mapping[str, str] | None = None
+    raw: bytes = b""
+    source: str = "http"
+    started: float | None = None
+    body_size: int | None = None
+
+    def __repr__(self) -> str:
+        return f"<Incoming {self.method} {self.path} from {self.source}>"
+
+
 def parse_body(raw: bytes, content_type: str = "", max_depth: int = DEPTH_CEILING) -> dict[str, Any]:
     """A JSON object from the body; ``{}`` when empty.
 

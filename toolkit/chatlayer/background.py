@@ -117,7 +117,7 @@ class Background:
         t0 = time.perf_counter()
         sent: Any = None
         answer: Any = None
-        with trace(self.app._masker) as tr:
+        with trace(self.app.masker) as tr:
             try:
                 job.result = fn(*args, **kwargs)
                 entry.handler_ms = (time.perf_counter() - t0) * 1000
@@ -132,7 +132,7 @@ class Background:
             except Exception as exc:
                 answer = self._failed(job, entry, exc)
         entry.outbound = tr.outbound
-        entry.keep_bodies(_bytes(sent), _bytes(answer), self.app._masker)
+        entry.keep_bodies(_bytes(sent), _bytes(answer), self.app.masker)
         entry.total_ms = (time.perf_counter() - t0) * 1000
         job.exchange = self.app.log.record(entry)
         job.done.set()
@@ -152,7 +152,7 @@ class Background:
             self._apologise(job)
         entry.error = job.error
         logger.warning("%s", job.error)
-        self.app._notice(job.error.split("\n")[0])
+        self.app.notice(job.error.split("\n")[0])
         return error_body(exc if isinstance(exc, ToolkitError) else ToolkitError(str(exc)))
 
     def _apologise(self, job: Job) -> None:

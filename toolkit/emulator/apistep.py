@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ..config import Settings
 from ..errors import ApiStepError, ReplyError
 from ..reply import redirect_target, validate
-from ..request import METHODS
+from ..request import METHODS, Incoming
 from .session import Session
 from .steprequest import Resolve, StepRequest, auth_of, build, rows_of
 
@@ -211,8 +211,8 @@ def _in_process(app: Any, request: StepRequest, timeout: float) -> tuple[int, by
 
     def run() -> None:
         try:
-            box["response"] = app.handle(request.method, path, query=query, headers=request.headers,
-                                         raw=request.raw, source="emulator")
+            box["response"] = app.handle(Incoming(request.method, path, query, request.headers,
+                                                  request.raw, source="emulator"))
         except BaseException as exc:  # handle() answers errors itself; this is a last resort
             box["error"] = exc
 

@@ -21,7 +21,7 @@ from flask import request as flask_request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import ToolkitError, error_body
-from ..request import METHODS
+from ..request import METHODS, Incoming
 
 if TYPE_CHECKING:
     from ..app import App
@@ -87,8 +87,8 @@ def make_flask(app: App) -> Flask:
         environ = request.environ
         raw, size = read_body(request, app.settings.max_body_bytes)
         query = request.args.to_dict() if environ.get("QUERY_STRING") else {}
-        result = app.handle(request.method, request.path, query=query, headers=headers_of(environ),
-                            raw=raw, started=t0, body_size=size)
+        result = app.handle(Incoming(request.method, request.path, query, headers_of(environ), raw,
+                                     started=t0, body_size=size))
         return Response(result.data, status=result.status, mimetype="application/json",
                         headers=result.headers or None)
 

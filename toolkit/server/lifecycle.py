@@ -84,7 +84,7 @@ class Server:
         if getattr(self.app, "server", None) is self:
             self.app.server = None
         if left:
-            self.app._notice(f"Server {self.app.name!r} stopped while {len(left)} request(s) were still "
+            self.app.notice(f"Server {self.app.name!r} stopped while {len(left)} request(s) were still "
                              "in a handler; their answers are dropped when the handler returns.")
 
     def expose(self, **kwargs: Any) -> Any:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ReplayError
 from ..log import MASK, Exchange
+from ..request import Incoming
 from .replay import Replayed, access_rule, diff, request_bytes, safely, short
 
 if TYPE_CHECKING:
@@ -45,10 +46,10 @@ def replay_edited(app: App, exchange: Exchange, *, body: Any = _UNCHANGED,
     raw = request_bytes(exchange) if body is _UNCHANGED else _body_bytes(body, exchange.raw_body())
     skip, why = access_rule(exchange)  # as for any replay: a refused request is checked (fix its headers)
     with safely(exchange.outbound, sandbox=sandbox) as kept:
-        response = app.handle(exchange.method, exchange.path,
-                              query=dict(exchange.raw_query() if query is None else query),
-                              headers=dict(exchange.headers if headers is None else headers), raw=raw,
-                              source="replay", check_access=not skip)
+        response = app.handle(Incoming(exchange.method, exchange.path,
+                                       dict(exchange.raw_query() if query is None else query),
+                                       dict(exchange.headers if headers is None else headers), raw,
+                                       source="replay"), check_access=not skip)
     new = response.exchange or Exchange(exchange.method, exchange.path, response.status, source="replay")
     new.flags.append("edited")
     changes = diff(exchange.response, new.response, old_status=exchange.status, new_status=new.status)

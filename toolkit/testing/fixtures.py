@@ -39,6 +39,7 @@ from ..files import write_atomic
 from ..log import Exchange, Masker
 from ..log import sandbox as data_sandbox
 from ..log.exchange import NOT_REACHED, REFUSED
+from ..request import Incoming
 from .progress import progress
 from .replay import Diff, diff
 
@@ -87,7 +88,7 @@ def slug(text: str) -> str:
 
 
 def _masker(app: App | None) -> Masker:
-    return Masker.from_settings(app.settings if app is not None else Settings())
+    return app.masker if app is not None else Masker.from_settings(Settings())
 
 
 def to_fixture(exchange: Exchange, name: str | None = None, *, app: App | None = None) -> dict[str, Any]:
@@ -97,8 +98,8 @@ def to_fixture(exchange: Exchange, name: str | None = None, *, app: App | None =
         raise FixtureError(
             f"The body of exchange #{exchange.id} ({exchange.method} {exchange.path}) was not kept in the "
             "log: it nests deeper than the max_body_depth setting, so it cannot be replayed from a fixture.",
-            hint="Test a too-deep body with app.test_client() or app.handle(...) and a body you build "
-            "in the test; save fixtures of the other exchanges.")
+            hint="Test a too-deep body with app.test_client() or app.handle(toolkit.Incoming(...)) and a "
+            "body you build in the test; save fixtures of the other exchanges.")
     if isinstance(body, str) and "…[cut:" in body:
         raise FixtureError(
             f"The body of exchange #{exchange.id} ({exchange.method} {exchange.path}) was cut in the log, "
@@ -254,8 +255,8 @@ def check(app: App, fixture: Mapping[str, Any], *, sandbox: bool = True) -> Chec
     body = req.get("body")
     raw = b"" if body is None else body.encode() if isinstance(body, str) else json.dumps(body).encode()
     with _outbound_replay(fixture), data_sandbox() if sandbox else nullcontext():
-        response = app.handle(req["method"], req["path"], query=req.get("query") or {},
-                              headers=req.get("headers") or {}, raw=raw, source="fixture",
+        response = app.handle(Incoming(req["method"], req["path"], req.get("query") or {},
+                                       req.get("headers") or {}, raw, source="fixture"),
                               check_access=_check_access(req, expected))
     got = _masker(app).decode(response.data)  # masked and cut like the saved answer
     found = diff(expected.get("body"), got, old_status=expected["status"], new_status=response.status)

@@ -32,6 +32,7 @@ from ..log import Exchange, outbound
 from ..log import sandbox as data_sandbox
 from ..log.exchange import PASSED, SKIPPED
 from ..reply import redirect_target
+from ..request import Incoming
 from .progress import progress
 
 if TYPE_CHECKING:
@@ -241,8 +242,8 @@ def replay(app: App, exchange: Exchange, *, sandbox: bool = True) -> Replayed:
     """
     skip, why = access_rule(exchange)
     with safely(exchange.outbound, sandbox=sandbox) as kept:
-        response = app.handle(exchange.method, exchange.path, query=exchange.raw_query(),
-                              headers=exchange.headers, raw=request_bytes(exchange), source="replay",
+        response = app.handle(Incoming(exchange.method, exchange.path, exchange.raw_query(),
+                                       exchange.headers, request_bytes(exchange), source="replay"),
                               check_access=not skip)
     new = response.exchange
     if new is None:  # only internal /_toolkit/ paths are not recorded
