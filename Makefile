@@ -26,7 +26,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests bench data
-	$(BIN)/mypy toolkit
+	$(BIN)/mypy --strict toolkit  # per-module exceptions: [tool.mypy] in pyproject.toml
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -49,3 +49,29 @@ def test_configure_changes_the_live_app():
 
 def test_every_setting_has_help():
     assert all(s.help.strip() for s in SETTINGS)
+
+
+def test_a_misspelt_setting_is_an_attribute_error_naming_the_closest():
+    settings = tk.App("typo").settings
+    with pytest.raises(AttributeError, match=r"No setting 'dedline_s'\. Did you mean 'deadline_s'\?"):
+        settings.dedline_s  # noqa: B018
+    with pytest.raises(tk.ConfigError, match="No setting 'zzz'"):  # still a ConfigError too
+        settings.zzz  # noqa: B018
+    assert getattr(settings, "dedline_s", "fallback") == "fallback"  # getattr's default works
+    assert not hasattr(settings, "__setstate__") or callable(settings.__setstate__)
+
+
+def test_settings_class_has_one_typed_attribute_per_setting_of_the_table():
+    import typing
+
+    hints = {k: v for k, v in typing.get_type_hints(Settings).items() if not k.startswith("_")}
+    assert list(hints) == [s.name for s in SETTINGS], (
+        "toolkit.config.Settings must list every setting of SETTINGS, in its order, as a typed attribute:\n"
+        + "\n".join(f"    {s.name}: {type(s.default).__name__}" for s in SETTINGS))
+    for s in SETTINGS:
+        hint = hints[s.name]
+        if s.choices:
+            assert typing.get_origin(hint) is typing.Literal and typing.get_args(hint) == s.choices, s.name
+        else:
+            assert hint is type(s.default), s.name
+        assert isinstance(getattr(Settings(), s.name), type(s.default))

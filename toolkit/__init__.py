@@ -4,6 +4,8 @@ Plain Python functions answer the API step; ``app.serve()`` serves them from the
 ``app.call()`` runs them in-process; the emulator plays Chatlayer's side.
 """
 
+from typing import TYPE_CHECKING
+
 from .app import DEFAULT_REPLACE_HOOKS as _replace_hooks
 from .app import RESPONSE_DEPRECATED, App, Outgoing
 from .chatlayer.background import Background
@@ -13,6 +15,7 @@ from .emulator import ApiStep, Conversation, Flow, Session, StepResult
 from .errors import (
     BadRequest,
     BuilderError,
+    ChatlayerError,
     ConfigError,
     HandlerError,
     MethodNotAllowed,
@@ -56,7 +59,6 @@ _LAZY = {
     "LogView": "toolkit.widgets.logview",
     "ChatView": "toolkit.widgets.chat",
     "ChatlayerClient": "toolkit.chatlayer.client",  # imports requests
-    "ChatlayerError": "toolkit.chatlayer.client",
     "V1Emulator": "toolkit.v1emulator.api",
     "LiveBot": "toolkit.chatlayer.live",  # imports requests
     "parity": "toolkit.chatlayer.parity",
@@ -70,7 +72,25 @@ _LAZY = {
 _DEPRECATED = {"Response": (Outgoing, RESPONSE_DEPRECATED), "list_": (list_message, LIST_DEPRECATED)}
 
 
-def __getattr__(name: str) -> object:
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors (not imported at run time)
+    from .app import Response as Response  # deprecated: toolkit.Outgoing
+    from .chatlayer.calibrate import Calibration, calibrate
+    from .chatlayer.client import ChatlayerClient
+    from .chatlayer.live import LiveBot
+    from .chatlayer.parity import parity
+    from .data import Table
+    from .messages import list_ as list_  # deprecated: toolkit.list_message
+    from .v1emulator.api import V1Emulator
+    from .widgets.chat import ChatView
+    from .widgets.logview import LogView
+
+
+def __dir__() -> list[str]:
+    """Every public name, lazy ones included (what tab completion in a notebook offers)."""
+    return sorted(set(__all__) | set(globals()))
+
+
+def _lazy(name: str) -> object:
     if name in _LAZY:
         import importlib
 
@@ -82,6 +102,10 @@ def __getattr__(name: str) -> object:
         warnings.warn(message, DeprecationWarning, stacklevel=2)
         return new
     raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
+
+
+if not TYPE_CHECKING:  # hidden from type checkers: a misspelt name (toolkit.Tabel) stays a type error
+    __getattr__ = _lazy
 
 
 __all__ = [

@@ -27,8 +27,10 @@ from .reply import LIST_NOTICE, JsonAnswer, encode, has_list, normalize
 from .request import Incoming, Request
 from .routing import Route, Router, compile_route, normalize_path
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # App's conveniences, named for type checkers only (the core never imports Flask)
+    from .server.adapter import Flask, FlaskClient
     from .server.lifecycle import Server
+    from .widgets.logview import LogView
 
 F = TypeVar("F", bound=Callable[..., Any])
 INTERNAL = "/_toolkit/"
@@ -342,10 +344,11 @@ class App:
         raw = b"" if body is None else json.dumps(body).encode()
         response = self.handle(Incoming(method, path, query, headers, raw, source="call"),
                                raise_errors=raise_errors, check_access=check_access)
-        return response.body
+        answer: dict[str, Any] = response.body  # a reply or an error body: always a JSON object
+        return answer
 
     @cached_property
-    def flask(self) -> Any:
+    def flask(self) -> Flask:
         """The app's own ``flask.Flask``: the one WSGI app that ``app.serve()``, ``toolkit serve``,
         ``toolkit export`` and ``app.test_client()`` run (``gunicorn module:app.flask``).
 
@@ -357,18 +360,18 @@ class App:
         return make_flask(self)
 
     @property
-    def flask_app(self) -> Any:
+    def flask_app(self) -> Flask:
         """Deprecated: the old name of :attr:`flask` (warns; removed in the next release)."""
         warnings.warn("app.flask_app is deprecated and will be removed in the next release: use app.flask.",
                       DeprecationWarning, stacklevel=2)
         return self.flask
 
-    def test_client(self) -> Any:
+    def test_client(self) -> FlaskClient:
         """A Flask test client of :attr:`flask`; errors come back as HTTP responses.
 
         Its requests are in-process: logged like served ones, never flagged as retries."""
         client = self.flask.test_client()
-        client.open = in_process(client.open)
+        client.open = in_process(client.open)  # type: ignore[method-assign]
         return client
 
     def serve(self, host: str = "127.0.0.1", port: int = 5000, **settings: Any) -> Server:
@@ -381,7 +384,7 @@ class App:
 
         return serve(self, host, port, **settings)
 
-    def log_view(self) -> Any:
+    def log_view(self) -> LogView:
         """The live log of this app as a notebook widget (a :class:`toolkit.LogView`).
 
         A new view replaces (closes) this app's previous one, so re-running the cell just works.

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import ConfigError
+from .errors import ConfigError, UnknownSetting
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,15 @@ def _unknown(name: str) -> ConfigError:
     )
 
 
+def _no_setting(name: str) -> UnknownSetting:
+    close = difflib.get_close_matches(name, list(_BY_NAME), n=1)
+    guess = f" Did you mean {close[0]!r}?" if close else ""
+    return UnknownSetting(
+        f"No setting {name!r}.{guess}",
+        hint="See the settings table in the README or toolkit.config.SETTINGS.",
+    )
+
+
 def _coerce(setting: Setting, value: Any, source: str) -> Any:
     expected = type(setting.default)
     try:
@@ -195,9 +204,71 @@ def _coerce(setting: Setting, value: Any, source: str) -> Any:
 class Settings(Mapping[str, Any]):
     """Resolved settings: defaults, then ``TOOLKIT_*`` environment variables, then keywords.
 
+    Every setting of :data:`SETTINGS` is a typed attribute (``settings.deadline_s`` is a float), so a
+    type checker catches a misspelt one; at run time a misspelt one raises :class:`UnknownSetting`
+    (an ``AttributeError``) naming the closest setting. ``tests/test_config.py`` checks that the
+    attributes below and the table agree.
+
     >>> Settings(deadline_s=2).deadline_s
     2.0
+    >>> Settings().dedline_s
+    Traceback (most recent call last):
+    ...
+    toolkit.errors.UnknownSetting: No setting 'dedline_s'. Did you mean 'deadline_s'?
+      Fix: See the settings table in the README or toolkit.config.SETTINGS.
     """
+
+    # One typed attribute per row of SETTINGS, in its order (the values are set in __init__).
+    redirect_form: Literal["both", "action", "top"]
+    max_reply_bytes: int
+    debug: bool
+    max_body_bytes: int
+    max_body_depth: int
+    deadline_s: float
+    log_size: int
+    log_body_bytes: int
+    sensitive_keys: str
+    retry_window_s: float
+    server_threads: int
+    server_connection_limit: int
+    server_channel_timeout_s: float
+    capture_outbound: bool
+    auth_bearer: str
+    auth_basic: str
+    auth_header: str
+    hmac_secret: str
+    hmac_header: str
+    hmac_algorithm: Literal["sha1", "sha256", "sha512"]
+    hmac_encoding: Literal["hex", "base64"]
+    hmac_signed: Literal["body", "timestamp+body"]
+    hmac_timestamp_header: str
+    hmac_window_s: float
+    tables_url: str
+    log_url: str
+    log_retention: int
+    view_rows: int
+    view_max_fps: float
+    fixtures_dir: str
+    recheck_on_redefine: Literal["all", "fixtures", "off"]
+    progress: Literal["auto", "always", "never"]
+    missing_variable: Literal["empty", "keep", "error"]
+    emulator_timeout_s: float
+    emulator_retries: int
+    emulator_body_methods: str
+    emulator_keep_types: bool
+    emulator_content_type: bool
+    emulator_interpolate: Literal["none", "url", "all"]
+    emulator_nest_keys: bool
+    emulator_empty_reply: Literal["error", "ok"]
+    emulator_location_variable: str
+    livebot_endpoint: Literal["v1", "botium"]
+    livebot_region: Literal["eu", "us", "asia", "staging"]
+    livebot_path: str
+    livebot_quiet_s: float
+    livebot_deadline_s: float
+    tunnel_timeout_s: float
+
+    _values: dict[str, Any]
 
     def __init__(self, _base: Mapping[str, Any] | None = None, **overrides: Any) -> None:
         values: dict[str, Any] = {}
@@ -218,11 +289,12 @@ class Settings(Mapping[str, Any]):
         """A copy with some settings changed."""
         return Settings(self._values, **overrides)
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.__dict__["_values"][name]
-        except KeyError:
-            raise _unknown(name) from None
+    if not TYPE_CHECKING:  # hidden from type checkers: a misspelt setting stays a type error
+
+        def __getattr__(self, name: str) -> Any:  # only called for names that are not settings
+            if name.startswith("__"):  # copy, pickle and the like probe for optional dunders
+                raise AttributeError(name)
+            raise _no_setting(name)
 
     def __getitem__(self, name: str) -> Any:
         try:
@@ -230,7 +302,7 @@ class Settings(Mapping[str, Any]):
         except KeyError:
             raise _unknown(name) from None
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self._values)
 
     def __len__(self) -> int:

@@ -37,6 +37,10 @@ class ConfigError(ToolkitError, ValueError):
     kind = "config_error"
 
 
+class UnknownSetting(ConfigError, AttributeError):
+    """A setting read by a name that is not a setting (``app.settings.dedline_s``); names the closest."""
+
+
 class BadRequest(ToolkitError):
     """The request cannot be turned into handler arguments (bad JSON, missing or bad parameter)."""
 

@@ -216,7 +216,8 @@ def validate(wire: Any, *, max_bytes: int | None = None, handler: str | None = N
     top-level keys and an empty redirect are dropped (see :func:`tidy`), with a line added to
     ``warnings`` (a list) for each.
     """
-    return encode(wire, handler=handler, max_bytes=max_bytes, warnings=warnings)[0]
+    plain: dict[str, Any] = encode(wire, handler=handler, max_bytes=max_bytes, warnings=warnings)[0]
+    return plain
 
 
 def _not_json(value: Any) -> Any:

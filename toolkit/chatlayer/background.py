@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ToolkitError, error_body
+from ..errors import ChatlayerError, ToolkitError, error_body
 from ..log import Exchange, current_trace, logger, outbound, trace
 from ..reply import normalize
 
@@ -138,8 +138,6 @@ class Background:
         job.done.set()
 
     def _failed(self, job: Job, entry: Exchange, exc: Exception) -> Any:
-        from .client import ChatlayerError
-
         job.status, entry.flags = "failed", ["push-failed"]
         entry.traceback = "".join(traceback.format_exception(exc))
         if isinstance(exc, ChatlayerError):

@@ -24,8 +24,12 @@ from ..errors import ToolkitError, error_body
 from ..request import METHODS, Incoming
 
 if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+
     from ..app import App
 
+# Flask and FlaskClient are named here so the core (App's annotations) can name them without importing Flask.
+__all__ = ["KINDS", "Flask", "FlaskClient", "headers_of", "make_flask", "read_body"]
 KINDS = {413: "payload_too_large"}  # Werkzeug's name where ours differs
 
 
