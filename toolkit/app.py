@@ -97,9 +97,9 @@ class App:
         self.replace_hooks: list[ReplaceHook] = list(DEFAULT_REPLACE_HOOKS)
         if self.settings.capture_outbound and outbound.install_once():
             self.notice("Recording the outbound HTTP calls that handlers make with requests: "
-                         "requests.Session.send is now wrapped for this Python process (calls made "
-                         "outside a handler pass through untouched). Turn it off with "
-                         "App(..., capture_outbound=False) or TOOLKIT_CAPTURE_OUTBOUND=0.")
+                        "requests.Session.send is now wrapped for this Python process (calls made "
+                        "outside a handler pass through untouched). Turn it off with "
+                        "App(..., capture_outbound=False) or TOOLKIT_CAPTURE_OUTBOUND=0.")
 
     # --- registration --------------------------------------------------------------------------
 
@@ -306,8 +306,8 @@ class App:
         if entry.path not in self._warned_slow:
             self._warned_slow.add(entry.path)
             self.notice(f"{entry.path} took {entry.total_ms:,.0f} ms, over the deadline of "
-                         f"{self.settings.deadline_s:g} s: Chatlayer may time out. Answer at once and "
-                         "push the result later, or make the handler faster.")
+                        f"{self.settings.deadline_s:g} s: Chatlayer may time out. Answer at once and "
+                        "push the result later, or make the handler faster.")
 
     def _internal(self, path: str, request: Request) -> Outgoing:
         if path == INTERNAL + "health":

@@ -85,7 +85,7 @@ class Server:
             self.app.server = None
         if left:
             self.app.notice(f"Server {self.app.name!r} stopped while {len(left)} request(s) were still "
-                             "in a handler; their answers are dropped when the handler returns.")
+                            "in a handler; their answers are dropped when the handler returns.")
 
     def expose(self, **kwargs: Any) -> Any:
         from ..tunnel.expose import expose
