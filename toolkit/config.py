@@ -130,9 +130,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Session variable a shared location is stored in, as {lat, lon}."),
     # --- live bot (toolkit.LiveBot: the real bot through Chatlayer's webhook channel) ---
     Setting("livebot_endpoint", "v1",
-            "Where user messages go: 'v1' (POST /v1/channels/webhook/{channelId}/messages, Redoc form) "
-            "or 'botium' (POST /api/webhookMessage/{botId}, Botium's connector). Sources disagree.",
-            choices=("v1", "botium")),
+            "Where user messages go: 'v1' (POST /v1/channels/webhook/{channelId}/messages, the current "
+            "API) or 'legacy' (POST /api/webhookMessage/{botId}, Chatlayer's deprecated webhook API: "
+            "texts only, a click goes as its payload text). 'botium' is an old name of 'legacy'.",
+            choices=("v1", "legacy", "botium")),
     Setting("livebot_region", "eu", "Chatlayer region of the bot: eu, us, asia or staging.",
             choices=("eu", "us", "asia", "staging")),
     Setting("livebot_path", "/chatlayer-webhook",
