@@ -32,6 +32,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Where the redirect goes in replies: 'action' (action.nextDialogstate, what every real "
             "backend and worked example sends), 'both' (also a top-level nextDialogstate) or 'top'.",
             choices=("both", "action", "top")),
+    Setting("strict_replies", False,
+            "Refuse replies outside the contract that real backends send and Chatlayer seems to accept: "
+            "\"session\": null, a session without namespace, a text line with \"text\": null, a button "
+            "of type 'call', an empty 200 body, a redirect to a block name. Off (default): they are "
+            "applied the most likely way and each is a warning (the log entry's, the emulator's error "
+            "log) naming the fix."),
     Setting("max_reply_bytes", 65536, "Largest reply body, in bytes, a handler may return."),
     Setting("debug", False, "Include the traceback in error responses (never turn on in a demo)."),
     # --- server ---
@@ -123,8 +129,10 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("none", "url", "all")),
     Setting("emulator_nest_keys", False,
             "Body keys with dots ('order.id') build nested objects; off: sent as written."),
-    Setting("emulator_empty_reply", "error",
-            "A 2xx answer with an empty body: 'error' (an error-log entry) or 'ok' (treated as {}).",
+    Setting("emulator_empty_reply", "ok",
+            "A 2xx answer with an empty body: 'ok' (treated as {}: nothing to apply, as real backends "
+            "that answer an empty 200 work) or 'error' (an error-log entry; strict_replies=True also "
+            "makes it one).",
             choices=("error", "ok")),
     Setting("emulator_location_variable", "location",
             "Session variable a shared location is stored in, as {lat, lon}."),
