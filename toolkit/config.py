@@ -80,8 +80,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("hmac_algorithm", "sha256", "HMAC hash.", choices=("sha1", "sha256", "sha512")),
     Setting("hmac_encoding", "hex", "HMAC digest encoding.", choices=("hex", "base64")),
     Setting("hmac_signed", "body",
-            "What is signed: 'body', or 'timestamp+body' (timestamp header + '.' + body).",
-            choices=("body", "timestamp+body")),
+            "What is signed: 'body', 'timestamp+body' (timestamp header + '.' + body) or "
+            "'timestampbody' (timestamp header and body joined without a separator).",
+            choices=("body", "timestamp+body", "timestampbody")),
     Setting("hmac_timestamp_header", "X-Timestamp", "Header with the Unix timestamp (timestamp+body)."),
     Setting("hmac_window_s", 300.0, "Largest accepted age of a signed timestamp, in seconds."),
     # --- tables and the log on a database ---
