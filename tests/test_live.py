@@ -194,3 +194,11 @@ def test_add_conversation_takes_a_toolkit_session(api):
     with api.client() as client:
         assert client.session_data("s-9") == {"order": {"id": "A-1"}}
     assert conv.user["firstName"] == "Ada"
+
+
+def test_the_guide_says_whether_the_verify_token_is_chatlayers_or_a_generated_fallback(app, api):
+    given = live_bot(app, api)
+    assert f"Verify token: {VERIFY}  (Chatlayer's, as given" in given.guide() and not given.generated_token
+    made = LiveBot(app, "web-1", TOKEN, path="/hook-3")
+    assert made.generated_token and len(made.verify_token) >= 20
+    assert "(generated here, the fallback" in made.guide() and "LiveBot(verify_token=...)" in made.guide()
