@@ -162,7 +162,7 @@ def test_three_planted_differences_are_found_exactly(shop):
 
 def test_a_live_turn_that_times_out_keeps_its_calls(shop):
     flow = every_type_flow()
-    api, bot = channel_and_bot(shop, flow, deadline_s=1.5)
+    api, bot = channel_and_bot(shop, flow, deadline_s=6)  # ample for a turn that completes, even loaded
     channel = api.channels["web-1"]
     bot.settled = lambda: channel.idle() and channel.received[-1]["message"] != {"textMessage": {"text": "A-1042"}}
     try:
