@@ -250,9 +250,10 @@ def test_invalid_json_empty_body_and_invalid_reply(foreign):
     foreign.answer(200, "<html>oops</html>", "text/html")
     bad, _ = _call(foreign)
     assert bad.error.kind == "invalid_json" and "<html>oops" in bad.error.message
-    foreign.answer(200, "")
-    assert _call(foreign)[0].error.kind == "empty"
-    assert _call(foreign, settings=tk.Settings(emulator_empty_reply="ok"))[0].ok
+    foreign.answer(200, "")  # real backends answer an empty 200 and work (contract 8.12): nothing to apply
+    assert _call(foreign)[0].ok and _call(foreign, settings=tk.Settings(emulator_empty_reply="ok"))[0].ok
+    assert _call(foreign, settings=tk.Settings(emulator_empty_reply="error"))[0].error.kind == "empty"
+    assert _call(foreign, settings=tk.Settings(strict_replies=True))[0].error.kind == "empty"
     foreign.answer(200, json.dumps({"sessions": {}}))  # a typo is dropped, not fatal, and said so
     typo, _ = _call(foreign)
     assert typo.ok and typo.reply == {} and "Did you mean 'session'?" in typo.warnings[0]

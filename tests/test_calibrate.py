@@ -4,7 +4,11 @@ timeout and the retries; ``apply()`` makes the app verify the bot's real signatu
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import time
 
 import pytest
 import requests
@@ -243,3 +247,53 @@ def test_calibrate_again_replaces_the_probe_and_errors_say_what_to_do():
     with pytest.raises(tk.ConfigError, match="hmac_algoritm"):
         tk.ApiStep("POST", "/x", scheme={"hmac_algoritm": "sha1"})
     second.close()
+
+
+# --- schemes beyond the hmac_* settings, sent by hand to the probe (issue 22 §5) --------------------
+def _mac(data, algorithm="sha256"):
+    return hmac.new(SECRET.encode(), data, getattr(hashlib, algorithm)).digest()
+
+
+def _new_schemes(raw, stamp):
+    return {
+        "timestamp-and-body-joined": ({"X-Chatlayer-Signature": _mac(stamp.encode() + raw).hex(),
+                                       "X-Chatlayer-Timestamp": stamp}, True),
+        "stripe-style": ({"Chatlayer-Signature": f"t={stamp},v1={_mac(stamp.encode() + b'.' + raw).hex()}"}, False),
+        "base64url-no-padding": ({"X-Auth-Code": base64.urlsafe_b64encode(_mac(raw)).decode().rstrip("=")}, True),
+        "nonce-header": ({"Hash": _mac(b".".join([stamp.encode(), b"n-77", raw]), "sha512").hex(),
+                          "Timestamp": stamp, "Nonce": "n-77"}, False),
+    }
+
+
+@pytest.mark.parametrize("name", ["timestamp-and-body-joined", "stripe-style", "base64url-no-padding", "nonce-header"])
+def test_calibrate_finds_each_new_scheme_masks_its_headers_and_says_when_the_secret_looks_wrong(served, name):
+    app, server = served
+    raw = json.dumps({"text": "42", "number": 42}).encode()
+    stamp = str(int(time.time()))
+    sent, checkable = _new_schemes(raw, stamp)[name]
+    for secret in (SECRET, "not-the-secret"):
+        with tk.calibrate(app, secret=secret) as cal:
+            answer = requests.post(server.url + "/calibrate", data=raw, timeout=10,
+                                   headers={"Content-Type": "application/json", **sent})
+            assert answer.status_code == 200
+            report = cal.report()
+            signature = next(k for k in sent if k not in ("Timestamp", "Nonce", "X-Chatlayer-Timestamp"))
+            assert report.headers[signature].startswith("*** (")  # masked, its shape shown
+            logged = app.log.last().headers
+            assert logged[signature] == "***"  # masked in app.log too, whatever the header's name
+            shown = "\n".join([str(report), report._repr_html_(), repr(app.log.last())])
+            assert sent[signature] not in shown and SECRET not in shown
+            if secret == SECRET:
+                assert report.scheme is not None and report.scheme.checkable is checkable
+                assert ("hmac_header" in cal.suggested) is checkable
+                assert ("cannot check this scheme" in report.hmac_text()) is not checkable
+            else:
+                assert report.scheme is None and "the secret looks wrong" in report.hmac_text()
+
+
+def test_no_signature_header_at_all_is_an_unknown_scheme(served):
+    app, server = served
+    with tk.calibrate(app, secret=SECRET) as cal:
+        requests.post(server.url + "/calibrate", json={"a": 1}, headers={"X-Custom-Mac": "zz-not-a-digest"},
+                      timeout=10)
+        assert "the scheme is unknown" in cal.report().hmac_text()

@@ -156,9 +156,10 @@ def test_the_display_says_what_to_paste(app, api):
     assert f"POST {api.url}/v1/channels/webhook/web-1/messages" in guide and "Not public yet" in guide
     bot.public_url = "https://abc.ngrok.app"
     assert "https://abc.ngrok.app/chatlayer-webhook" in bot._repr_html_() and "Not public" not in bot.guide()
-    botium = LiveBot(app, "web-1", TOKEN, bot_id="beanbox", endpoint="botium", region="us", path="/hook-2")
-    assert botium.send_url() == "https://api.prod.us-east4.gcp.chatlayer.ai/api/webhookMessage/beanbox"
-    with pytest.raises(tk.ConfigError, match="Use 'v1' or 'botium'"):
+    legacy = LiveBot(app, "web-1", TOKEN, bot_id="beanbox", endpoint="botium", region="us", path="/hook-2")
+    assert legacy.endpoint == "legacy"  # 'botium' is its old name
+    assert legacy.send_url() == "https://api.prod.us-east4.gcp.chatlayer.ai/api/webhookMessage/beanbox"
+    with pytest.raises(tk.ConfigError, match="Use 'v1' .* or 'legacy'"):
         LiveBot(app, "web-1", TOKEN, endpoint="graphql")
 
 
@@ -171,3 +172,33 @@ def test_a_turn_still_arriving_at_its_deadline_fails_naming_what_did_arrive(app,
     assert err.turn == "the opening" and len(err.arrived) == 2
     assert "2 message(s) arrived, still coming: Hi Test! Welcome to BeanBox" in err.message
     assert "What can I do for you? [Track an order]" in err.message
+
+
+def test_a_scripted_run_uses_one_user_and_its_turn_ids_are_the_reports_turn_numbers(app, api):
+    for conversation in (Conversation(build_flow(), app), Conversation(live_bot(app, api))):
+        assert conversation.run(SCRIPT).passed
+        number = next(i for i, turn in enumerate(SCRIPT, 1) if turn[0] == "A-1042")  # the API step's turn
+        exchange = next(e for e in reversed(app.log.entries()) if e.path == "/order-status")
+        assert exchange.turn == f"{conversation.session_id}#{number}"
+        assert conversation.run(SCRIPT).passed  # a second run: a new user, same numbers
+        again = next(e for e in reversed(app.log.entries()) if e.path == "/order-status")
+        assert again.turn == exchange.turn and again.id > exchange.id
+    channel = api.channels["web-1"]
+    assert sorted(channel.conversations) == sorted({conversation.session_id, conversation.live_user_id})
+    assert len(channel.conversations) == 2  # one user per run, not two
+
+
+def test_add_conversation_takes_a_toolkit_session(api):
+    session = tk.Session({"order": {"id": "A-1"}}, user={"firstName": "Ada"})
+    conv = api.add_conversation("s-9", session)  # was a TypeError
+    with api.client() as client:
+        assert client.session_data("s-9") == {"order": {"id": "A-1"}}
+    assert conv.user["firstName"] == "Ada"
+
+
+def test_the_guide_says_whether_the_verify_token_is_chatlayers_or_a_generated_fallback(app, api):
+    given = live_bot(app, api)
+    assert f"Verify token: {VERIFY}  (Chatlayer's, as given" in given.guide() and not given.generated_token
+    made = LiveBot(app, "web-1", TOKEN, path="/hook-3")
+    assert made.generated_token and len(made.verify_token) >= 20
+    assert "(generated here, the fallback" in made.guide() and "LiveBot(verify_token=...)" in made.guide()

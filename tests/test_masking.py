@@ -236,7 +236,8 @@ def test_the_sensitive_keys_setting_is_the_one_list_everywhere(tmp_path):
 
 def test_code_without_an_app_masks_with_the_setting_too(monkeypatch):
     monkeypatch.setenv("TOOLKIT_SENSITIVE_KEYS", "iban")
-    assert Masker.default().keys == tuple(Settings()["sensitive_keys"].split(",")) + ("x-signature",)
+    assert Masker.default().keys == tuple(Settings()["sensitive_keys"].split(",")) + (
+        "x-signature", "signature", "hmac", "hash")  # signature headers of every name (SIGNATURE_HEADER_WORDS)
     assert tk.log.mask({"IBAN": 1, "password": 2}) == {"IBAN": MASK, "password": 2}
     emulator = tk.V1Emulator()
     assert emulator._masker.sensitive("Iban") and not emulator._masker.sensitive("password")
@@ -252,3 +253,19 @@ def test_code_without_an_app_masks_with_the_setting_too(monkeypatch):
 ])
 def test_masking_text_finds_pairs_in_forms_queries_and_broken_json(text, masked):
     assert Masker.default().text(text) == masked
+
+
+def test_signature_headers_of_every_shape_are_masked_whatever_their_name():
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(b"x").digest()
+    masker = Masker.default()
+    shapes = {"X-Hub-Signature-256": "sha256=" + digest.hex(), "X-Auth-Code": digest.hex(),
+              "X-B64": base64.b64encode(digest).decode(), "X-B64url": base64.urlsafe_b64encode(digest).decode().rstrip("="),
+              "Chatlayer-Stamp": "t=1767225600,v1=" + digest.hex(), "X-Sha1": hashlib.sha1(b"x").hexdigest()}
+    ordinary = {"X-Request-Id": "550e8400-e29b-41d4-a716-446655440000", "Accept": "application/json",
+                "X-Trace": "0af7651916cd43dd8448eb211c80319c", "X-Timestamp": "1767225600"}
+    shown = masker.headers({**shapes, **ordinary})
+    assert {k: shown[k] for k in shapes} == dict.fromkeys(shapes, "***")
+    assert {k: shown[k] for k in ordinary} == ordinary

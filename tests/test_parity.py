@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 import toolkit as tk
-from toolkit.chatlayer.parity import bubbles, compare_turn
+from toolkit.chatlayer.parity import bubbles, compare_turn, masker
 
 
 def bot(message, block=None):
@@ -34,3 +38,16 @@ def test_a_report_without_differences_is_true_and_its_reprs_are_deterministic():
     assert report and report.check() is report
     assert str(report).splitlines()[0] == "Parity of flow 'a' and live bot 'b': no difference in 1 turns."
     assert "bot: Hi" in report._repr_html_()
+
+
+def test_ignore_masks_both_sides_with_regexes_or_callables_and_refuses_a_bad_pattern():
+    mask = masker([r"A-\d{4}", lambda text: text.replace("10:42", "hh:mm")])
+    assert mask("Order A-1042 at 10:42") == "Order ‹masked› at hh:mm"
+    assert masker(re.compile("x"))("xyx") == "‹masked›y‹masked›" and masker(())("same") == "same"
+    entry = {"sender": "bot", "block": None, "message": tk.text("Order A-1042")}
+    other = {"sender": "bot", "block": None, "message": tk.text("Order A-7777")}
+    assert compare_turn(1, "hi", ([entry], []), ([other], [])).lines[0].difference is not None
+    same = compare_turn(1, "hi", ([entry], []), ([other], []), mask=masker(r"A-\d+"))
+    assert same.lines[0].difference is None and same.lines[0].emulated == "bot: Order ‹masked›"
+    with pytest.raises(ValueError, match="regex strings or callables"):
+        masker([3])

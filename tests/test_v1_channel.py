@@ -4,6 +4,8 @@ POSTed to the channel's webhook URL in Chatlayer's outbound format, with the ver
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 
@@ -73,14 +75,16 @@ def test_an_injected_message_runs_the_flow_and_its_answers_are_posted_in_the_out
     assert channel.errors == [] and len(channel.sent) == len(got)
 
 
-def test_a_click_sends_the_opaque_payload_back_and_reaches_the_right_card(api, receiver):
+def test_a_click_sends_what_the_payload_carries_and_reaches_the_right_card(api, receiver):
     _, got = receiver
     with api.client() as client:
         client.webhook_message("web-1", intro_message(), user())
         assert api.wait(10)
         browse = next(q for m in got for q in m["message"].get("quick_replies", []) if q["title"] == "Browse products")
-        assert browse["payload"].startswith("web-1-pb-")  # opaque, as Chatlayer's since 2022
-        client.webhook_message("web-1", postback_message("Browse products", browse["payload"]), user())
+        assert json.loads(browse["payload"]) == {"nextDialogstateId": "pick_category"}  # contract 8.4
+        click = postback_message("Browse products", browse["payload"])
+        assert click == {"postbackMessage": {"title": "Browse products", "nextDialogstateId": "pick_category"}}
+        client.webhook_message("web-1", click, user())
         assert api.wait(10)
         coffee = next(q for q in got[-1]["message"]["quick_replies"] if q["title"] == "Coffee")
         client.webhook_message("web-1", postback_message("Coffee", coffee["payload"]), user())
@@ -104,9 +108,9 @@ def test_session_data_and_a_location_reach_the_emulated_session(api):
     assert any("BeanBox Brussels" in message_text(m) for m in api.channels["web-1"].answers("u-2"))
 
 
-def test_botiums_form_reaches_the_channel_with_that_verify_token(api, receiver):
+def test_the_legacy_form_reaches_the_channel_with_that_verify_token(api, receiver):
     with api.client() as client:
-        answer = client.webhook_message("web-1", text_message("hello"), user("u-b"), endpoint="botium",
+        answer = client.webhook_message("web-1", text_message("hello"), user("u-b"), endpoint="legacy",
                                         verify_token=VERIFY)
         assert answer == {"message": "EVENT_RECEIVED"} and api.wait(10)
         with pytest.raises(tk.ChatlayerError, match="403"):
@@ -144,9 +148,9 @@ def test_nlp_extract_answers_the_intent_the_flow_matches(api):
     with api.client() as client:
         found = client.nlp_extract("where is my order?", language="en")
         none = client.nlp_extract("qwerty")
-    assert found["intent"]["name"] and found["intent"]["score"] == 1.0 and found["language"] == "en"
-    assert found["expression"] == "where is my order?" and found["intents"] == [found["intent"]]
-    assert none["intent"] == {"name": None, "score": 0.0} and none["intents"] == []
+    assert found["intent"] and found["score"] == 1.0 and found["language"] == "en"  # contract 8.2
+    assert found["query"] == "where is my order?" and found["intents"] == [{"intent": found["intent"], "score": 1.0}]
+    assert (none["intent"], none["score"], none["intents"], none["entities"]) == (None, 0.0, [], [])
 
 
 def test_a_failing_webhook_url_is_retried_then_recorded(api, receiver):

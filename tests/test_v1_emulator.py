@@ -63,7 +63,7 @@ def test_bad_calls_get_readable_errors(api, method, path, version, body, status,
 
 
 def test_every_endpoint_answers(api):
-    assert call(api, "GET", "/v1/bots", version="").json() == {"data": [{"id": "demo-bot", "name": "demo-bot"}]}
+    assert call(api, "GET", "/v1/bots", version="").json() == [{"id": "demo-bot", "name": "demo-bot"}]  # bare
     call(api, "POST", PUSH, json={"sendMessages": [TEXT]})
     base = "/v1/bots/demo-bot/conversations"
     assert call(api, "GET", base).json()["data"][0]["user"]["sessionId"] == "sess-1"

@@ -3,6 +3,8 @@ into the transcript model (what LiveBot converts live replies with)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import toolkit as tk
@@ -39,13 +41,23 @@ def test_every_kind_goes_out_and_comes_back_as_the_user_sees_it(message):
     assert back["type"] == message["type"]
 
 
-def test_postbacks_go_out_as_opaque_ids_that_name_their_button_and_card():
-    payload_id, made = ids()
-    [out] = wh.to_outbound(SHOP, payload_id)
+def test_postbacks_go_out_carrying_what_a_click_sends_back():
+    [out] = wh.to_outbound(SHOP)  # the default payload: the JSON of the click (contract 8.4)
     button = out["attachment"]["payload"]["elements"][0]["buttons"][0]
-    assert button == {"type": "postback", "title": "Choose", "payload": "pb-1"} and made == [("Choose", "Bike A")]
+    assert button["type"] == "postback" and button["title"] == "Choose"
+    assert json.loads(button["payload"]) == {"nextDialogstateId": "b-choose",  # what Botium parses
+                                             "parameters": [{"key": "bike", "value": "A"}]}
     card = wh.from_outbound(out)["config"]["elements"][0]
-    assert card["buttons"][0]["payload"] == {"id": "pb-1"} and card["webUrl"] == "https://x.test/a"
+    assert card["buttons"][0]["payload"] == {"nextDialogstateId": "b-choose", "params": [{"key": "bike", "value": "A"}]}
+    assert card["webUrl"] == "https://x.test/a" and out["attachment"]["payload"]["elements"][0]["item_url"] == card["webUrl"]
+    click = wh.postback_message("Choose", button["payload"])
+    assert click == {"postbackMessage": {"title": "Choose", "nextDialogstateId": "b-choose",
+                                         "sessionDataToSet": [{"key": "bike", "value": "A"}]}}
+    payload_id, made = ids()  # a channel may still choose opaque ids
+    [opaque] = wh.to_outbound(SHOP, payload_id)
+    assert opaque["attachment"]["payload"]["elements"][0]["buttons"][0]["payload"] == "pb-1"
+    assert made == [("Choose", "Bike A")]
+    assert wh.from_outbound(opaque)["config"]["elements"][0]["buttons"][0]["payload"] == {"id": "pb-1"}
 
 
 def test_several_text_lines_are_several_messages_and_the_last_one_carries_the_buttons():
@@ -76,7 +88,7 @@ def test_inbound_messages_must_be_one_known_kind(bad):
     with pytest.raises(ValueError, match="must be one of introMessage"):
         wh.inbound_kind(bad)
     assert wh.inbound_kind(wh.location_message(50.8, 4.3)) == "locationMessage"
-    assert wh.postback_message("Yes", "pb-1") == {"postbackMessage": {"title": "Yes", "payload": "pb-1"}}
+    assert wh.postback_message("Yes", "pb-1") == {"postbackMessage": {"title": "Yes"}}  # no payload member
     documented = wh.postback_message("Basic", next_dialogstate_id="b1", params=[{"key": "plan", "value": "basic"}])
     assert documented == {"postbackMessage": {"title": "Basic", "nextDialogstateId": "b1",
                                               "sessionDataToSet": [{"key": "plan", "value": "basic"}]}}

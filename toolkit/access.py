@@ -136,9 +136,13 @@ def _check_header(request: Request, setting: str) -> None:
 # --- HMAC --------------------------------------------------------------------------------------
 
 
-def signed_bytes(raw: bytes, timestamp: str | None) -> bytes:
-    """What is signed: the raw body, or ``<timestamp>.<body>``."""
-    return raw if timestamp is None else timestamp.encode() + b"." + raw
+TIMESTAMPED = {"timestamp+body": b".", "timestampbody": b""}  # hmac_signed -> what joins timestamp and body
+
+
+def signed_bytes(raw: bytes, timestamp: str | None, joiner: bytes = b".") -> bytes:
+    """What is signed: the raw body, or ``<timestamp><joiner><body>`` (``.``, or nothing for
+    ``hmac_signed='timestampbody'``)."""
+    return raw if timestamp is None else timestamp.encode() + joiner + raw
 
 
 def signature(raw: bytes, settings: Mapping[str, Any], timestamp: str | None = None) -> str:
@@ -151,7 +155,7 @@ def sign(raw: bytes, settings: Mapping[str, Any], now: float | None = None) -> d
     """The headers that make ``raw`` pass the HMAC check: ``{hmac_header: ..., [timestamp]}``."""
     headers: dict[str, str] = {}
     ts = None
-    if settings["hmac_signed"] == "timestamp+body":
+    if settings["hmac_signed"] in TIMESTAMPED:
         ts = str(int(time.time() if now is None else now))
         headers[settings["hmac_timestamp_header"]] = ts
     headers[settings["hmac_header"]] = signature(raw, settings, ts)
@@ -168,7 +172,7 @@ def verify_hmac(raw: bytes, headers: Mapping[str, str], settings: Mapping[str, A
                       "(setting hmac_secret).",
                       f"Send {name} = {settings['hmac_encoding']} HMAC-{algorithm.upper()} of "
                       f"{_what_is_signed(settings)} made with the shared secret, or unset hmac_secret.")
-    ts = _timestamp(headers, settings, now) if settings["hmac_signed"] == "timestamp+body" else None
+    ts = _timestamp(headers, settings, now) if settings["hmac_signed"] in TIMESTAMPED else None
     provided = _decode(given.strip(), algorithm, settings["hmac_encoding"], name)
     if not hmac.compare_digest(provided, _digest(raw, settings, ts)):
         raise _denied(f"The {name} signature does not match the request.",
@@ -183,7 +187,8 @@ def _digest(raw: bytes, settings: Mapping[str, Any], timestamp: str | None) -> b
         raise ConfigError(f"Setting 'hmac_algorithm' must be one of {', '.join(ALGORITHMS)}.",
                           hint="e.g. app.configure(hmac_algorithm='sha256').")
     key = settings["hmac_secret"].encode()
-    return hmac.new(key, signed_bytes(raw, timestamp), getattr(hashlib, algorithm)).digest()
+    joiner = TIMESTAMPED.get(settings["hmac_signed"], b".")
+    return hmac.new(key, signed_bytes(raw, timestamp, joiner), getattr(hashlib, algorithm)).digest()
 
 
 def _decode(given: str, algorithm: str, encoding: str, name: str) -> bytes:
@@ -192,7 +197,8 @@ def _decode(given: str, algorithm: str, encoding: str, name: str) -> bytes:
     try:
         if encoding == "hex":
             return bytes.fromhex(given)
-        return base64.b64decode(given.replace("-", "+").replace("_", "/"), validate=True)
+        padded = given + "=" * (-len(given) % 4)  # base64url is often sent without its padding
+        return base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
     except (ValueError, binascii.Error):
         raise _denied(f"The {name} header is not {encoding}.",
                       f"Encode the signature as {encoding} (setting hmac_encoding).") from None
@@ -232,8 +238,9 @@ def _unix_time(given: str, name: str) -> float:
 
 
 def _what_is_signed(settings: Mapping[str, Any]) -> str:
-    if settings["hmac_signed"] == "timestamp+body":
-        return f"'<{settings['hmac_timestamp_header']}>.<raw body>'"
+    if settings["hmac_signed"] in TIMESTAMPED:
+        joiner = TIMESTAMPED[settings["hmac_signed"]].decode()
+        return f"'<{settings['hmac_timestamp_header']}>{joiner}<raw body>'"
     return "the raw body"
 
 

@@ -245,7 +245,8 @@ class App:
         if isinstance(result, JsonAnswer):
             return Outgoing(result.status, result.body, result.encode(), headers=dict(result.headers))
         wire, data = encode(normalize(result, handler=name, redirect_form=s.redirect_form),
-                            handler=name, max_bytes=s.max_reply_bytes, warnings=entry.warnings)
+                            handler=name, max_bytes=s.max_reply_bytes, warnings=entry.warnings,
+                            strict=s.strict_replies)
         self._after_reply(entry, wire)
         return Outgoing(200, wire, data)
 

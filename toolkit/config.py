@@ -32,6 +32,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Where the redirect goes in replies: 'action' (action.nextDialogstate, what every real "
             "backend and worked example sends), 'both' (also a top-level nextDialogstate) or 'top'.",
             choices=("both", "action", "top")),
+    Setting("strict_replies", False,
+            "Refuse replies outside the contract that real backends send and Chatlayer seems to accept: "
+            "\"session\": null, a session without namespace, a text line with \"text\": null, a button "
+            "of type 'call', an empty 200 body, a redirect to a block name. Off (default): they are "
+            "applied the most likely way and each is a warning (the log entry's, the emulator's error "
+            "log) naming the fix."),
     Setting("max_reply_bytes", 65536, "Largest reply body, in bytes, a handler may return."),
     Setting("debug", False, "Include the traceback in error responses (never turn on in a demo)."),
     # --- server ---
@@ -74,8 +80,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("hmac_algorithm", "sha256", "HMAC hash.", choices=("sha1", "sha256", "sha512")),
     Setting("hmac_encoding", "hex", "HMAC digest encoding.", choices=("hex", "base64")),
     Setting("hmac_signed", "body",
-            "What is signed: 'body', or 'timestamp+body' (timestamp header + '.' + body).",
-            choices=("body", "timestamp+body")),
+            "What is signed: 'body', 'timestamp+body' (timestamp header + '.' + body) or "
+            "'timestampbody' (timestamp header and body joined without a separator).",
+            choices=("body", "timestamp+body", "timestampbody")),
     Setting("hmac_timestamp_header", "X-Timestamp", "Header with the Unix timestamp (timestamp+body)."),
     Setting("hmac_window_s", 300.0, "Largest accepted age of a signed timestamp, in seconds."),
     # --- tables and the log on a database ---
@@ -123,16 +130,19 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("none", "url", "all")),
     Setting("emulator_nest_keys", False,
             "Body keys with dots ('order.id') build nested objects; off: sent as written."),
-    Setting("emulator_empty_reply", "error",
-            "A 2xx answer with an empty body: 'error' (an error-log entry) or 'ok' (treated as {}).",
+    Setting("emulator_empty_reply", "ok",
+            "A 2xx answer with an empty body: 'ok' (treated as {}: nothing to apply, as real backends "
+            "that answer an empty 200 work) or 'error' (an error-log entry; strict_replies=True also "
+            "makes it one).",
             choices=("error", "ok")),
     Setting("emulator_location_variable", "location",
             "Session variable a shared location is stored in, as {lat, lon}."),
     # --- live bot (toolkit.LiveBot: the real bot through Chatlayer's webhook channel) ---
     Setting("livebot_endpoint", "v1",
-            "Where user messages go: 'v1' (POST /v1/channels/webhook/{channelId}/messages, Redoc form) "
-            "or 'botium' (POST /api/webhookMessage/{botId}, Botium's connector). Sources disagree.",
-            choices=("v1", "botium")),
+            "Where user messages go: 'v1' (POST /v1/channels/webhook/{channelId}/messages, the current "
+            "API) or 'legacy' (POST /api/webhookMessage/{botId}, Chatlayer's deprecated webhook API: "
+            "texts only, a click goes as its payload text). 'botium' is an old name of 'legacy'.",
+            choices=("v1", "legacy", "botium")),
     Setting("livebot_region", "eu", "Chatlayer region of the bot: eu, us, asia or staging.",
             choices=("eu", "us", "asia", "staging")),
     Setting("livebot_path", "/chatlayer-webhook",
@@ -220,6 +230,7 @@ class Settings(Mapping[str, Any]):
 
     # One typed attribute per row of SETTINGS, in its order (the values are set in __init__).
     redirect_form: Literal["both", "action", "top"]
+    strict_replies: bool
     max_reply_bytes: int
     debug: bool
     max_body_bytes: int
@@ -240,7 +251,7 @@ class Settings(Mapping[str, Any]):
     hmac_header: str
     hmac_algorithm: Literal["sha1", "sha256", "sha512"]
     hmac_encoding: Literal["hex", "base64"]
-    hmac_signed: Literal["body", "timestamp+body"]
+    hmac_signed: Literal["body", "timestamp+body", "timestampbody"]
     hmac_timestamp_header: str
     hmac_window_s: float
     tables_url: str
@@ -261,7 +272,7 @@ class Settings(Mapping[str, Any]):
     emulator_nest_keys: bool
     emulator_empty_reply: Literal["error", "ok"]
     emulator_location_variable: str
-    livebot_endpoint: Literal["v1", "botium"]
+    livebot_endpoint: Literal["v1", "legacy", "botium"]
     livebot_region: Literal["eu", "us", "asia", "staging"]
     livebot_path: str
     livebot_quiet_s: float

@@ -15,6 +15,7 @@ from .errors import ReplyError
 from .jsonable import to_jsonable
 from .messages import text
 from .validation import message_problems, reply_problems
+from .wire.lenient import tolerate
 
 __all__ = ["Reply", "encode", "has_list", "message_problems", "normalize", "redirect", "redirect_target",
            "tidy", "validate"]
@@ -208,15 +209,17 @@ def has_list(wire: Any) -> bool:
 
 
 def validate(wire: Any, *, max_bytes: int | None = None, handler: str | None = None,
-             warnings: list[str] | None = None) -> dict[str, Any]:
+             warnings: list[str] | None = None, strict: bool = False) -> dict[str, Any]:
     """Check a wire reply against the Chatlayer contract and return it as plain JSON.
 
     Raises :class:`ReplyError` with every problem found, each saying what to change. Accepts
     both redirect forms and the ``{type, config}`` messages that real backends send. Unknown
     top-level keys and an empty redirect are dropped (see :func:`tidy`), with a line added to
-    ``warnings`` (a list) for each.
+    ``warnings`` (a list) for each. Unless ``strict`` (the ``strict_replies`` setting), the replies
+    real backends send outside the contract pass with a warning (:mod:`toolkit.wire.lenient`).
     """
-    plain: dict[str, Any] = encode(wire, handler=handler, max_bytes=max_bytes, warnings=warnings)[0]
+    plain: dict[str, Any] = encode(wire, handler=handler, max_bytes=max_bytes, warnings=warnings,
+                                   strict=strict)[0]
     return plain
 
 
@@ -238,7 +241,7 @@ _ENCODE = _reply_encoder()
 
 
 def encode(wire: Any, *, handler: str | None = None, max_bytes: int | None = None,
-           warnings: list[str] | None = None) -> tuple[Any, bytes]:
+           warnings: list[str] | None = None, strict: bool = False) -> tuple[Any, bytes]:
     """Tidy, validate and encode a wire reply: ``(plain JSON value, UTF-8 bytes)``.
 
     ``max_bytes`` (the ``max_reply_bytes`` setting) bounds the encoded size; what :func:`tidy` drops
@@ -262,7 +265,10 @@ def encode(wire: Any, *, handler: str | None = None, max_bytes: int | None = Non
                          "deep to be sent as JSON.",
                          hint="Return a copy of the data (e.g. dict(row)), not a structure that "
                          "refers back to itself.", handler=handler) from None
-    problems = reply_problems(wire)
+    checked, guesses = (wire, []) if strict else tolerate(wire)
+    if warnings is not None:
+        warnings.extend(guesses)
+    problems = reply_problems(checked)
     if problems:
         who = f"Handler {handler!r} returned an invalid reply" if handler else "Invalid reply"
         raise ReplyError(

@@ -11,7 +11,15 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ..log.masking import Masker
-from .schemes import Scheme, describe_tried, find_scheme, signature_headers, timestamp_headers, unix_seconds
+from .schemes import (
+    Scheme,
+    describe_tried,
+    find_scheme,
+    signature_headers,
+    timestamp_headers,
+    unix_seconds,
+    verdict,
+)
 
 if TYPE_CHECKING:
     from .calibrate import Calibration, Probe
@@ -225,7 +233,7 @@ class CalibrationReport:
     def suggested(self) -> dict[str, Any]:
         """The settings that follow from this call (and the slow probe's timing)."""
         out: dict[str, Any] = {}
-        if self.scheme:
+        if self.scheme and self.scheme.checkable:
             out.update(self.scheme.settings())
         out["emulator_content_type"] = self.content_type is not None
         if self.keeps_types is not None:
@@ -240,8 +248,12 @@ class CalibrationReport:
             return "HMAC: not checked (call toolkit.calibrate(app, secret=...) with your HMAC setting's key)."
         if self.scheme:
             skew = f"; its timestamp is {_ago(self.skew_s)}" if self.skew_s is not None else ""
-            return f"HMAC: verifies as {self.scheme}{skew}."
-        return ("HMAC: no scheme verified (wrong secret, or a scheme the settings cannot express). Tried: "
+            note = "" if self.scheme.checkable else (
+                " The app's hmac_* settings cannot check this scheme, so apply() leaves HMAC off: verify it "
+                "in a handler with toolkit.chatlayer.schemes.verifies(scheme, request.raw, request.headers, "
+                "secret).")
+            return f"HMAC: verifies as {self.scheme}{skew}.{note}"
+        return (f"HMAC: no scheme verified: {verdict(self.tried)}. Tried: "
                 + " | ".join(describe_tried(self.tried, self.probe.headers)))
 
     def lines(self) -> list[str]:

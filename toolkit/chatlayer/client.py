@@ -13,6 +13,7 @@ A 429 answer is retried after the wait the rate-limit headers ask for, within ``
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import threading
 import time
@@ -24,6 +25,7 @@ import requests
 
 from ..errors import ChatlayerError, ChatlayerTimeout, ConfigError
 from ..wire.v1format import flatten, to_v1
+from ..wire.webhook import user_of
 
 logger = logging.getLogger("toolkit")
 
@@ -31,7 +33,7 @@ REGIONS = {
     "eu": "https://api.chatlayer.ai",
     "us": "https://api.prod.us-east4.gcp.chatlayer.ai",
     "asia": "https://api.prod.asia-south1.gcp.chatlayer.ai",
-    "staging": "https://api.staging.chatlayer.ai",
+    "staging": "https://api.staging.europe-west1.gc.chatlayer.ai",  # contract 8.8
 }
 VERSIONS = ("DRAFT", "LIVE")
 TOKEN_HELP = ("Create an access token in Chatlayer under Settings -> Access tokens (it looks like "
@@ -112,33 +114,49 @@ class ChatlayerClient:
 
     def nlp_extract(self, expression: str, language: str = "en") -> Any:
         """What the bot's NLP understands in ``expression``: ``POST /v1/bots/{botId}/nlp/extract`` with
-        ``{language, expression}`` (intent, intents, entities, as in ``internal.nlp``)."""
+        ``{language, expression}``. Returns the ``extract`` object: ``intents`` of ``{intent, score}``,
+        ``entities`` of ``{name, value, score, startIndex, endIndex, systemEntity}`` (contract 8.2),
+        read from ``{extract: ...}`` or the legacy ``{data: {extract: ...}}``."""
         if not str(expression or "").strip():
             raise ValueError("nlp_extract() needs the text to understand, e.g. client.nlp_extract('hi').")
-        return self.request("POST", f"/v1/bots/{quote(self.bot_id, safe='')}/nlp/extract",
-                            json={"language": language, "expression": str(expression)})
+        answer = self.request("POST", f"/v1/bots/{quote(self.bot_id, safe='')}/nlp/extract",
+                              json={"language": language, "expression": str(expression)})
+        return extract_of(answer)
 
-    def webhook_message(self, channel_id: str, message: Mapping[str, Any], user: Mapping[str, Any], *,
+    def bots(self) -> list[Any]:
+        """The bots the token may use (``GET /v1/bots``): ``[{id, name}, ...]``, read from a bare array
+        (what real clients consume, contract 8.7) or ``{data: [...]}``."""
+        return _items(self.request("GET", "/v1/bots"))
+
+    def webhook_message(self, channel_id: str, message: Mapping[str, Any],
+                        user: Mapping[str, Any] | None = None, *, conversation_id: str | None = None,
                         session_data: Mapping[str, Any] | None = None, endpoint: str = "v1",
                         verify_token: str = "") -> Any:
         """Inject a user message into a conversation of a webhook channel; the bot's answers go to the
         channel's webhook URL. ``message`` is built with :mod:`toolkit.wire.webhook`
-        (``text_message("hi")`` ...); ``user`` needs an ``id``.
+        (``text_message("hi")`` ...); the conversation is named by ``user`` (needs an ``id``; only
+        ``id, firstName, lastName, preferredLanguage`` are sent, the Redoc's fields) or by
+        ``conversation_id`` (as Botium sends it, no ``user``: contract 8.3).
 
-        ``endpoint="v1"``: ``POST /v1/channels/webhook/{channel_id}/messages`` with ``{message, user,
-        sessionData}`` (answer ``{"message": "EVENT_RECEIVED"}``). ``endpoint="botium"``: Botium's form,
-        ``POST /api/webhookMessage/{bot_id}`` with ``{sender: {id}, text, verifyToken}`` (text only: a
-        click sends its title). Sources disagree on which Chatlayer serves today.
+        ``endpoint="v1"``: ``POST /v1/channels/webhook/{channel_id}/messages`` with ``{message, user |
+        conversationId, sessionData}`` (answer ``{"message": "EVENT_RECEIVED"}``).
+        ``endpoint="legacy"``: the **deprecated** webhook API, ``POST /api/webhookMessage/{bot_id}`` with
+        ``{sender: {id}, text, verifyToken}``; a click sends its payload as JSON text (what the legacy
+        API did). ``"botium"`` is an old name of ``"legacy"``.
         """
-        if not str((user or {}).get("id") or "").strip():
-            raise ValueError("webhook_message() needs user={'id': ...}: the id of the conversation's user.")
-        if endpoint == "botium":
-            kind, body = next(iter(message.items()))
-            text_ = body.get("text") or body.get("title") or ""
+        found = user_of({"user": user or {}, "conversationId": conversation_id})
+        if found is None:
+            raise ValueError("webhook_message() needs user={'id': ...} or conversation_id=...: the id of "
+                             "the conversation's user.")
+        if endpoint in ("legacy", "botium"):
             return self.request("POST", f"/api/webhookMessage/{quote(self.bot_id, safe='')}",
-                                json={"sender": {"id": user["id"]}, "text": text_,
+                                json={"sender": {"id": found["id"]}, "text": legacy_text(message),
                                       "verifyToken": verify_token})
-        payload: dict[str, Any] = {"message": dict(message), "user": dict(user)}
+        payload: dict[str, Any] = {"message": dict(message)}
+        if user:
+            payload["user"] = found
+        else:
+            payload["conversationId"] = found["id"]
         if session_data:
             payload["sessionData"] = dict(session_data)
         return self.request("POST", f"/v1/channels/webhook/{quote(str(channel_id), safe='')}/messages",
@@ -238,6 +256,28 @@ class ChatlayerClient:
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+
+def extract_of(answer: Any) -> Any:
+    """The ``extract`` object of an NLP answer: ``{extract: ...}``, ``{data: {extract: ...}}`` (the
+    legacy docs' wrapper) or, failing both, the answer as it came."""
+    if isinstance(answer, Mapping):
+        if isinstance(answer.get("extract"), Mapping):
+            return dict(answer["extract"])
+        data = answer.get("data")
+        if isinstance(data, Mapping) and isinstance(data.get("extract"), Mapping):
+            return dict(data["extract"])
+    return answer
+
+
+def legacy_text(message: Mapping[str, Any]) -> str:
+    """The ``text`` of the deprecated legacy API for an inbound message: a typed text as it is, a click
+    as its payload JSON (``{"nextDialogstateId", "sessionDataToSet"?}``) or, without one, its title."""
+    kind, body = next(iter(message.items()))
+    if kind == "postbackMessage":
+        carried = {k: body[k] for k in ("nextDialogstateId", "sessionDataToSet") if body.get(k)}
+        return json.dumps(carried) if carried else str(body.get("title") or "")
+    return str(body.get("text") or body.get("title") or "")
 
 
 def retry_wait(headers: Mapping[str, str], attempt: int, now: float | None = None) -> float:

@@ -3,13 +3,15 @@
 against the live bot: ``Conversation(LiveBot(app, ...))``.
 
 The user's turns go out with the V1 API (``POST /v1/channels/webhook/{channelId}/messages``, Bearer
-token; the ``livebot_endpoint`` setting picks Botium's ``/api/webhookMessage/{botId}`` instead). The
+token; ``livebot_endpoint="legacy"`` picks Chatlayer's deprecated ``/api/webhookMessage/{botId}``). The
 bot's answers come back as Chatlayer POSTs them to the channel's webhook URL, in its outbound
 Messenger-like format: to a receiver route on the app's own server (``livebot_path``), exposed through
 the tunnel. The receiver is a toolkit handler, not a Flask route, so that it can be added while the
 server runs (Flask refuses routes after its first request), shows in ``app.log`` and the log view like
 every call, and skips the app's Bearer / HMAC checks (Chatlayer's webhook sends none) to check the
-verify token instead.
+verify token instead. It answers 200 to every well-formed body it does not show (an ``event``, an unknown
+message, attachment or button type, extra members): Chatlayer retries a refused delivery (contract 8.1).
+Only a wrong verify token is refused (401); a malformed body is a 400 naming what is wrong.
 
 A turn is complete once no new message arrived for ``livebot_quiet_s``; with nothing complete after
 ``livebot_deadline_s`` it fails with :class:`~toolkit.errors.LiveBotTimeout`, naming the turn and what did
@@ -30,10 +32,12 @@ from ..emulator.transcript import message_text
 from ..errors import BadRequest, ConfigError, LiveBotTimeout, Unauthorized
 from ..request import Request
 from ..routing import normalize_path
-from ..wire.webhook import from_outbound, recipient_of
+from ..wire.webhook import recipient_of, shown
 from .client import ChatlayerClient
 
-ENDPOINTS = {"v1": "/v1/channels/webhook/{channel}/messages", "botium": "/api/webhookMessage/{bot}"}
+ENDPOINTS = {"v1": "/v1/channels/webhook/{channel}/messages", "legacy": "/api/webhookMessage/{bot}"}
+ALIASES = {"botium": "legacy"}  # the old name of the deprecated legacy form
+OUTBOUND_HINT = "Chatlayer's outbound format: {recipient: {id}, verifyToken, message: {...}}."
 
 
 class LiveBot:
@@ -41,8 +45,9 @@ class LiveBot:
 
     ``app`` is the app whose server receives the answers (serve it, and expose it for a real bot);
     ``public_url`` is that server's public base URL (``server.expose().url``), shown in the paste guide.
-    ``verify_token`` is what the channel's settings hold (a random one when not given).
-    ``bot_id`` is needed by the Botium endpoint only. ``base_url`` replaces the region's host (the
+    ``verify_token``: paste the one Chatlayer generated in the channel's settings (the normal path,
+    contract 8.10); without it a random one is made, to paste into the channel instead (the fallback).
+    ``bot_id`` is needed by the legacy endpoint only. ``base_url`` replaces the region's host (the
     :class:`toolkit.V1Emulator`'s ``url`` offline). Other keywords override the ``livebot_*`` settings.
     ``settled`` (offline only): a function that says Chatlayer's side has delivered everything, e.g. an
     emulated channel's ``idle``; a turn then also waits for it, so a slow machine never splits a turn.
@@ -61,19 +66,22 @@ class LiveBot:
                               hint="Add a Webhook channel to the bot in Chatlayer (Channels) and copy "
                               "its id.")
         self.app, self.channel_id, self.name = app, str(channel_id), str(channel_id)
-        self.endpoint = endpoint or s.livebot_endpoint
+        self.endpoint = ALIASES.get(endpoint or s.livebot_endpoint, endpoint or s.livebot_endpoint)
         if self.endpoint not in ENDPOINTS:
-            raise ConfigError(f"Unknown livebot endpoint {self.endpoint!r}.", hint="Use 'v1' or 'botium'.")
+            raise ConfigError(f"Unknown livebot endpoint {self.endpoint!r}.",
+                              hint="Use 'v1' (the current API) or 'legacy' (the deprecated one).")
         self.path = normalize_path(path or s.livebot_path)
         self.quiet_s = float(s.livebot_quiet_s if quiet_s is None else quiet_s)
         self.deadline_s = float(s.livebot_deadline_s if deadline_s is None else deadline_s)
         self.verify_token = verify_token or secrets.token_urlsafe(18)
+        self.generated_token = not verify_token  # the fallback: paste it into the channel
         self.public_url = public_url
         self.settled = settled
         self.client = ChatlayerClient(token, bot_id or self.channel_id, region or s.livebot_region, version,
                                       base_url=base_url)
         self.received: list[dict[str, Any]] = []  # every accepted outbound body, as it came
         self.refused = 0  # calls to the receiver with a wrong verify token
+        self.skipped = 0  # accepted bodies that show nothing (events, unknown types)
         self._inbox: dict[str, list[tuple[float, dict[str, Any]]]] = {}
         self._cond = threading.Condition()
         app.add_handler(self.path, self._receiver(), methods="POST", public=True)
@@ -121,28 +129,42 @@ class LiveBot:
 
         return livebot_webhook
 
-    def _receive(self, body: Mapping[str, Any]) -> None:
+    def _receive(self, body: Any) -> None:
+        if not isinstance(body, Mapping):
+            raise BadRequest(f"A webhook call's body must be a JSON object, got {type(body).__name__}.",
+                             hint=OUTBOUND_HINT)
         given = str(body.get("verifyToken") or "")
         if not hmac.compare_digest(given.encode(), self.verify_token.encode()):
             with self._cond:
                 self.refused += 1
             raise Unauthorized("The verifyToken of this webhook call does not match the LiveBot's."
                                if given else "This webhook call has no verifyToken.",
-                               hint="Paste the LiveBot's verify token into the channel's settings "
-                               "(Chatlayer: Channels -> Webhook -> Verify token); see livebot.guide().")
+                               hint="Give LiveBot(verify_token=...) the token shown in the channel's "
+                               "settings (Chatlayer: Channels -> Webhook -> Verify token); see "
+                               "livebot.guide().")
         user_id, message = recipient_of(body), body.get("message")
-        if not user_id or not isinstance(message, Mapping):
-            raise BadRequest("A webhook call needs recipient.id (or senderId) and a message object.",
-                             hint="Chatlayer's outbound format: "
-                             "{recipient: {id}, verifyToken, message: {...}}.")
+        if not isinstance(message, Mapping):
+            raise BadRequest("A webhook call needs a message object.", hint=OUTBOUND_HINT)
         try:
-            converted = from_outbound(message)
-        except ValueError as exc:
-            raise BadRequest(str(exc), hint="A shape the toolkit does not know: please report it.") from None
+            converted = shown(message)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise BadRequest(f"A malformed outbound message: {exc}.",
+                             hint="A shape the toolkit does not know: please report it.") from None
+        if converted is not None and not user_id:
+            raise BadRequest("A webhook call that shows a message needs recipient.id (or senderId).",
+                             hint=OUTBOUND_HINT)
         with self._cond:
             self.received.append(dict(body))
+            if converted is None or not user_id:
+                self.skipped += 1  # answered 200: Chatlayer would retry a refused delivery
+                return
             self._inbox.setdefault(user_id, []).append((time.monotonic(), converted))
             self._cond.notify_all()
+
+    def inbox(self, user_id: str) -> list[dict[str, Any]]:
+        """Every shown message that arrived for ``user_id``, as ``{type, config}`` messages, oldest first."""
+        with self._cond:
+            return [m for _, m in self._inbox.get(str(user_id), [])]
 
     # --- what to paste --------------------------------------------------------------------------------
 
@@ -159,9 +181,13 @@ class LiveBot:
 
     def guide(self) -> str:
         """Exactly what to paste into the channel's settings, and what is used to send."""
+        token = (f"  Verify token: {self.verify_token}  (Chatlayer's, as given: leave the channel's as it is)"
+                 if not self.generated_token else
+                 f"  Verify token: {self.verify_token}  (generated here, the fallback: paste it into the "
+                 "channel, or better pass Chatlayer's own as LiveBot(verify_token=...))")
         lines = ["In Chatlayer: Channels -> Webhook (of this bot), paste:",
                  f"  Webhook URL:  {self.webhook_url()}",
-                 f"  Verify token: {self.verify_token}",
+                 token,
                  f"User messages go to POST {self.send_url()} (livebot_endpoint={self.endpoint!r}).",
                  f"A turn is complete after {self.quiet_s:g} s without a new message; it fails after "
                  f"{self.deadline_s:g} s."]

@@ -8,12 +8,19 @@ sides show it, a different set of calls to the app.
 Messages are compared as the user sees them: each text line is a bubble, a buttons / quick-replies
 message is its last line with its choices (titles, kinds, links), a carousel its cards, a media its
 URL. Postback payloads are not compared (a live bot's are opaque).
+
+``ignore=`` masks volatile values (ids, timestamps, prices) on both sides before comparing: regular
+expressions (strings or compiled) whose matches become ``‹masked›``, or callables ``text -> text``.
+The report shows the masked text, so what was ignored stays visible.
+
+>>> report = parity(script, emulated, live, ignore=[r"A-[0-9]{4}", masks_times])   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -24,6 +31,9 @@ from ..errors import ToolkitError
 
 Bubble = tuple[Any, ...]  # (kind, what the user sees...) -- compared
 WIDTH = 44
+MASK = "‹masked›"
+Ignore = str | re.Pattern[str] | Callable[[str], str]
+Played = tuple[list[dict[str, Any]], list[Any]]  # per turn: the bot's and error entries, the calls
 
 
 @dataclass(frozen=True)
@@ -112,14 +122,60 @@ class ParityReport:
                 f"{''.join(rows)}</table></div>")
 
 
-def parity(script: Any, emulated: Any, live: Any) -> ParityReport:
-    """Play ``script`` through both conversations (each restarted first) and compare turn by turn."""
+def parity(script: Any, emulated: Any, live: Any, *, ignore: Iterable[Ignore] | Ignore = ()) -> ParityReport:
+    """Play ``script`` through both conversations (each restarted first) and compare turn by turn.
+
+    ``ignore``: patterns (regex strings, compiled regexes) or callables ``text -> text`` that mask
+    volatile values on both sides before comparing; masked text shows as ``‹masked›``.
+    """
     turns = parse(script)
+    mask = masker(ignore)
     report = ParityReport(_name(emulated), _name(live))
     sides = [_played(emulated, turns), _played(live, turns)]
     for number, (turn, a, b) in enumerate(zip(turns, *sides, strict=True), 1):
-        report.turns.append(compare_turn(number, turn.label(), a, b))
+        report.turns.append(compare_turn(number, turn.label(), a, b, mask=mask))
     return report
+
+
+def masker(ignore: Iterable[Ignore] | Ignore) -> Callable[[str], str]:
+    """One function applying every ``ignore`` pattern or callable to a text (``ValueError`` naming a
+    pattern that is not a valid regex, or an item that is neither)."""
+    items = [ignore] if isinstance(ignore, str | re.Pattern) or callable(ignore) else list(ignore)
+    steps: list[Callable[[str], str]] = []
+    for item in items:
+        if isinstance(item, str | re.Pattern):
+            try:
+                pattern = re.compile(item)
+            except re.error as exc:
+                raise ValueError(f"ignore pattern {item!r} is not a regular expression: {exc}.") from None
+            steps.append(_regex_step(pattern))
+        elif callable(item):
+            steps.append(_call_step(item))
+        else:
+            raise ValueError(f"ignore= takes regex strings or callables, got {item!r}.")
+
+    def mask(text: str) -> str:
+        for step in steps:
+            text = step(text)
+        return text
+
+    return mask
+
+
+def _regex_step(pattern: re.Pattern[str]) -> Callable[[str], str]:
+    return lambda text: pattern.sub(MASK, text)
+
+
+def _call_step(fn: Callable[[str], Any]) -> Callable[[str], str]:
+    return lambda text: str(fn(text))
+
+
+def _masked(value: Any, mask: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, tuple):
+        return tuple(_masked(v, mask) for v in value)
+    return value
 
 
 def _name(conversation: Any) -> str:
@@ -127,9 +183,10 @@ def _name(conversation: Any) -> str:
     return f"live bot {live.name!r}" if live is not None else f"flow {conversation.flow.name!r}"
 
 
-def _played(conversation: Any, turns: Sequence[ScriptTurn]) -> list[tuple[list[dict[str, Any]], list[Any]]]:
-    """Per turn: the bot's and error entries, and the calls to the app."""
-    out: list[tuple[list[dict[str, Any]], list[Any]]] = []
+def _played(conversation: Any, turns: Sequence[ScriptTurn]) -> list[Played]:
+    """Per turn: the bot's and error entries, and the calls to the app (kept when a turn failed, e.g.
+    a live turn that timed out: they are on the user's entry)."""
+    out: list[Played] = []
     opening = conversation.restart()
     for turn in turns:
         if turn.action == "start":
@@ -140,16 +197,23 @@ def _played(conversation: Any, turns: Sequence[ScriptTurn]) -> list[tuple[list[d
             played = play_turn(conversation, turn)
         except ToolkitError:
             pass  # the error is in the transcript as a system entry
-        entries = [e for e in conversation.transcript[mark:] if e.get("sender") != "user"]
-        out.append((entries, list(played.calls) if played is not None else []))
+        new = conversation.transcript[mark:]
+        entries = [e for e in new if e.get("sender") != "user"]
+        said: Mapping[str, Any] = next((e for e in new if e.get("sender") == "user"), {})
+        calls = played.calls if played is not None and played.calls else said.get("calls") or []
+        out.append((entries, list(calls)))
     return out
 
 
 def compare_turn(number: int, label: str, emulated: tuple[list[Any], list[Any]],
-                 live: tuple[list[Any], list[Any]]) -> TurnParity:
-    """Align the two sides' bubbles and mark every difference."""
+                 live: tuple[list[Any], list[Any]], *,
+                 mask: Callable[[str], str] | None = None) -> TurnParity:
+    """Align the two sides' bubbles (masked by ``mask``, see :func:`masker`) and mark every difference."""
     result = TurnParity(number, label)
     a, b = bubbles(emulated[0]), bubbles(live[0])
+    if mask is not None:
+        a = [(_masked(k, mask), mask(shown), block) for k, shown, block in a]
+        b = [(_masked(k, mask), mask(shown), block) for k, shown, block in b]
     matcher = difflib.SequenceMatcher(None, [x[0] for x in a], [x[0] for x in b], autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         left, right = a[i1:i2], b[j1:j2]
@@ -158,6 +222,9 @@ def compare_turn(number: int, label: str, emulated: tuple[list[Any], list[Any]],
             y = right[k] if k < len(right) else None
             result.lines.append(_line(number, label, op, x, y))
     calls_a, calls_b = [_call(c) for c in emulated[1]], [_call(c) for c in live[1]]
+    if mask is not None:
+        calls_a = [(_masked(k, mask), mask(shown)) for k, shown in calls_a]
+        calls_b = [(_masked(k, mask), mask(shown)) for k, shown in calls_b]
     if [c[0] for c in calls_a] != [c[0] for c in calls_b]:
         diff = Difference(number, label, "calls", "; ".join(c[1] for c in calls_a) or "none",
                           "; ".join(c[1] for c in calls_b) or "none")
@@ -191,7 +258,7 @@ def _kind(x: Bubble, y: Bubble) -> str:
         return "message"
     if x[0] in ("buttons", "quickReplies"):
         return "text" if x[1] != y[1] else "button"
-    return {"carousel": "card"}.get(str(x[0]), str(x[0]))
+    return {"carousel": "card", "list": "card"}.get(str(x[0]), str(x[0]))
 
 
 def bubbles(entries: Sequence[Mapping[str, Any]]) -> list[tuple[Bubble, str, Any]]:
@@ -227,10 +294,12 @@ def _choice(item: Mapping[str, Any]) -> tuple[str, str]:
 
 def _seen(message: Mapping[str, Any]) -> Any:
     config = message.get("config") or {}
-    if message.get("type") == "carousel":
+    if message.get("type") in ("carousel", "list"):
         cards = config.get("elements") or []
+        below = config.get("button")
         return tuple((c.get("title"), c.get("subTitle"), c.get("imageUrl"), c.get("webUrl"),
-                      tuple(_choice(b) for b in c.get("buttons") or [])) for c in cards)
+                      tuple(_choice(b) for b in c.get("buttons") or [])) for c in cards) + (
+            (_choice(below),) if isinstance(below, Mapping) else ())
     return message_text(message)
 
 

@@ -27,10 +27,12 @@ from ..config import Settings
 from ..errors import ApiStepError, ReplyError
 from ..reply import redirect_target, validate
 from ..request import METHODS, Incoming
+from ..wire.lenient import NO_NAMESPACE, tolerate
 from .session import Session
 from .steprequest import Resolve, StepRequest, auth_of, build, rows_of
 
-ERROR_KINDS = ("status", "timeout", "connection", "invalid_json", "empty", "invalid_reply", "unknown_block")
+ERROR_KINDS = ("status", "timeout", "connection", "invalid_json", "empty", "invalid_reply", "unknown_block",
+               "warning")  # a warning: the reply was applied, with a guess or a loss (strict_replies)
 
 
 @dataclass
@@ -261,10 +263,11 @@ def interpret(request: StepRequest, status: int, data: bytes, session: Session, 
     if not 200 <= status < 300:
         return fail("status", f"{request.method} {request.url} answered {status}{_reason(text)}.")
     if not text.strip():
-        if settings.emulator_empty_reply == "error":
+        if settings.emulator_empty_reply == "error" or settings.strict_replies:
             return fail("empty", f"{request.method} {request.url} answered {status} with an empty body. "
-                        "Answer a JSON object such as {} (or set emulator_empty_reply='ok').")
-        text = "{}"
+                        "Answer a JSON object such as {} (or set emulator_empty_reply='ok' and "
+                        "strict_replies=False).")
+        text = "{}"  # nothing to apply
     try:
         wire = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -272,11 +275,11 @@ def interpret(request: StepRequest, status: int, data: bytes, session: Session, 
                     f"({exc.msg} at line {exc.lineno} column {exc.colno}): {text[:80]!r}")
     warnings: list[str] = []
     try:
-        wire = validate(wire, warnings=warnings)
+        wire = validate(wire, warnings=warnings, strict=settings.strict_replies)
     except ReplyError as exc:
         return fail("invalid_reply",
                     f"{request.method} {request.url} answered an invalid reply: {exc.message}")
-    messages, target = apply(wire, session)
+    messages, target = apply(wire if settings.strict_replies else tolerate(wire)[0], session)
     return StepResult(request, status=status, reply=wire, messages=messages, next_dialogstate=target,
                       warnings=warnings)
 
@@ -284,7 +287,10 @@ def interpret(request: StepRequest, status: int, data: bytes, session: Session, 
 def apply(wire: Mapping[str, Any], session: Session) -> tuple[list[dict[str, Any]], str | None]:
     """Chatlayer's order: write the session first, then render the messages, then the redirect."""
     write = wire.get("session")
-    if isinstance(write, Mapping):
+    if isinstance(write, Mapping) and write.get("namespace") == NO_NAMESPACE:
+        for key, value in dict(write["data"]).items():  # a session without namespace (see wire.lenient)
+            session.write(str(key), value)
+    elif isinstance(write, Mapping):
         session.write(str(write["namespace"]), write["data"])
     messages = [session.render_all(m) for m in wire.get("messages") or []]
     target = redirect_target(wire)

@@ -36,10 +36,12 @@ from .transcript import Turn, transcript_html, transcript_text
 NOT_UNDERSTOOD = "Sorry, I didn't get that. Could you put it differently?"
 
 
-def calls_of(log: Any, turn_id: str, skip: str | None = None) -> list[dict[str, Any]]:
-    """The requests ``log`` holds for turn ``turn_id`` (but those to ``skip``), oldest first."""
+def calls_of(log: Any, turn_id: str, skip: str | None = None, after: int = 0) -> list[dict[str, Any]]:
+    """The requests ``log`` holds for turn ``turn_id`` (but those to ``skip``, and those logged before
+    entry id ``after``: an earlier run's turn of the same number), oldest first."""
     return [{"method": e.method, "path": e.path, "status": e.status, "ms": round(e.total_ms, 1),
-             "handler": e.handler} for e in log.entries() if e.turn == turn_id and e.path != skip]
+             "handler": e.handler} for e in log.entries()
+            if e.turn == turn_id and e.path != skip and getattr(e, "id", 0) > after]
 
 
 class Conversation(Engine):
@@ -106,6 +108,7 @@ class Conversation(Engine):
     def restart(self) -> Turn:
         """Forget the transcript, the error log and the variables (back to the starting ones), and start."""
         with self._lock:
+            used = any(e.get("sender") == "user" for e in self._entries)
             self._entries.clear()
             self.errors.clear()
             self.results.clear()
@@ -115,7 +118,8 @@ class Conversation(Engine):
             self.session._set_internal(nlp={}, currentDialogstate=None, previousDialogstate=None)
             self.session.missing.clear()
             self.current, self.waiting = None, None
-            self._round += 1
+            self._round += 1 if used else 0  # a live bot: a new user, unless it only saw the opening
+            self._turn_ids = itertools.count(1)  # the opening is turn 1, as in a script's report
         return self.start()
 
     def say(self, text: str) -> Turn:
@@ -240,13 +244,14 @@ class Conversation(Engine):
             return super()._turn(user, act)
         turn_id = f"{self.session_id}#{next(self._turn_ids)}"
         calls: list[dict[str, Any]] = []
+        mark = max((getattr(e, "id", 0) for e in log.entries()), default=0)
 
         def traced() -> None:
             try:
                 with in_turn(turn_id, log):
                     act()
             finally:
-                calls[:] = calls_of(log, turn_id, skip=getattr(self.live, "path", None))
+                calls[:] = calls_of(log, turn_id, skip=getattr(self.live, "path", None), after=mark)
                 if calls and user is not None:
                     user["calls"] = calls
 

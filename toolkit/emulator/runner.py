@@ -177,7 +177,22 @@ class Engine:
             self._entries.append({"sender": "bot", "source": "api", "block": block.name, "message": message})
         if result.error is not None:
             return self._fail(result.error, block)
+        for warning in result.warnings:  # what the reply lost or what was guessed: in the error log too
+            self.errors.append(StepError("warning", warning, status=result.status, request=result.request,
+                                         block=block.name))
         target = result.next_dialogstate
+        named = self.flow.find(target) if target else None
+        if named is not None and target != named.id:  # a block *name* where Chatlayer most likely needs an id
+            note = (f"The reply of {block.name!r} redirects to the block name {target!r}; Chatlayer most "
+                    f"likely needs its id {named.id!r}. Send the id: a Body row of Type dialogstate gives "
+                    "it to the backend.")
+            if self.settings.strict_replies:
+                return self._fail(StepError("unknown_block", note + " (strict_replies=True refuses it)",
+                                            status=result.status, request=result.request, block=block.name),
+                                  block)
+            result.warnings.append(note)
+            self.errors.append(StepError("warning", note + " Followed it (strict_replies=False).",
+                                         status=result.status, request=result.request, block=block.name))
         if target and self.flow.find(target) is None:
             blocks = self.flow.blocks.values()
             known = ", ".join(b.name if b.id == b.name else f"{b.name} ({b.id})" for b in blocks)

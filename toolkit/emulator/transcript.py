@@ -48,13 +48,14 @@ def message_text(message: Mapping[str, Any]) -> str:
     if kind in ("buttons", "quickReplies"):
         items = config.get("buttons" if kind == "buttons" else "quickReplies") or []
         return " ".join([_texts(config), *(choice_label(i) for i in items if isinstance(i, Mapping))])
-    if kind == "carousel":
+    if kind in ("carousel", "list"):  # a list: its rows like cards, then the button below them
         cards = []
         for c in config.get("elements") or []:
             sub = f" ({c['subTitle']})" if c.get("subTitle") else ""
             buttons = "".join(" " + choice_label(b) for b in c.get("buttons") or [])
             cards.append(f"{c.get('title', '')}{sub}{buttons}")
-        return " | ".join(cards)
+        below = config.get("button") if kind == "list" else None
+        return " | ".join(cards) + (f" {choice_label(below)}" if isinstance(below, Mapping) else "")
     if kind == "media":
         media = config.get("media") or {}
         return f"{media.get('type', 'media')}: {media.get('url', '')}"

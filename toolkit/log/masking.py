@@ -31,6 +31,24 @@ _TEXT = re.compile(rf'"(?P<jkey>(?:[^"\\]|\\.)*+)(?P<end>"?)(?:(?P<colon>\s*+:\s
                    rf'(?P<jvalue>{_STRING}"?|[^,{{}}\[\]\s"]*+))?|{_PAIR}')
 _PAIRS = re.compile(_PAIR)
 
+# The hook for signature headers: name words that mark a signature whatever its scheme (Stripe-Signature,
+# X-Hub-Signature-256, X-Hmac, Hash ...), masked by every masker besides the configured hmac_header.
+SIGNATURE_HEADER_WORDS: tuple[str, ...] = ("signature", "hmac", "hash")
+# ... and header values shaped like a signature under any name: hex or base64(url) of a SHA-1, -256 or
+# -512 digest (with or without padding, maybe "sha256=" first), or Stripe's "t=...,v1=...".
+_SIGNATURE_VALUE = re.compile(r"(?:sha(?:1|256|512)=)?(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|[0-9a-fA-F]{128}"
+                              r"|[A-Za-z0-9+/_-]{27}=?|[A-Za-z0-9+/_-]{43}=?|[A-Za-z0-9+/_-]{86}(?:==)?)"
+                              r"|t=\d{10,13}\s*,\s*v\d+=.*")
+_SIGNATURE_LENGTHS = frozenset(n + prefix for n in (27, 28, 40, 43, 44, 64, 86, 88, 128)
+                               for prefix in (0, 5, 7))  # "sha1=", "sha256=" / "sha512="
+
+
+def signature_shaped(value: str) -> bool:
+    """Whether a header value has the shape of a signature (see ``_SIGNATURE_VALUE``): masked whatever
+    the header is called. A length check first keeps ordinary headers cheap."""
+    plausible = len(value) in _SIGNATURE_LENGTHS or value.startswith("t=")
+    return plausible and bool(_SIGNATURE_VALUE.fullmatch(value))
+
 
 class Masker:
     """Masks the values of sensitive keys (headers, query, JSON members, text) and cuts long bodies.
@@ -52,7 +70,7 @@ class Masker:
         """The masker of a set of settings: ``sensitive_keys``, the HMAC header and the name of the
         required custom header, bodies cut at ``log_body_bytes``, nesting kept to ``max_body_depth``."""
         keys = tuple(settings["sensitive_keys"].split(","))
-        keys += (settings["hmac_header"], settings["auth_header"].split(":")[0])
+        keys += (settings["hmac_header"], settings["auth_header"].split(":")[0], *SIGNATURE_HEADER_WORDS)
         depth = settings["max_body_depth"]
         if not 1 <= depth <= DEPTH_CEILING:
             raise ConfigError(f"Setting 'max_body_depth' must be from 1 to {DEPTH_CEILING}, got {depth}.",
@@ -107,7 +125,7 @@ class Masker:
         memo, out = self._memo, {}
         for k, v in (headers or {}).items():
             hit = memo.get(k)
-            out[k] = MASK if (self.sensitive(k) if hit is None else hit) else v
+            out[k] = MASK if (self.sensitive(k) if hit is None else hit) or signature_shaped(v) else v
         return out
 
     def text(self, text: str) -> str:

@@ -30,7 +30,7 @@ from ..chatlayer.client import ChatlayerClient
 from ..errors import ConfigError, V1Error
 from ..reply import JsonAnswer
 from ..request import Request
-from ..wire.webhook import text_message
+from ..wire.webhook import payload_members, postback_message, text_message
 from .channel import WebhookChannel
 from .store import Store, V1Conversation, nlp_extract
 
@@ -43,7 +43,7 @@ ROUTES: tuple[tuple[str, tuple[str, ...], str, bool | None], ...] = (
     ("/v1/bots/<bot>/conversations/<sid>/messages", ("GET",), "messages", False),
     ("/v1/bots/<bot>/nlp/extract", ("POST",), "nlp_extract", False),
     ("/v1/channels/webhook/<channel>/messages", ("POST",), "webhook_message", None),
-    ("/api/webhookMessage/<bot>", ("POST",), "botium_message", None),  # Botium's form, see LiveBot
+    ("/api/webhookMessage/<bot>", ("POST",), "legacy_message", None),  # the deprecated legacy API
 )
 Clock = Callable[[], float]
 
@@ -143,9 +143,10 @@ class V1Emulator(App):
 
         return self.store.wait(left()) and all(c.wait(left()) for c in list(self.channels.values()))
 
-    def add_conversation(self, session_id: str, session: Mapping[str, Any] | None = None, *,
+    def add_conversation(self, session_id: str, session: Mapping[str, Any] | Any = None, *,
                          version: str = "DRAFT", user: Mapping[str, Any] | None = None) -> V1Conversation:
-        """A conversation without an emulator chat (its pushed messages are kept in memory)."""
+        """A conversation without an emulator chat (its pushed messages are kept in memory).
+        ``session`` is a dict of variables or a :class:`toolkit.Session` (its variables and user)."""
         return self.store.add(session_id, session, version, user)
 
     def pushed(self, session_id: str) -> list[dict[str, Any]]:
@@ -221,14 +222,14 @@ class V1Emulator(App):
                   headers: dict[str, str]) -> tuple[int, Any]:
         try:
             version = "" if version_required is None else _version(request.query, version_required)
-            if name == "bots":
-                return 200, {"data": [{"id": self.bot_id, "name": self.bot_id}]}
+            if name == "bots":  # a bare array, as real clients read it (contract 8.7)
+                return 200, [{"id": self.bot_id, "name": self.bot_id}]
             if name == "nlp_extract":
                 return 200, nlp_extract(request.body, self.flow or self._channel_flow())
             if name == "webhook_message":
                 return 200, self._channel(params["channel"]).inject(request.body)
-            if name == "botium_message":
-                return 200, self._botium(request.body)
+            if name == "legacy_message":
+                return 200, self._legacy(request.body)
             handler = getattr(self.store, name)
             return handler(method=request.method, params=params, version=version, body=request.body)
         except V1Error as exc:
@@ -243,8 +244,12 @@ class V1Emulator(App):
                           hint="Create it with api.webhook_channel(channel_id, flow, backend).")
         return channel
 
-    def _botium(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Botium's ``{sender: {id}, text, verifyToken}``: a text for the channel with that verify token."""
+    def _legacy(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The deprecated legacy API's ``{sender: {id}, text, verifyToken}``, for the channel with that
+        verify token. A text that is a payload's JSON (``{"nextDialogstateId", ...}``) is a click."""
+        if not isinstance(body, Mapping):
+            raise V1Error(400, "The body must be a JSON object {sender: {id}, text, verifyToken}.",
+                          hint="E.g. {'sender': {'id': 'user-1'}, 'text': 'hi', 'verifyToken': '...'}.")
         token = str(body.get("verifyToken") or "")
         channel = next((c for c in self.channels.values()
                         if token and hmac.compare_digest(c.verify_token, token)), None)
@@ -252,8 +257,13 @@ class V1Emulator(App):
             raise V1Error(403, "No webhook channel has this verifyToken.",
                           hint="Send the channel's verify token (api.webhook_channel(..., verify_token=)).")
         sender = body.get("sender")
-        user = dict(sender) if isinstance(sender, Mapping) else {}
-        return channel.inject({"message": text_message(str(body.get("text") or "")), "user": user})
+        user = {"id": str(sender.get("id") or "")} if isinstance(sender, Mapping) else {}
+        said = str(body.get("text") or "")
+        carried = payload_members(said) if said.lstrip().startswith("{") else {}
+        message = (postback_message("", next_dialogstate_id=carried.get("nextDialogstateId"),
+                                    params=carried.get("sessionDataToSet") or ())
+                   if carried else text_message(said))
+        return channel.inject({"message": message, "user": user})
 
     def _channel_flow(self) -> Any:
         return next((c.flow for c in self.channels.values() if c.flow is not None), None)

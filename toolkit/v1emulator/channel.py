@@ -5,13 +5,14 @@ A user message injected with ``POST /v1/channels/webhook/{channelId}/messages`` 
 :class:`~toolkit.Conversation` per ``user.id``, API steps to the backend), records the bot's answers
 and POSTs each one, in the outbound Messenger-like format with the verify token, to the channel's
 webhook URL (retried up to 3 times on a failure, as the legacy docs say the channel does).
-Postback payloads in the outbound messages are opaque ids (Chatlayer's since 2022); a click sends
-one back and the channel resolves it to the button it stands for.
+A body names its user with ``user`` or, as Botium sends it, ``conversationId`` (contract 8.3).
+A postback button's payload is the JSON a click sends back, ``{nextDialogstateId, sessionDataToSet?}``
+(contract 8.4); a click ``{title, nextDialogstateId?, sessionDataToSet?}`` is matched to the button
+offered with that title and block.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from typing import Any
 from ..emulator.conversation import Conversation
 from ..emulator.transcript import Turn
 from ..errors import ToolkitError, V1Error
-from ..wire.webhook import inbound_kind, outbound_body, to_outbound
+from ..wire.webhook import inbound_kind, outbound_body, payload_members, to_outbound, user_of
 from .serial import SerialWorker
 
 logger = logging.getLogger("toolkit")
@@ -44,8 +45,6 @@ class WebhookChannel:
         self.received: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []
         self.errors: list[str] = []
-        self._payloads: dict[str, tuple[str, str | None]] = {}  # opaque id -> (title, card)
-        self._ids = itertools.count(1)
         self._work: SerialWorker[dict[str, Any]] = SerialWorker(
             self._answer, name="toolkit-v1-channel", what=f"Webhook channel {channel_id!r} on a message")
         self._closed = threading.Event()
@@ -63,10 +62,10 @@ class WebhookChannel:
         except ValueError as exc:
             raise V1Error(400, str(exc), hint="E.g. {'message': {'textMessage': {'text': 'hi'}}, "
                           "'user': {'id': 'user-1'}}.") from None
-        user = body.get("user")
-        if not isinstance(user, Mapping) or not str(user.get("id") or "").strip():
-            raise V1Error(400, "'user' with an 'id' is required (the conversation's user).",
-                          hint="E.g. 'user': {'id': 'user-1', 'firstName': 'Ada'}.")
+        if user_of(body) is None:
+            raise V1Error(400, "'user' with an 'id', or a 'conversationId', is required (the conversation's "
+                          "user).", hint="E.g. 'user': {'id': 'user-1', 'firstName': 'Ada'}, or "
+                          "'conversationId': 'user-1'.")
         if not isinstance(body.get("sessionData", {}), Mapping):
             raise V1Error(400, "'sessionData' must be an object of variables.",
                           hint="E.g. 'sessionData': {'order.id': 'A-1042'} (dotted paths allowed).")
@@ -100,7 +99,7 @@ class WebhookChannel:
     # --- answering --------------------------------------------------------------------------------------
 
     def _answer(self, body: Mapping[str, Any]) -> None:
-        user = dict(body["user"])
+        user = user_of(body) or {}
         user_id = str(user.pop("id"))
         conv = self._conversation_of(user_id, user)
         for path, value in (body.get("sessionData") or {}).items():
@@ -111,7 +110,7 @@ class WebhookChannel:
             self.errors.append(f"user {user_id!r}: {exc.message}")
             return
         for message in turn.messages:
-            for item in to_outbound(message, self._payload_id):
+            for item in to_outbound(message):
                 self._deliver(outbound_body(user_id, self.verify_token, item))
 
     def _conversation_of(self, user_id: str, user: Mapping[str, Any]) -> Conversation:
@@ -135,13 +134,14 @@ class WebhookChannel:
         if kind == "locationMessage":
             return conv.share_location(body.get("latitude", body.get("lat")),
                                        body.get("longitude", body.get("long", body.get("lon"))))
-        title, card = self._payloads.get(str(body.get("payload")), (str(body.get("title", "")), None))
-        return conv.click(title, card=card)
-
-    def _payload_id(self, item: Mapping[str, Any], card: str | None) -> str:
-        opaque = f"{self.channel_id}-pb-{next(self._ids)}"
-        self._payloads[opaque] = (str(item.get("title", "")), card)
-        return opaque
+        title, carried = str(body.get("title", "")), payload_members(body)
+        target = carried.get("nextDialogstateId")
+        leading = [c for c in conv.choices()
+                   if target and payload_members(c.item.get("payload")).get("nextDialogstateId") == target]
+        exact = [c for c in leading if payload_members(c.item.get("payload")) == carried]
+        named = [c for c in exact + leading if not title or c.title == title]
+        hit = named[0] if named else None
+        return conv.click(hit.title if hit else title, card=hit.card if hit else None)
 
     def _deliver(self, body: dict[str, Any]) -> None:
         self.sent.append(body)

@@ -123,8 +123,16 @@ class Store:
         return all(c.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
                    for c in conversations)
 
-    def add(self, session_id: str, session: Mapping[str, Any] | None, version: str,
+    def add(self, session_id: str, session: Any, version: str,
             user: Mapping[str, Any] | None) -> V1Conversation:
+        if not isinstance(session, Mapping | None) and hasattr(session, "data"):  # a toolkit.Session
+            internal = getattr(session, "internal", None)
+            if user is None and internal is not None and getattr(internal, "user", None):
+                user = dict(internal.user)
+            session = session.data
+        if not isinstance(session, Mapping | None):
+            raise TypeError(f"add_conversation() takes the session as a dict or a toolkit.Session, got "
+                            f"{type(session).__name__}.")
         with self._lock:
             conv = V1Conversation(session_id, version, dict(user or {}), dict(session or {}))
             self._conversations[session_id] = conv
@@ -183,16 +191,23 @@ class Store:
 
 def nlp_extract(body: Mapping[str, Any], flow: Any) -> dict[str, Any]:
     """``POST /v1/bots/{botId}/nlp/extract`` with ``{language, expression}``: the intent ``flow`` matches
-    (none without a flow), in the shape of ``internal.nlp``. Entities and sentiment are not emulated."""
-    expression = body.get("expression")
+    (none without a flow), in the shape real clients read (contract 8.2)::
+
+        {"extract": {"query", "language", "intent": name | None, "score",
+                     "intents": [{"intent", "score"}],
+                     "entities": [{"name", "value", "score", "startIndex", "endIndex", "systemEntity"}]}}
+
+    Entities and sentiment are not emulated (``entities`` is empty)."""
+    expression = body.get("expression") if isinstance(body, Mapping) else None
     if not isinstance(expression, str) or not expression.strip():
         raise V1Error(400, "Body must have an 'expression' (the text to understand), a non-empty string.",
                       hint="E.g. client.nlp_extract('where is my order', language='en').")
     intent = flow.match(expression) if flow is not None else None
     name = getattr(intent, "name", None)
-    return {"expression": expression, "language": str(body.get("language") or "en"),
-            "intent": {"name": name, "score": 1.0 if name else 0.0},
-            "intents": [{"name": name, "score": 1.0}] if name else [], "entities": []}
+    score = 1.0 if name else 0.0
+    return {"extract": {"query": expression, "language": str(body.get("language") or "en"),
+                        "intent": name, "score": score,
+                        "intents": [{"intent": name, "score": score}] if name else [], "entities": []}}
 
 
 def _iso(t: float) -> str:

@@ -9,6 +9,7 @@ example ``chatlayer-examples/offloading-webhook/messaging.js``)::
                        | {"phoneNumberButton": {title, phoneNumber}} | {"postBackButton": {title, payload}}]}}
     quickReplies  -> {"quickReplyTemplate": {"textMessages", "quickReplies": [{title, imageUrl?, payload}]}}
     carousel      -> {"carouselTemplate": {"elements": [{title, subTitle, imageUrl, buttons}]}}
+    list          -> {"listTemplate": {"size": "LARGE"|"COMPACT", "button"?, "elements": [{..., "button"}]}}
     media         -> {"attachmentTemplate": {"media": {"url", "type"}}}
 
 Postback payloads become ``{nextDialogstateId, sessionDataToSet: [{key, value}]}``.
@@ -71,10 +72,11 @@ def to_v1(message: Any) -> dict[str, Any]:
                                        "quickReplies": [_quick(q) for q in config.get("quickReplies", [])]}}
     if kind == "carousel":
         return {"carouselTemplate": {"elements": [_card(c) for c in config.get("elements", [])]}}
-    if kind == "list":  # the API step's best-guess list is the V1 listTemplate shape
-        found: dict[str, Any] = {"elements": [_card(c) for c in config.get("elements", [])]}
+    if kind == "list":  # Chatlayer's example: "size": "LARGE", a singular button per element (8.5)
+        found: dict[str, Any] = {"elements": [_row(c) for c in config.get("elements", [])]}
         found.update({"button": _button(config["button"])} if config.get("button") else {})
-        return {"listTemplate": {**found, **({"size": config["size"]} if "size" in config else {})}}
+        size = {"size": str(config["size"]).upper()} if config.get("size") else {}
+        return {"listTemplate": {**size, **found}}
     media = config["media"]
     return {"attachmentTemplate": {"media": {"url": media["url"], "type": media.get("type", "image")}}}
 
@@ -118,6 +120,14 @@ def _card(card: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _row(card: Mapping[str, Any]) -> dict[str, Any]:
+    """A list element: its first button as the singular ``button`` of Chatlayer's example."""
+    out = {k: card[k] for k in ("title", "subTitle", "imageUrl", "webUrl") if card.get(k) is not None}
+    if card.get("buttons"):
+        out["button"] = _button(card["buttons"][0])
+    return out
+
+
 # --- back: what the emulated API delivers into an emulator conversation -------------------------
 
 
@@ -146,9 +156,15 @@ def _from_template(kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
     if kind == "quickReplyTemplate":
         quick = [_quick_back(q) for q in body.get("quickReplies", [])]
         return {"type": "quickReplies", "config": {"textMessages": lines, "quickReplies": quick}}
-    if kind in ("carouselTemplate", "listTemplate"):  # a list shows like a carousel in the emulator
-        cards = [_card_back(c) for c in body.get("elements", [])]
-        return {"type": "carousel", "config": {"elements": cards}}
+    if kind == "carouselTemplate":
+        return {"type": "carousel", "config": {"elements": [_card_back(c) for c in body.get("elements", [])]}}
+    if kind == "listTemplate":  # "size" in either case, "button" or "buttons" per element (8.5)
+        config: dict[str, Any] = {"elements": [_card_back(c) for c in body.get("elements", [])]}
+        if isinstance(body.get("button"), Mapping):
+            config["button"] = _button_back(body["button"])
+        if str(body.get("size") or "").lower() in ("large", "compact"):
+            config["size"] = str(body["size"]).lower()
+        return {"type": "list", "config": config}
     media = body["media"]
     return {"type": "media", "config": {"media": {"type": media.get("type", "image"), "url": media["url"]}}}
 

@@ -3,10 +3,15 @@
 **In** (a user message, ``POST /v1/channels/webhook/{channelId}/messages`` with a Bearer token)::
 
     {"message": {"introMessage": {}} | {"textMessage": {"text"}}
-                | {"postbackMessage": {"title", "payload"?, "nextDialogstateId"?, "sessionDataToSet"?}}
+                | {"postbackMessage": {"title", "nextDialogstateId"?, "sessionDataToSet"?}}
                 | {"locationMessage": {"latitude", "longitude"}},
-     "user": {"id", "firstName"?, "lastName"?, "preferredLanguage"?},
+     "user": {"id", "firstName"?, "lastName"?, "preferredLanguage"?}  | "conversationId",
      "sessionData": {...}}                   -> answer {"message": "EVENT_RECEIVED"}
+
+The Redoc marks ``user`` required, Botium (since 2021) sends ``conversationId`` and no ``user``: both
+are accepted (contract 8.3); ``user`` carries only the four Redoc fields (8.11). A click is
+``postbackMessage: {title, nextDialogstateId?, sessionDataToSet?}`` taken from the clicked button's
+payload (8.4): no source shows a ``payload`` member.
 
 **Out** (each bot message, POSTed by Chatlayer to the channel's webhook URL), Messenger-like::
 
@@ -15,24 +20,37 @@
                 | {"text", "quick_replies": [{"content_type": "text"|"location", "title", "payload"}]}
                 | {"attachment": {"type": "template",
                                   "payload": {"template_type": "button", "text", "buttons"}
-                                                             | {"template_type": "generic", "elements"}}}
+                                                             | {"template_type": "generic", "elements"}
+                                                             | {"template_type": "list", "elements",
+                                                                "buttons"?}}}
                 | {"attachment": {"type": "image"|"video"|"audio"|"file", "payload": {"url"}}}}
+     | {"type": "event", ...}               (not shown; answered 200 like everything well-formed)
+
+Real bodies also carry ``messageCounter`` and ``nlp`` members and buttons of type ``element_share``
+(contract 8.9); a card's link is ``item_url`` (8.6; a 2019 sample uses ``default_action``). What is not
+shown (events, unknown message, attachment, template or button types) is skipped, never refused: a
+refused delivery is retried by Chatlayer (8.1). A postback button's ``payload`` is a JSON string
+``{"nextDialogstateId", "parameters"?}`` (what Botium parses a payload as), the members a click sends
+back as ``nextDialogstateId`` / ``sessionDataToSet`` (8.4); ``sessionDataToSet`` and ``params`` are read
+too. An opaque payload (not JSON) is kept as ``{"id": payload}``.
 
 Assumptions (no source shows them), kept in one place: a location is ``locationMessage`` with
-``latitude`` / ``longitude``; a click sends the button's opaque ``payload`` with its ``title``; each line
-of a text message is one outbound message, and the text lines of a buttons / quick-replies message but
-the last go out as text messages first; the recipient is read from ``recipient.id``, ``senderId`` or
-``sender.id`` (Botium's connector reads ``sender.id``).
+``latitude`` / ``longitude``; each line of a text message is one outbound message, and the text lines
+of a buttons / quick-replies message but the last go out as text messages first; the recipient is read
+from ``recipient.id``, ``senderId`` or ``sender.id`` (the legacy form's ``sender.id``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 INBOUND_KINDS = ("introMessage", "textMessage", "postbackMessage", "locationMessage")
 TEMPLATE_BUTTONS = {"web_url", "phone_number", "postback"}
-PayloadId = Callable[[Mapping[str, Any], str | None], str]  # (button or quick reply, card) -> opaque id
+USER_FIELDS = ("id", "firstName", "lastName", "preferredLanguage")  # the Redoc's, contract 8.11
+MEDIA_TYPES = {"image", "video", "audio", "file"}
+PayloadId = Callable[[Mapping[str, Any], str | None], str]  # (button or quick reply, card) -> payload
 
 
 # --- in: what the user sends ---------------------------------------------------------------------
@@ -50,17 +68,69 @@ def text_message(text: str) -> dict[str, Any]:
 
 def postback_message(title: str, payload: Any = None, *, next_dialogstate_id: str | None = None,
                      params: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """The user clicks the button ``title``: its outbound ``payload`` (opaque), or, in the documented
-    V1 form, the block it leads to and the session values it sets (``[{key, value}]``)."""
+    """The user clicks the button ``title``: ``{title, nextDialogstateId?, sessionDataToSet?}``.
+
+    The block and the session values (``[{key, value}]``) come from the arguments, else from the
+    button's outbound ``payload`` (a JSON string or object carrying them). An opaque payload adds
+    nothing: no source shows a ``payload`` member in a click (contract 8.4).
+
+    >>> postback_message("Basic", '{"nextDialogstateId": "b1"}')
+    {'postbackMessage': {'title': 'Basic', 'nextDialogstateId': 'b1'}}
+    """
+    carried = payload_members(payload)
     body: dict[str, Any] = {"title": str(title)}
-    if payload is not None:
-        body["payload"] = payload
-    if next_dialogstate_id:
-        body["nextDialogstateId"] = str(next_dialogstate_id)
-    data = [{"key": str(p["key"]), "value": p.get("value")} for p in params]
+    target = next_dialogstate_id or carried.get("nextDialogstateId")
+    if target:
+        body["nextDialogstateId"] = str(target)
+    data = [{"key": str(p["key"]), "value": p.get("value")}
+            for p in (params or carried.get("sessionDataToSet") or ())]
     if data:
         body["sessionDataToSet"] = data
     return {"postbackMessage": body}
+
+
+def payload_members(payload: Any) -> dict[str, Any]:
+    """The ``nextDialogstateId`` / ``sessionDataToSet`` a button's payload carries (JSON string or object);
+    ``{}`` for an opaque payload."""
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            return {}
+    if not isinstance(payload, Mapping):
+        return {}
+    out: dict[str, Any] = {}
+    if payload.get("nextDialogstateId"):
+        out["nextDialogstateId"] = str(payload["nextDialogstateId"])
+    data = payload.get("parameters") or payload.get("sessionDataToSet") or payload.get("params")
+    if isinstance(data, list) and all(isinstance(p, Mapping) and "key" in p for p in data):
+        out["sessionDataToSet"] = [{"key": str(p["key"]), "value": p.get("value")} for p in data]
+    return out
+
+
+def json_payload(item: Mapping[str, Any], card: str | None = None) -> str:
+    """A postback's outbound payload as the JSON string a click sends back (the default of
+    :func:`to_outbound`): ``{"nextDialogstateId", "parameters"?}``. Botium parses exactly these two
+    members of a button's payload into the click's ``nextDialogstateId`` / ``sessionDataToSet``."""
+    found = item.get("payload")
+    payload: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    out: dict[str, Any] = {"nextDialogstateId": str(payload.get("nextDialogstateId") or "")}
+    params = [{"key": str(p["key"]), "value": p.get("value")} for p in payload.get("params") or []]
+    if params:
+        out["parameters"] = params  # the member Botium reads into sessionDataToSet
+    return json.dumps(out, separators=(",", ":"))
+
+
+def user_of(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The user of an injected body: ``user`` (only the four Redoc fields) or, as Botium sends it,
+    ``{"id": conversationId}``; None when neither names one."""
+    user = body.get("user")
+    if isinstance(user, Mapping) and str(user.get("id") or "").strip():
+        return {k: user[k] for k in USER_FIELDS if user.get(k) is not None}
+    conversation = body.get("conversationId")
+    if isinstance(conversation, str | int) and str(conversation).strip():
+        return {"id": str(conversation)}
+    return None
 
 
 def location_message(lat: float, lon: float) -> dict[str, Any]:
@@ -96,10 +166,11 @@ def recipient_of(body: Mapping[str, Any]) -> str | None:
     return str(body["senderId"]) if body.get("senderId") else None
 
 
-def to_outbound(message: Mapping[str, Any], payload_id: PayloadId) -> list[dict[str, Any]]:
+def to_outbound(message: Mapping[str, Any], payload_id: PayloadId = json_payload) -> list[dict[str, Any]]:
     """A ``{type, config}`` message as the outbound ``message`` objects Chatlayer POSTs (one or more).
 
-    ``payload_id(item, card)`` gives the opaque payload string of a postback button or quick reply.
+    ``payload_id(item, card)`` gives the payload string of a postback button or quick reply; the
+    default, :func:`json_payload`, carries what a click sends back.
     """
     kind, config = message.get("type"), message.get("config") or {}
     lines = [str(t.get("text", "")) for t in config.get("textMessages") or []]
@@ -119,6 +190,12 @@ def to_outbound(message: Mapping[str, Any], payload_id: PayloadId) -> list[dict[
         media = config.get("media") or {}
         kind_ = {"attachment": "file"}.get(str(media.get("type", "image")), str(media.get("type", "image")))
         return [{"attachment": {"type": kind_, "payload": {"url": media.get("url", "")}}}]
+    if kind == "list":
+        rows = [_card_out(c, payload_id) for c in config.get("elements") or []]
+        payload: dict[str, Any] = {"template_type": "list", "elements": rows}
+        if config.get("button"):
+            payload["buttons"] = [_button_out(config["button"], payload_id, None)]
+        return [_template(payload)]
     return [{"text": f"({kind} message)"}]
 
 
@@ -153,7 +230,7 @@ def _card_out(card: Mapping[str, Any], payload_id: PayloadId) -> dict[str, Any]:
     if card.get("imageUrl"):
         out["image_url"] = card["imageUrl"]
     if card.get("webUrl"):
-        out["default_action"] = {"type": "web_url", "url": card["webUrl"]}
+        out["item_url"] = card["webUrl"]
     out["buttons"] = [_button_out(b, payload_id, title) for b in card.get("buttons") or []]
     return out
 
@@ -161,11 +238,31 @@ def _card_out(card: Mapping[str, Any], payload_id: PayloadId) -> dict[str, Any]:
 # --- back: outbound messages as the emulator's transcript model -----------------------------------
 
 
+def shown(message: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Like :func:`from_outbound`, but None for what a chat does not show: an ``event``, an unknown
+    message, attachment or template type (contract 8.1, 8.9). A receiver answers 200 either way."""
+    if message.get("type") == "event":
+        return None
+    attachment = message.get("attachment")
+    if isinstance(attachment, Mapping):
+        kind, template = attachment.get("type"), (attachment.get("payload") or {})
+        if kind != "template" and kind not in MEDIA_TYPES:
+            return None
+        if kind == "template" and (not isinstance(template, Mapping)
+                                   or template.get("template_type") not in ("button", "generic", "list")):
+            return None
+        return _attachment_back(attachment)
+    if not isinstance(message.get("text"), str):
+        return None
+    return from_outbound(message)
+
+
 def from_outbound(message: Mapping[str, Any]) -> dict[str, Any]:
     """An outbound ``message`` object as a ``{type, config}`` message (what transcripts hold).
 
-    Postback payloads stay opaque: ``{"id": "<payload>"}``. Raises ``ValueError`` for a shape it does
-    not know, naming it.
+    A postback's JSON payload comes back as ``{nextDialogstateId, params?}``, an opaque one as
+    ``{"id": "<payload>"}``; buttons of a type not shown (``element_share``) are left out. Raises
+    ``ValueError`` for a shape it does not know, naming it (:func:`shown` skips those instead).
     """
     attachment = message.get("attachment")
     if isinstance(attachment, Mapping):
@@ -189,13 +286,36 @@ def _attachment_back(attachment: Mapping[str, Any]) -> dict[str, Any]:
         return {"type": "media", "config": {"media": media}}
     template = payload.get("template_type")
     if template == "button":
-        buttons = [_button_back(b) for b in payload.get("buttons") or []]
+        buttons = _buttons_back(payload.get("buttons"))
         return {"type": "buttons", "config": {"textMessages": [{"text": str(payload.get("text", ""))}],
                                               "buttons": buttons}}
-    if template in ("generic", "list"):  # a list shows like a carousel in the transcript
+    if template == "generic":
         cards = [_card_back(c) for c in payload.get("elements") or []]
         return {"type": "carousel", "config": {"elements": cards}}
+    if template == "list":
+        rows = [_card_back(c) for c in payload.get("elements") or []]
+        config: dict[str, Any] = {"elements": rows}
+        below = _buttons_back(payload.get("buttons"))
+        if below:
+            config["button"] = below[0]
+        return {"type": "list", "config": config}
     raise ValueError(f"Unknown outbound template_type {template!r} (known: button, generic, list).")
+
+
+def _buttons_back(buttons: Any) -> list[dict[str, Any]]:
+    """The buttons a chat shows: those of type web_url, phone_number and postback."""
+    return [_button_back(b) for b in buttons or []
+            if isinstance(b, Mapping) and b.get("type", "postback") in TEMPLATE_BUTTONS]
+
+
+def _payload_back(payload: Any) -> dict[str, Any]:
+    carried = payload_members(payload)
+    if not carried:
+        return {"id": payload}
+    out: dict[str, Any] = {"nextDialogstateId": carried.get("nextDialogstateId", "")}
+    if carried.get("sessionDataToSet"):
+        out["params"] = carried["sessionDataToSet"]
+    return out
 
 
 def _button_back(button: Mapping[str, Any]) -> dict[str, Any]:
@@ -204,14 +324,14 @@ def _button_back(button: Mapping[str, Any]) -> dict[str, Any]:
         return {"type": "web_url", "title": title, "url": str(button.get("url", ""))}
     if kind == "phone_number":
         return {"type": "phone_number", "title": title, "payload": str(button.get("payload", ""))}
-    return {"type": "postback", "title": title, "payload": {"id": button.get("payload")}}
+    return {"type": "postback", "title": title, "payload": _payload_back(button.get("payload"))}
 
 
 def _quick_back(reply: Mapping[str, Any]) -> dict[str, Any]:
     if reply.get("content_type") == "location":
         return {"type": "location", "title": str(reply.get("title") or "Send location")}
     out: dict[str, Any] = {"type": "postback", "title": str(reply.get("title", "")),
-                           "payload": {"id": reply.get("payload")}}
+                           "payload": _payload_back(reply.get("payload"))}
     if reply.get("image_url"):
         out["imageUrl"] = reply["image_url"]
     return out
@@ -224,7 +344,9 @@ def _card_back(card: Mapping[str, Any]) -> dict[str, Any]:
     if card.get("image_url"):
         out["imageUrl"] = card["image_url"]
     action = card.get("default_action")
-    if isinstance(action, Mapping) and action.get("url"):
+    if card.get("item_url"):
+        out["webUrl"] = card["item_url"]
+    elif isinstance(action, Mapping) and action.get("url"):
         out["webUrl"] = action["url"]
-    out["buttons"] = [_button_back(b) for b in card.get("buttons") or []]
+    out["buttons"] = _buttons_back(card.get("buttons"))
     return out
