@@ -34,3 +34,14 @@ def test_a_report_without_differences_is_true_and_its_reprs_are_deterministic():
     assert report and report.check() is report
     assert str(report).splitlines()[0] == "Parity of flow 'a' and live bot 'b': no difference in 1 turns."
     assert "bot: Hi" in report._repr_html_()
+
+
+def test_a_button_whose_url_alone_differs_is_marked():
+    def turn(url: str) -> tuple[list, list]:
+        return ([bot(tk.buttons("Track it", tk.url_button("Open", url))),
+                 bot(tk.carousel(tk.card("Parcel", buttons=tk.url_button("Open", url))))], [])
+
+    same = compare_turn(1, "track", turn("https://x.test/a"), turn("https://x.test/a"))
+    assert [ln.difference for ln in same.lines] == [None, None]
+    moved = compare_turn(1, "track", turn("https://x.test/a"), turn("https://x.test/b"))
+    assert [ln.difference.kind for ln in moved.lines] == ["button", "card"]  # the titles read the same
