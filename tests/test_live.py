@@ -6,12 +6,11 @@ deadline, and turn tracing."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 
 import toolkit as tk
+from toolkit.chatlayer import live as live_module
 from toolkit.chatlayer.live import LiveBot
 from toolkit.demo import SCRIPT, build_flow
 from toolkit.emulator import Conversation
@@ -124,16 +123,32 @@ def test_the_receiver_skips_the_apps_bearer_check_but_not_its_own(app, api):
         app.configure(auth_bearer="")
 
 
-def test_a_bot_that_never_answers_fails_the_turn_at_its_deadline_with_a_clear_message(app, api):
+class SteppedClock:
+    """``time`` for toolkit.chatlayer.live: every reading is STEP seconds after the one before."""
+
+    STEP = 0.125  # exact in binary: readings add up without rounding
+
+    def __init__(self) -> None:
+        self.first, self.now = 1024.0 + self.STEP, 1024.0
+
+    def monotonic(self) -> float:
+        self.now += self.STEP
+        assert self.now < 2048, "the turn never reached its deadline"
+        return self.now
+
+
+def test_a_bot_that_never_answers_fails_the_turn_at_its_deadline_with_a_clear_message(app, api, monkeypatch):
     bot = live_bot(app, api, deadline_s=0.5)
     api.channels["web-1"].webhook_url = None  # the bot answers nobody
     conversation = Conversation(bot, start=False)
-    started = time.monotonic()
+    clock = SteppedClock()
+    monkeypatch.setattr(live_module, "time", clock)  # the bot's clock: a busy machine cannot stretch it
     with pytest.raises(LiveBotTimeout) as info:
         conversation.say("hello")
-    waited = time.monotonic() - started
+    monkeypatch.undo()
     err = info.value
-    assert 0.5 <= waited < 30 and err.arrived == [] and err.turn == "turn 1: say 'hello'"
+    assert 0.5 <= clock.now - clock.first <= 0.5 + 2 * clock.STEP  # it failed when the deadline came, not before
+    assert err.arrived == [] and err.turn == "turn 1: say 'hello'"
     assert "did not complete turn 1: say 'hello' within 0.5 s (livebot_deadline_s): nothing arrived" in err.message
     assert "/chatlayer-webhook" in err.hint and "Verify token" in err.hint
     assert conversation.transcript[-1]["sender"] == "system"
