@@ -209,7 +209,19 @@ def test_an_empty_folder_is_skipped_with_the_way_to_fill_it(pytester):
     result.stdout.fnmatch_lines(["*No fixtures in 'fixtures' yet: save some with*"])
 
 
-# (here, not in test_fixtures.py: run_tests writes a module of that name, which would be this one)
+def test_run_tests_runs_the_folder_it_is_given_each_time(tmp_path, capsys):
+    import test_fixtures  # noqa: F401 - a module of the name run_tests once gave its cases, imported
+
+    app = tk.App("twice")
+    app.add_handler("/greet", lambda name="there": f"Hello {name}!")
+    for n, folder in enumerate(("one", "two"), start=1):
+        for i in range(n):
+            app.call("/greet", {"name": f"{folder}-{i}"})
+        testing.save_fixtures(app.log.entries()[-n:], tmp_path / folder, app=app)
+    assert testing.run_tests(app, tmp_path / "one") == 0 and "1 passed" in capsys.readouterr().out
+    assert testing.run_tests(app, tmp_path / "two") == 0 and "2 passed" in capsys.readouterr().out
+
+
 def test_run_tests_loads_no_plugin_by_entry_point_ignores_pytest_addopts_and_restores_the_env(
         tmp_path, monkeypatch, capsys):
     import os

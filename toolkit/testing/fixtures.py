@@ -401,12 +401,15 @@ def run_tests(app: App, folder: str | os.PathLike[str] = "fixtures", *args: str)
             return app
 
     with tempfile.TemporaryDirectory(prefix="toolkit-fixtures-") as tmp:
-        Path(tmp, "test_fixtures.py").write_text(TEST_MODULE.format(folder=str(Path(folder).resolve())))
+        # A module name of its own for each run: pytest (importlib mode) reuses a module already
+        # imported under the same name, e.g. the previous run's cases or a test_fixtures.py on sys.path.
+        module = Path(tmp, "test_" + re.sub(r"\W", "_", Path(tmp).name) + ".py")
+        module.write_text(TEST_MODULE.format(folder=str(Path(folder).resolve())))
         options = ["-q", "-p", "no:cacheprovider", "--import-mode=importlib", f"--rootdir={tmp}",
                    "-o", "addopts=", "--color=no", "-rN", "--capture=sys",
                    "-p", "no:faulthandler", *args]
         out = io.StringIO()
         with contextlib.redirect_stdout(out), _own_pytest_env():  # printed in one piece below
-            code = pytest.main([*options, os.path.join(tmp, "test_fixtures.py")], plugins=[AppPlugin()])
+            code = pytest.main([*options, str(module)], plugins=[AppPlugin()])
     print(out.getvalue().strip())
     return int(code)
