@@ -6,6 +6,8 @@ deadline, and turn tracing."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -156,9 +158,25 @@ def test_a_bot_that_never_answers_fails_the_turn_at_its_deadline_with_a_clear_me
     assert not report and "could not say: The live bot did not complete" in str(report)
 
 
-def test_a_wrong_token_in_the_channel_shows_in_the_timeout(app, api):
-    bot = live_bot(app, api, deadline_s=3)  # ample for the first (refused) delivery
+class ClockUntil:
+    """``time`` for toolkit.chatlayer.live: stands still until ``ready()``, then is an hour later. A
+    turn's deadline passes once what the test waits for has happened, never before, whatever the load
+    (the bot polls every ``deadline_s`` of real time meanwhile)."""
+
+    def __init__(self, ready) -> None:
+        self.ready, self.now, self.guard = ready, 1024.0, time.monotonic() + 120
+
+    def monotonic(self) -> float:
+        if self.now == 1024.0 and self.ready():
+            self.now += 3600
+        assert time.monotonic() < self.guard, "what the test waits for never happened"
+        return self.now
+
+
+def test_a_wrong_token_in_the_channel_shows_in_the_timeout(app, api, monkeypatch):
+    bot = live_bot(app, api, deadline_s=0.05)
     api.channels["web-1"].verify_token = "not-the-bots"
+    monkeypatch.setattr(live_module, "time", ClockUntil(lambda: bot.refused >= 1))  # the delivery was refused
     with pytest.raises(LiveBotTimeout, match=r"call\(s\) to the receiver were refused for a wrong verify token"):
         Conversation(bot)
 
@@ -177,8 +195,9 @@ def test_the_display_says_what_to_paste(app, api):
         LiveBot(app, "web-1", TOKEN, endpoint="graphql")
 
 
-def test_a_turn_still_arriving_at_its_deadline_fails_naming_what_did_arrive(app, api):
-    bot = live_bot(app, api, deadline_s=3)  # ample for two local deliveries, even on a loaded machine
+def test_a_turn_still_arriving_at_its_deadline_fails_naming_what_did_arrive(app, api, monkeypatch):
+    bot = live_bot(app, api, deadline_s=0.05)
+    monkeypatch.setattr(live_module, "time", ClockUntil(lambda: len(bot.received) >= 2))  # both delivered
     bot.settled = lambda: False  # Chatlayer's side never says it is done: the turn cannot complete
     with pytest.raises(LiveBotTimeout) as info:
         Conversation(bot)
