@@ -6,7 +6,7 @@ detail pane. Every wait is on a selector with a deadline.
 
 Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the PyPI ``playwright`` package
 (``pip install playwright``; never ``playwright install``: the system Chromium is used). ``.ci/run``
-installs Chromium, so CI never skips this test. Screenshots land in ``tests/artifacts/``: ``logview.png``
+installs Chromium, so CI never skips this test: under CI (``CI=true``) a missing part fails it (needs.py). Screenshots land in ``tests/artifacts/``: ``logview.png``
 (the chat beside the live log) and ``edit-replay.png`` (an edited replay from the detail pane).
 """
 
@@ -28,6 +28,7 @@ import nbformat
 import pytest
 import requests
 from helpers import wait_until
+from needs import missing
 
 pytestmark = pytest.mark.browser
 
@@ -92,6 +93,13 @@ def _skip_reason() -> str | None:
     return None
 
 
+def _require() -> None:
+    """Skip (outside CI) or fail (under CI) when a part the browser test needs is missing."""
+    reason = _skip_reason()
+    if reason:
+        missing(reason)
+
+
 @dataclass
 class Lab:
     url: str
@@ -102,9 +110,7 @@ class Lab:
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Lab]:
     """A fresh JupyterLab on a free loopback port, serving a folder with the test notebook."""
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
+    _require()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     work = tmp_path / "work"

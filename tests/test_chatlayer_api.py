@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
 
@@ -79,15 +78,22 @@ class ScriptedClock:
         return self.now
 
 
-def test_a_rate_limit_answer_is_retried_after_the_reset(api, client):
-    api.clock = ScriptedClock(time.time() - 0.5)  # the window's end, rounded up, is at most 1 s from now
+def test_a_rate_limit_answer_is_retried_after_the_reset(api, client, monkeypatch):
+    import types
+
+    from toolkit.chatlayer import client as client_module
+
+    slept: list[float] = []  # the client's clock and sleep, injected: it waits exactly until the reset
+    monkeypatch.setattr(client_module, "time", types.SimpleNamespace(time=lambda: 1_900_000_000.25,
+                                                                     sleep=slept.append))
+    api.clock = ScriptedClock(1_900_000_000.0)  # the window of 0.5 s ends at ...000.5: reset ...001
     api.rate_limit(1, window_s=0.5)
     client.push("sess-1", "first")
     client.push("sess-1", "second")  # 429 (x-ratelimit-reset: a Unix time), waits, then goes through
     assert [e.status for e in api.log][-3:] == [200, 429, 200]
     refused = api.log.entries()[-2]
     assert refused.response["error"]["type"] == "v1_error" and "at most 1 per 0.5 s" in refused.error
-    assert client.stats["retries"] == 1 and 0 <= client.stats["waited_s"] <= 1
+    assert client.stats["retries"] == 1 and client.stats["waited_s"] == slept[0] == 0.75 and len(slept) == 1
     assert api.pushed("sess-1") == [tk.text("first"), tk.text("second")]
 
 

@@ -56,22 +56,24 @@ def test_exchanges_are_stored_masked_and_cut_as_in_memory_and_an_attached_log_se
     app = shop(log_url=url, log_body_bytes=200)
     app.call("/order", {"order_id": "A-1", "password": "s3cret", "note": "x" * 500})
     app.call("/order", {"order_id": "A-2"}, headers={"Authorization": "Bearer tok-123"})
+    app.call("/order", {"order_id": "A-3"}, query={"api_key": "qk-456", "page": "2"})
     with pytest.raises(RuntimeError):
         app.call("/boom")
     app.test_client().post("/order", json={})  # a 400
     assert writer(app).flush()
     attached = toolkit.Log.attach(url)
     try:
-        wait_for(attached, 4)
+        wait_for(attached, 5)
         local = [e.to_dict() for e in app.log]
         remote = [e.to_dict() for e in attached]
         for mine, theirs in zip(local, remote, strict=True):
             assert {k: v for k, v in theirs.items() if k != "id"} == json.loads(
                 json.dumps({k: v for k, v in mine.items() if k != "id"}, default=str))
         text = json.dumps(remote, ensure_ascii=False)
-        assert "s3cret" not in text and "tok-123" not in text and "…[cut:" in text
-        assert [e.status for e in attached] == [200, 200, 500, 400]
-        assert repr(attached) == "<Log attached to a database: 4 exchanges>"
+        assert "s3cret" not in text and "tok-123" not in text and "qk-456" not in text and "…[cut:" in text
+        assert attached.entries()[2].query == {"api_key": "***", "page": "2"}  # the query is stored masked
+        assert [e.status for e in attached] == [200, 200, 200, 500, 400]
+        assert repr(attached) == "<Log attached to a database: 5 exchanges>"
     finally:
         attached.close()
 
@@ -115,8 +117,7 @@ def test_retention_keeps_the_newest_exchanges(url: str):
     writer(app).flush()
     attached = AttachedLog(url, size=1000)
     try:
-        assert 1 <= len(attached) <= 20
-        assert attached.last().body["order_id"] == "A-59"
+        assert [e.body["order_id"] for e in attached] == [f"A-{n}" for n in range(40, 60)]  # exactly 20
     finally:
         attached.close()
 
@@ -157,7 +158,7 @@ def lead(lead_id: str, password: str = ""):
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="gunicorn runs on Linux and macOS only")
-def test_gunicorn_4_workers_log_1000_requests_from_8_clients_into_one_database(url: str, tmp_path: Path):
+def test_gunicorn_4_workers_log_200_requests_from_8_clients_into_one_database(url: str, tmp_path: Path):
     module = tmp_path / "leadbot.py"
     module.write_text(MODULE)
     env = {**os.environ, "TOOLKIT_LOG_URL": url}
@@ -171,7 +172,7 @@ def test_gunicorn_4_workers_log_1000_requests_from_8_clients_into_one_database(u
         errors: list[str] = []
 
         def client(n: int) -> None:
-            for i in range(125):
+            for i in range(25):
                 try:
                     status, body = request_json("127.0.0.1", port, "POST", "/lead",
                                                 {"lead_id": f"{n}-{i}", "password": "s3cret"})
@@ -187,10 +188,10 @@ def test_gunicorn_4_workers_log_1000_requests_from_8_clients_into_one_database(u
             c.join()
         assert not errors, errors[:3]
         attached = toolkit.Log.attach(url, size=2000)
-        wait_for(attached, 1000)
-        assert {e.body["lead_id"] for e in attached} == {f"{n}-{i}" for n in range(8) for i in range(125)}
+        wait_for(attached, 200)
+        assert {e.body["lead_id"] for e in attached} == {f"{n}-{i}" for n in range(8) for i in range(25)}
         assert all(e.body["password"] == "***" for e in attached)
-        assert len({e.id for e in attached}) == 1000
+        assert len({e.id for e in attached}) == 200
     finally:
         if attached is not None:
             attached.close()

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 import toolkit as tk
+from toolkit.chatlayer import live as live_module
 from toolkit.chatlayer.live import LiveBot
 from toolkit.demo import SCRIPT, build_flow
 from toolkit.emulator import Conversation
@@ -124,16 +125,32 @@ def test_the_receiver_skips_the_apps_bearer_check_but_not_its_own(app, api):
         app.configure(auth_bearer="")
 
 
-def test_a_bot_that_never_answers_fails_the_turn_at_its_deadline_with_a_clear_message(app, api):
+class SteppedClock:
+    """``time`` for toolkit.chatlayer.live: every reading is STEP seconds after the one before."""
+
+    STEP = 0.125  # exact in binary: readings add up without rounding
+
+    def __init__(self) -> None:
+        self.first, self.now = 1024.0 + self.STEP, 1024.0
+
+    def monotonic(self) -> float:
+        self.now += self.STEP
+        assert self.now < 2048, "the turn never reached its deadline"
+        return self.now
+
+
+def test_a_bot_that_never_answers_fails_the_turn_at_its_deadline_with_a_clear_message(app, api, monkeypatch):
     bot = live_bot(app, api, deadline_s=0.5)
     api.channels["web-1"].webhook_url = None  # the bot answers nobody
     conversation = Conversation(bot, start=False)
-    started = time.monotonic()
+    clock = SteppedClock()
+    monkeypatch.setattr(live_module, "time", clock)  # the bot's clock: a busy machine cannot stretch it
     with pytest.raises(LiveBotTimeout) as info:
         conversation.say("hello")
-    waited = time.monotonic() - started
+    monkeypatch.undo()
     err = info.value
-    assert 0.5 <= waited < 30 and err.arrived == [] and err.turn == "turn 1: say 'hello'"
+    assert 0.5 <= clock.now - clock.first <= 0.5 + 2 * clock.STEP  # it failed when the deadline came, not before
+    assert err.arrived == [] and err.turn == "turn 1: say 'hello'"
     assert "did not complete turn 1: say 'hello' within 0.5 s (livebot_deadline_s): nothing arrived" in err.message
     assert "/chatlayer-webhook" in err.hint and "Verify token" in err.hint
     assert conversation.transcript[-1]["sender"] == "system"
@@ -141,9 +158,25 @@ def test_a_bot_that_never_answers_fails_the_turn_at_its_deadline_with_a_clear_me
     assert not report and "could not say: The live bot did not complete" in str(report)
 
 
-def test_a_wrong_token_in_the_channel_shows_in_the_timeout(app, api):
-    bot = live_bot(app, api, deadline_s=3)  # ample for the first (refused) delivery
+class ClockUntil:
+    """``time`` for toolkit.chatlayer.live: stands still until ``ready()``, then is an hour later. A
+    turn's deadline passes once what the test waits for has happened, never before, whatever the load
+    (the bot polls every ``deadline_s`` of real time meanwhile)."""
+
+    def __init__(self, ready) -> None:
+        self.ready, self.now, self.guard = ready, 1024.0, time.monotonic() + 120
+
+    def monotonic(self) -> float:
+        if self.now == 1024.0 and self.ready():
+            self.now += 3600
+        assert time.monotonic() < self.guard, "what the test waits for never happened"
+        return self.now
+
+
+def test_a_wrong_token_in_the_channel_shows_in_the_timeout(app, api, monkeypatch):
+    bot = live_bot(app, api, deadline_s=0.05)
     api.channels["web-1"].verify_token = "not-the-bots"
+    monkeypatch.setattr(live_module, "time", ClockUntil(lambda: bot.refused >= 1))  # the delivery was refused
     with pytest.raises(LiveBotTimeout, match=r"call\(s\) to the receiver were refused for a wrong verify token"):
         Conversation(bot)
 
@@ -163,8 +196,9 @@ def test_the_display_says_what_to_paste(app, api):
         LiveBot(app, "web-1", TOKEN, endpoint="graphql")
 
 
-def test_a_turn_still_arriving_at_its_deadline_fails_naming_what_did_arrive(app, api):
-    bot = live_bot(app, api, deadline_s=3)  # ample for two local deliveries, even on a loaded machine
+def test_a_turn_still_arriving_at_its_deadline_fails_naming_what_did_arrive(app, api, monkeypatch):
+    bot = live_bot(app, api, deadline_s=0.05)
+    monkeypatch.setattr(live_module, "time", ClockUntil(lambda: len(bot.received) >= 2))  # both delivered
     bot.settled = lambda: False  # Chatlayer's side never says it is done: the turn cannot complete
     with pytest.raises(LiveBotTimeout) as info:
         Conversation(bot)

@@ -52,6 +52,15 @@ def test_sensitive_query_keys_are_masked_in_the_log_and_every_export(key, tmp_pa
         still_fine(app, server, tmp_path, secrets=[SECRET])
 
 
+def test_a_percent_encoded_query_key_is_masked_as_its_name(tmp_path):
+    app = shop()
+    with serving(app) as server:
+        assert send(server, "POST", f"/orders?pass%77ord={SECRET}&order_id=A-1", b"{}")[0] == 200
+        assert app.log.last().query == {"password": MASK, "order_id": "A-1"}
+        assert "order A-1: ok" in json.dumps(app.log.last().response)  # the handler got the real value
+        still_fine(app, server, tmp_path, secrets=[SECRET])
+
+
 def test_a_replay_sends_the_query_as_received_not_the_masked_copy():
     app = shop()
     app.call("/orders", query={"password": SECRET, "order_id": "A-1"})
@@ -93,6 +102,8 @@ BODIES = {
     "an array body (400)": json.dumps([{"password": SECRET}]).encode(),
     "JSON that does not parse (400)": b'{"password": "' + SECRET.encode() + b'", }',
     "a form": b"order_id=A-1&password=" + SECRET.encode(),
+    "a form, a key name percent-encoded": b"order_id=A-1&pass%77ord=" + SECRET.encode(),
+    "a form, two letters of a key name percent-encoded": b"order_id=A-1&%61pi%5Fkey=" + SECRET.encode(),
     "a secret-named object": json.dumps({"secret": {"deep": [SECRET]}}).encode(),
 }
 
@@ -250,6 +261,8 @@ def test_code_without_an_app_masks_with_the_setting_too(monkeypatch):
     ('{"token": "x\\"1", "n": 1,}', '{"token": "***", "n": 1,}'),
     ("GET /x?access_token=x1&page=2 failed", "GET /x?access_token=***&page=2 failed"),
     ("session.secret=x1; theme=dark", "session.secret=***; theme=dark"),
+    ("user=a&pass%77ord=x1&api%5Fkey=x2&%74oken=x3", "user=a&pass%77ord=***&api%5Fkey=***&%74oken=***"),
+    ("GET /x?access%5Ftoken=x1 failed", "GET /x?access%5Ftoken=*** failed"),
 ])
 def test_masking_text_finds_pairs_in_forms_queries_and_broken_json(text, masked):
     assert Masker.default().text(text) == masked

@@ -51,3 +51,14 @@ def test_ignore_masks_both_sides_with_regexes_or_callables_and_refuses_a_bad_pat
     assert same.lines[0].difference is None and same.lines[0].emulated == "bot: Order ‹masked›"
     with pytest.raises(ValueError, match="regex strings or callables"):
         masker([3])
+
+
+def test_a_button_whose_url_alone_differs_is_marked():
+    def turn(url: str) -> tuple[list, list]:
+        return ([bot(tk.buttons("Track it", tk.url_button("Open", url))),
+                 bot(tk.carousel(tk.card("Parcel", buttons=tk.url_button("Open", url))))], [])
+
+    same = compare_turn(1, "track", turn("https://x.test/a"), turn("https://x.test/a"))
+    assert [ln.difference for ln in same.lines] == [None, None]
+    moved = compare_turn(1, "track", turn("https://x.test/a"), turn("https://x.test/b"))
+    assert [ln.difference.kind for ln in moved.lines] == ["button", "card"]  # the titles read the same

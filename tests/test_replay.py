@@ -398,6 +398,27 @@ def test_replay_skips_access_only_for_a_request_that_passed_it_and_says_so():
     assert result.skipped_access and "in-process app.call" in result.access
 
 
+def test_a_request_that_came_over_http_without_credentials_is_checked_again_when_replayed_or_edited():
+    from toolkit.testing.edit import replay_edited
+
+    app = _guarded()
+    hook = app.add_handler("/hook", lambda order_id="": app.runs.append(f"hook {order_id}") or "ok", public=True)
+    with serving(app) as server:  # a public path: no credentials sent, none asked for
+        assert send(server, "POST", "/hook", b'{"order_id": "H-1"}')[0] == 200
+    came = app.log.last()
+    assert came.access == "skipped" and came.source != "call"
+    replayed = replay(app, came).new  # still public: it runs again, and the replay skipped access too
+    assert replayed.status == 200 and replayed.access == "skipped"
+    app.add_handler("/hook", hook)  # no longer public: none of these ever showed credentials
+    for old in (came, replayed):
+        result = replay(app, old)
+        assert result.new.status == 401 and not result.skipped_access
+        assert f"#{old.id} ran without access control (source {old.source!r})" in result.access
+    edited = replay_edited(app, came, body={"order_id": "H-2"})
+    assert edited.new.status == 401 and not edited.skipped_access
+    assert app.runs == ["hook H-1", "hook H-1"]  # the guarded handler never ran for them
+
+
 def test_replay_all_leaves_out_what_never_passed_and_says_why():
     app = _guarded()
     with serving(app) as server:

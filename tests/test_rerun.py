@@ -85,6 +85,22 @@ def test_recheck_sorts_unchanged_changed_and_now_failing(shop):
     assert repr(again) == "<Recheck /orders: 1 unchanged, 1 changed, 1 now failing>"  # replays are not replayed
 
 
+def test_a_handler_now_answering_4xx_is_now_failing_not_changed(shop, tmp_path):
+    save_fixtures([e for e in shop.log if e.path == "/orders"][:1], tmp_path, app=shop, names=["a1"])
+
+    @shop.handler("/orders")
+    def orders(order_id: str, customer: str):  # a new required parameter: every old request is a 400
+        return tk.text(f"Order {order_id} of {customer}.")
+
+    route = next(r for r in shop.routes() if r.path == "/orders")
+    report = recheck(shop, route, folder=tmp_path)
+    assert [o.result.new.status for o in report.outcomes[:3]] == [400, 400, 400]
+    assert report.outcomes[3].result.status == 400  # the fixture
+    assert report.changed == [] and len(report.failing) == 4
+    assert repr(report) == "<Recheck /orders: 0 unchanged, 0 changed, 4 now failing>"
+    assert report._repr_html_().count(" now fails: ") == 4
+
+
 def test_fixtures_count_too_and_a_setting_limits_or_stops_it(shop, tmp_path):
     save_fixtures([e for e in shop.log if e.path == "/orders"][:2], tmp_path, app=shop, names=["a1", "a2"])
     (tmp_path / "broken.json").write_text("{not json")  # a broken file never breaks redefining

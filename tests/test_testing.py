@@ -207,3 +207,44 @@ def test_an_empty_folder_is_skipped_with_the_way_to_fill_it(pytester):
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*No fixtures in 'fixtures' yet: save some with*"])
+
+
+def test_run_tests_runs_the_folder_it_is_given_each_time(tmp_path, capsys):
+    import test_fixtures  # noqa: F401 - a module of the name run_tests once gave its cases, imported
+
+    app = tk.App("twice")
+    app.add_handler("/greet", lambda name="there": f"Hello {name}!")
+    for n, folder in enumerate(("one", "two"), start=1):
+        for i in range(n):
+            app.call("/greet", {"name": f"{folder}-{i}"})
+        testing.save_fixtures(app.log.entries()[-n:], tmp_path / folder, app=app)
+    assert testing.run_tests(app, tmp_path / "one") == 0 and "1 passed" in capsys.readouterr().out
+    assert testing.run_tests(app, tmp_path / "two") == 0 and "2 passed" in capsys.readouterr().out
+
+
+def test_run_tests_loads_no_plugin_by_entry_point_ignores_pytest_addopts_and_restores_the_env(
+        tmp_path, monkeypatch, capsys):
+    import os
+
+    monkeypatch.setenv("PYTEST_ADDOPTS", "--no-such-option-anywhere")  # e.g. left by nbval's run
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    seen: list[tuple[str | None, str | None]] = []
+    app = tk.App("env")
+
+    @app.handler("/greet")
+    def greet(name: str = "there"):
+        seen.append((os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"), os.environ.get("PYTEST_ADDOPTS")))
+        return f"Hello {name}!"
+
+    app.call("/greet", {"name": "Ada"})
+    testing.save_fixtures(app.log.last(), tmp_path / "fixtures", app=app)
+    seen.clear()
+    assert testing.run_tests(app, tmp_path / "fixtures") == 0, capsys.readouterr().out
+    assert "1 passed" in capsys.readouterr().out
+    assert seen == [("1", None)]  # during the run: no autoload, no PYTEST_ADDOPTS
+    assert os.environ["PYTEST_ADDOPTS"] == "--no-such-option-anywhere"  # afterwards: as it was
+    assert "PYTEST_DISABLE_PLUGIN_AUTOLOAD" not in os.environ
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "0")
+    monkeypatch.delenv("PYTEST_ADDOPTS")
+    assert testing.run_tests(app, tmp_path / "fixtures") == 0
+    assert os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] == "0" and "PYTEST_ADDOPTS" not in os.environ

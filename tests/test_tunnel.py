@@ -12,7 +12,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -221,7 +220,8 @@ class Recorder(TunnelProvider):
     def open(self, local_url, timeout_s):
         self.events.append(("open", local_url))
         if self.block is not None:
-            self.block.wait(30)
+            self.block.wait(120)  # a guard only: the test sets it
+            self.events.append(("returned",))
         return "https://recorded.example"
 
     def close(self, public_url):
@@ -252,10 +252,9 @@ def test_a_provider_that_hangs_fails_at_the_deadline_and_is_cleaned_up(shop):
     before = _tunnel_threads()
     release = threading.Event()
     slow = Recorder(block=release)
-    started = time.monotonic()
     with pytest.raises(TunnelError, match="did not open within 0.5 s") as info:
         server.expose(provider=slow, timeout_s=0.5)
-    assert time.monotonic() - started < 5
+    assert ("returned",) not in slow.events  # it failed at the deadline, while the provider still hung
     assert "provider='fake'" in info.value.hint and "tunnel_timeout_s" in info.value.hint
     assert slow.events[-1] == ("abort",)
     release.set()  # the stuck attempt returns late: what it opened is cleaned up again
@@ -293,10 +292,8 @@ def test_pyngrok_missing_says_how_to_install(shop, monkeypatch):
     app, server = shop
     monkeypatch.setitem(sys.modules, "pyngrok", None)
     monkeypatch.setitem(sys.modules, "pyngrok.ngrok", None)
-    started = time.monotonic()
-    with pytest.raises(TunnelError, match="pyngrok is not installed") as info:
-        server.expose()  # ngrok is the default provider
-    assert time.monotonic() - started < 15
+    with pytest.raises(TunnelError, match="pyngrok is not installed") as info:  # its own error: fast,
+        server.expose(timeout_s=600)  # not the deadline's (ngrok is the default provider)
     assert "pip install pyngrok" in info.value.hint and "pip install -e '.[ngrok]'" in info.value.hint
     assert app.settings.auth_bearer == ""  # nothing changed on the app
 
@@ -306,10 +303,8 @@ def test_no_authtoken_says_where_to_get_it_and_how_to_set_it(shop, tmp_path, mon
     monkeypatch.delenv("NGROK_AUTHTOKEN", raising=False)
     config = tmp_path / "ngrok.yml"
     config.write_text("version: '3'\nagent: {}\n")
-    started = time.monotonic()
-    with pytest.raises(TunnelError, match="No ngrok authtoken") as info:
-        server.expose(provider=NgrokProvider(config_path=str(config)))
-    assert time.monotonic() - started < 15
+    with pytest.raises(TunnelError, match="No ngrok authtoken") as info:  # its own error, not the deadline's
+        server.expose(provider=NgrokProvider(config_path=str(config)), timeout_s=600)
     hint = info.value.hint
     assert "dashboard.ngrok.com" in hint and "NGROK_AUTHTOKEN" in hint and "ngrok config add-authtoken" in hint
     assert str(config) in info.value.message
@@ -346,23 +341,23 @@ def test_no_network_fails_fast_with_a_clear_message(shop, offline_ngrok):
     app, server = shop
     with socket.socket() as s:  # bound, never listening: refused at once, and held so no one else takes it
         s.bind(("127.0.0.1", 0))  # (closing it first let another process bind the port meanwhile)
-        started = time.monotonic()
-        with pytest.raises(TunnelError, match="Could not download the ngrok agent") as info:
-            server.expose(provider=offline_ngrok(s.getsockname()[1]))
-        assert time.monotonic() - started < 15
+        with pytest.raises(TunnelError, match="Could not download the ngrok agent") as info:  # not the deadline
+            server.expose(provider=offline_ngrok(s.getsockname()[1]), timeout_s=600)
     assert "provider='fake'" in info.value.hint and "PYNGROK_NGROK_PATH" in info.value.hint
 
 
-def test_a_network_that_never_answers_hits_the_deadline(shop, offline_ngrok):
+def test_a_network_that_never_answers_hits_the_deadline(shop, offline_ngrok, monkeypatch):
+    import pyngrok.installer
+
     app, server = shop
     before = _tunnel_threads()
+    monkeypatch.setattr(pyngrok.installer, "DEFAULT_DOWNLOAD_TIMEOUT", 600)  # the download waits until we close
     with socket.socket() as silent:  # accepts connections, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(4)
-        started = time.monotonic()
         with pytest.raises(TunnelError, match="did not open within 1 s"):
             server.expose(provider=offline_ngrok(silent.getsockname()[1]), timeout_s=1)
-        assert time.monotonic() - started < 5
+        assert _tunnel_threads() - before  # it failed at the deadline, while the download still waited
     assert wait_until(lambda: _tunnel_threads() <= before, 10.0)
 
 
