@@ -17,6 +17,7 @@ import toolkit as tk
 from toolkit.html.icons import BUTTON_ICONS, ICONS
 from toolkit.html.render import messages_html
 from toolkit.html.templates import environment, macro, render
+from toolkit.widgets.logtable import ROW_PX, header_html, row_html
 
 PACKAGE = Path(tk.__file__).parent
 TEMPLATES = PACKAGE / "html" / "templates"
@@ -68,8 +69,15 @@ def test_one_environment_autoescapes_like_html_escape_and_refuses_unknown_names(
 
 
 def test_compiled_templates_are_cached():
-    assert macro("messages.html", "chip") is macro("messages.html", "chip")
+    assert macro("messages.html", "chips") is macro("messages.html", "chips")
     assert environment().get_template("messages.html") is environment().get_template("messages.html")
+
+
+def test_rows_and_header_are_as_tall_as_the_pick_buttons_beside_them():
+    app = tk.App("rows")
+    app.add_handler("/r", lambda: {"x": 1})
+    app.call("/r")
+    assert f"height:{ROW_PX}px;" in row_html(app.log.last()) and f"height:{ROW_PX}px;" in header_html()
 
 
 def test_every_template_compiles_and_has_no_whitespace_between_tags():

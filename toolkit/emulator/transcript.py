@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..html.render import message_view
 from ..html.templates import macro
 
 KIND_LABELS = {"buttons": "buttons", "quickReplies": "quick replies", "carousel": "carousel",
@@ -83,7 +84,17 @@ def transcript_text(entries: Iterable[Mapping[str, Any]]) -> str:
 
 def transcript_html(entries: Iterable[Mapping[str, Any]]) -> str:
     """Chat bubbles for the entries (the chat view and ``Turn._repr_html_``)."""
-    return str(macro("transcript.html", "transcript")(entries, call_text))
+    items: list[tuple[str, Any, list[str]]] = []
+    for e in entries:
+        if e.get("sender") == "user":
+            items.append(("user", str(e.get("text", "")), [call_text(c) for c in e.get("calls") or []]))
+        elif e.get("sender") == "bot":
+            message = e.get("message") or {}
+            if isinstance(message, Mapping):
+                items.append(("bot", message_view(message), []))
+        else:
+            items.append(("system", str(e.get("text")), []))
+    return str(macro("transcript.html", "transcript")(items))
 
 
 @dataclass

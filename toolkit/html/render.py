@@ -9,42 +9,83 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .icons import BUTTON_ICONS
 from .templates import macro
+
+_CHOICES = {"buttons": "buttons", "quickReplies": "quickReplies"}  # the kinds drawn as text then chips
 
 
 def _macro(name: str) -> Any:
     return macro("messages.html", name)
 
 
-def chip(item: Mapping[str, Any]) -> str:
-    """One button or quick reply as a pill; the title says what a click does."""
-    return str(_macro("chip")(item))
+def chip_view(item: Mapping[str, Any]) -> dict[str, str]:
+    """What a chip shows of a button or quick reply: its title, a tooltip saying what a click does,
+    and the name of its icon (``""`` for none)."""
+    kind = item.get("type", "")
+    target = item.get("url") or item.get("payload")
+    if isinstance(target, Mapping):
+        target = f"→ {target.get('nextDialogstateId', '')}"
+    return {"title": str(item.get("title", "")), "tip": f"{kind} {target or ''}".strip(),
+            "icon": BUTTON_ICONS.get(str(kind), "")}
+
+
+def _chips(items: Any) -> list[dict[str, str]]:
+    return [chip_view(i) for i in items or [] if isinstance(i, Mapping)]
+
+
+def _element(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A carousel card or list row: image URL, title, subtitle, chips."""
+    image, subtitle = item.get("imageUrl"), item.get("subTitle")
+    return {"image": str(image) if image else "", "title": str(item.get("title", "")),
+            "subtitle": str(subtitle) if subtitle else "", "chips": _chips(item.get("buttons"))}
+
+
+def message_view(message: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``{type, config}`` message as the plain view ``templates/messages.html`` draws: ``kind`` (its
+    type), the text lines, chips, card or list elements, the chips below a list, and the media."""
+    kind, config = message.get("type"), message.get("config") or {}
+    view: dict[str, Any] = {"kind": str(kind), "texts": [], "chips": [], "elements": [], "below": [],
+                            "media": {}}
+    if kind in ("text", *_CHOICES):
+        lines = config.get("textMessages") or []
+        view["texts"] = [str(t.get("text", "")) for t in lines if isinstance(t, Mapping)]
+    if kind in _CHOICES:
+        view["kind"], view["chips"] = "buttons", _chips(config.get(kind))
+    elif kind in ("carousel", "list"):
+        view["elements"] = [_element(e) for e in config.get("elements") or [] if isinstance(e, Mapping)]
+        button = config.get("button")
+        view["below"] = _chips([button]) if kind == "list" and isinstance(button, Mapping) else []
+    elif kind == "media":
+        media = config.get("media") or {}
+        view["media"] = {"url": str(media.get("url", "")), "type": media.get("type")}
+    return view
 
 
 def card_html(card: Mapping[str, Any]) -> str:
     """One carousel card: image, title, subtitle, buttons."""
-    return str(_macro("card")(card))
+    return str(_macro("card")(_element(card)))
 
 
 def message_html(message: Mapping[str, Any]) -> str:
     """One ``{type, config}`` message as HTML."""
-    return str(_macro("message")(message))
+    return messages_html([message])
 
 
 def list_html(config: Mapping[str, Any]) -> str:
     """A ``list`` message (best-guess shape): one row a card, then the list's button."""
-    return str(_macro("list")(config))
+    return messages_html([{"type": "list", "config": config}])
 
 
 def media_html(media: Mapping[str, Any]) -> str:
     """A media message: an image, a video or audio player, or a link to the file. A URL that is not
     http(s), mailto, tel or relative is shown as text."""
-    return str(_macro("media")(media))
+    return messages_html([{"type": "media", "config": {"media": media}}])
 
 
 def messages_html(messages: Iterable[Mapping[str, Any]]) -> str:
     """Several messages, top to bottom."""
-    return str(_macro("messages")(messages))
+    return str(_macro("messages")([message_view(m) for m in messages if isinstance(m, Mapping)]))
 
 
 def user_html(text: str) -> str:

@@ -35,12 +35,22 @@ class _JoinLines(Extension):
         return _BREAK.sub("", source)
 
 
+_escape = html.escape
+_markup = str.__new__  # Markup(text) without its check for __html__: the text is escaped here
+
+
 def _finalize(value: Any) -> Any:
     """Escape what a ``{{ }}`` prints exactly as :func:`html.escape` does (``&quot;``, ``&#x27;``),
-    the escaping toolkit's HTML always had; HTML already marked safe passes as it is."""
+    the escaping toolkit's HTML always had; HTML already marked safe passes as it is. Runs for every
+    value a template prints, so plain strings take the shortest path."""
+    kind = type(value)
+    if kind is str:
+        return _markup(Markup, _escape(value))
+    if kind is int or kind is float:
+        return _markup(Markup, str(value))
     if hasattr(value, "__html__"):
         return value
-    return Markup(html.escape(str(value)))
+    return _markup(Markup, _escape(str(value)))
 
 
 @cache
