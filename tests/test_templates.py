@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+import tomllib
 import unicodedata
 from pathlib import Path
 
@@ -120,3 +121,10 @@ def test_rendered_views_draw_no_emoji_and_label_every_icon():
     assert not EMOJI.search(html)
     icons = re.findall(r'<span class="tk-icon"[^>]*>[^<]*</span>', html)
     assert len(icons) >= 5 and all(ICON.fullmatch(i) for i in icons)
+
+
+def test_the_wheel_ships_every_template():
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+    globs = project["tool"]["setuptools"]["package-data"]["toolkit"]
+    for template in TEMPLATES.glob("*.html"):
+        assert any(template.relative_to(PACKAGE).match(g) for g in globs), template.name
