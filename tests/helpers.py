@@ -5,12 +5,20 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import socket
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+
+ICON = re.compile(r'<span class="tk-icon" role="img" aria-label="([^"]+)" title="\1">([^<]+)</span>')
+
+
+def icons_as_text(html: str) -> str:
+    """``html`` with each labelled icon span replaced by its glyph, to look for "☎ Call" in it."""
+    return ICON.sub(r"\2", html)
 
 
 def wait_until(condition: Callable[[], T], timeout: float = 5.0, what: str = "the condition",

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 import requests
-from helpers import wait_until
+from helpers import icons_as_text, wait_until
 
 import toolkit as tk
 from toolkit.log import note_outbound
@@ -185,16 +185,16 @@ def test_detail_renders_every_message_type_as_a_user_sees_it(app, view):
 
     app.call("/all")
     view.select(app.log.last())
-    html = view.detail.value
+    html = icons_as_text(view.detail.value)
     assert "What the user sees" in html
     for visible in ("Plain text bubble", "Pick one", "Track order", "Website", "☎ Call us", "Quick?", "Yes",
-                    "📍 Share location", "Red shoe", "€ 49", "Buy", "next block <code>b-next</code>",
+                    "⚑ Share location", "Red shoe", "€ 49", "Buy", "next block <code>b-next</code>",
                     "Session write", "&quot;items&quot;: 2"):
         assert visible in html, visible
     assert '<img src="https://img.test/red.png"' in html and '<img src="https://img.test/photo.jpg"' in html
     assert '<video controls src="https://cdn.test/clip.mp4"' in html
     assert '<audio controls src="https://cdn.test/sound.mp3"' in html
-    assert "📎 https://cdn.test/invoice.pdf" in html
+    assert "⇩ https://cdn.test/invoice.pdf" in html
 
 
 def test_detail_nests_outbound_calls(app, view):

@@ -121,7 +121,7 @@ def test_check_passes_then_fails_with_a_readable_diff(tmp_path):
         "  messages[0].textMessages[0].text: 'Hello Ada!' -> 'Good morning, Ada!'\n"
         "If the new answer is right, replace the fixture on purpose: save the new exchange with "
         "toolkit.testing.save_fixtures(exchange, folder, names=['greet-1'], overwrite=True).")
-    assert "❌" in report._repr_html_()
+    assert '<span class="tk-icon" role="img" aria-label="failed" title="failed">✘</span>' in report._repr_html_()
     with pytest.raises(AssertionError, match="'Hello Ada!' -> 'Good morning, Ada!'"):
         testing.assert_fixture(edited, testing.load_fixtures(tmp_path)[0])
     assert edited.log.last().source == "fixture"

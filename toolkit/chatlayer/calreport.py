@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from html import escape
 from typing import TYPE_CHECKING, Any
 
+from ..html.templates import macro
 from ..log.masking import Masker
 from .schemes import (
     Scheme,
@@ -37,8 +37,6 @@ ROWS = (
     ("Body", "said", "variable", "internal.messageContent", "what the user typed: a new call, not a retry"),
 )
 SLOW_ONLY = ("last", "said")
-_TABLE = "border-collapse:collapse;font:12px monospace;text-align:left"
-_CELL = "padding:2px 8px;border-bottom:1px solid #eee;text-align:left"
 
 
 def _ago(seconds: float) -> str:
@@ -58,10 +56,7 @@ def json_type(value: Any) -> str:
 
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    th = "".join(f'<th style="{_CELL}">{escape(h)}</th>' for h in head)
-    body = "".join("<tr>" + "".join(f'<td style="{_CELL}">{escape(str(c))}</td>' for c in row) + "</tr>"
-                   for row in rows)
-    return f'<table style="{_TABLE}"><tr>{th}</tr>{body}</table>'
+    return str(macro("chatlayer.html", "table")(head, rows))
 
 
 # --- what to paste -----------------------------------------------------------------------------------
@@ -104,14 +99,8 @@ def paste_text(cal: Calibration) -> str:
 def paste_html(cal: Calibration) -> str:
     """The paste guide as HTML: URL, rows, access settings, what to do next."""
     url, note = cal.url()
-    head = (f'<div style="font:13px sans-serif"><b>Calibration probe</b> — in your bot, add an Action '
-            f'block with an API step: method <code>POST</code>, URL <code>{escape(url or "(not served yet)")}'
-            "</code></div>")
-    warn = f'<div style="color:#b45309;font:12px sans-serif">{escape(note)}</div>' if note else ""
-    rows = _table(("Tab", "Key", "Type", "Value", "Why"), _rows(cal))
-    auth = "".join(f'<div style="font:12px sans-serif">{escape(a)}</div>' for a in _auth_lines(cal))
-    then = escape(paste_text(cal).splitlines()[-2]) + " Then run <code>calibration.report()</code>."
-    return f'{head}{warn}{rows}{auth}<div style="font:12px sans-serif;margin-top:4px">{then}</div>'
+    return str(macro("chatlayer.html", "paste")(url or "(not served yet)", note, _rows(cal), _auth_lines(cal),
+                                                paste_text(cal).splitlines()[-2]))
 
 
 # --- timing (slow probe) -------------------------------------------------------------------------------
@@ -283,13 +272,10 @@ class CalibrationReport:
 
     def _repr_html_(self) -> str:
         p = self.probe
-        head = f'<div style="font:13px sans-serif"><b>Call #{p.n}</b>: {escape(p.method)} {escape(p.path)}, '
-        head += f"Content-Type <code>{escape(self.content_type or 'none')}</code></div>"
-        headers = _table(("Header", "Value"), list(self.headers.items()))
-        body = _table(("Body key", "Value", "JSON type"), [(k, repr(v), t) for k, v, t in self.body])
         rest = [self.hmac_text()]
         rest += [f"Refused by your current settings: {p.rejected}"] if p.rejected else []
         rest += [self.timing.text()] if self.timing else []
-        tail = "".join(f'<div style="font:12px sans-serif;margin-top:4px">{escape(t)}</div>' for t in rest)
-        sugg = _table(("Suggested setting", "Value"), [(k, repr(v)) for k, v in self.suggested.items()])
-        return head + headers + body + tail + sugg
+        return str(macro("chatlayer.html", "calibration_report")(
+            p, self.content_type or "none", list(self.headers.items()),
+            [(k, repr(v), t) for k, v, t in self.body], rest,
+            [(k, repr(v)) for k, v in self.suggested.items()]))

@@ -25,11 +25,11 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from html import escape
 from typing import Any
 
 from ..emulator.transcript import message_text
 from ..errors import BadRequest, ConfigError, LiveBotTimeout, Unauthorized
+from ..html.templates import macro
 from ..request import Request
 from ..routing import normalize_path
 from ..wire.webhook import recipient_of, shown
@@ -200,9 +200,6 @@ class LiveBot:
         return f"<LiveBot channel {self.channel_id!r}: receiver {self.path}, {self.endpoint} endpoint>"
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td><b>{escape(k)}</b></td><td><code>{escape(v)}</code></td></tr>"
-                       for k, v in (("Webhook URL", self.webhook_url()), ("Verify token", self.verify_token)))
-        rest = "<br>".join(escape(line) for line in self.guide().splitlines()[3:])
-        return (f'<div style="font:13px sans-serif">In Chatlayer: <i>Channels → Webhook</i>, paste:'
-                f"<table>{rows}</table>{rest}</div>")
+        rows = [("Webhook URL", self.webhook_url()), ("Verify token", self.verify_token)]
+        return str(macro("chatlayer.html", "webhook_guide")(rows, self.guide().splitlines()[3:]))
 

@@ -22,12 +22,12 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from html import escape
 from typing import Any
 
 from ..emulator.script import ScriptTurn, parse, play_turn
 from ..emulator.transcript import choice_label, message_text
 from ..errors import ToolkitError
+from ..html.templates import macro
 
 Bubble = tuple[Any, ...]  # (kind, what the user sees...) -- compared
 WIDTH = 44
@@ -106,20 +106,10 @@ class ParityReport:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        colour = "#15803d" if self else "#b91c1c"
-        rows = []
-        for t in self.turns:
-            rows.append(f'<tr style="background:#f3f4f6"><td>{t.number}</td><td colspan="3">'
-                        f"<b>you:</b> {escape(t.label)}</td></tr>")
-            for ln in t.lines:
-                style = ' style="background:#fee2e2"' if ln.difference else ""
-                kind = escape(ln.difference.kind) if ln.difference else ""
-                mark = "✗" if ln.difference else ""
-                rows.append(f"<tr{style}><td>{mark}</td><td>{escape(ln.emulated or '—')}</td>"
-                            f"<td>{escape(ln.live or '—')}</td><td>{kind}</td></tr>")
-        return (f'<div style="font:13px sans-serif"><b style="color:{colour}">{escape(self.headline())}</b>'
-                '<table><tr><th></th><th>emulated</th><th>live</th><th>difference</th></tr>'
-                f"{''.join(rows)}</table></div>")
+        turns = [(t.number, t.label, [(bool(ln.difference), ln.emulated or "—", ln.live or "—",
+                                       ln.difference.kind if ln.difference else "") for ln in t.lines])
+                 for t in self.turns]
+        return str(macro("chatlayer.html", "parity")(self.headline(), bool(self), turns))
 
 
 def parity(script: Any, emulated: Any, live: Any, *, ignore: Iterable[Ignore] | Ignore = ()) -> ParityReport:

@@ -21,9 +21,9 @@ import weakref
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
+from ..html.templates import macro
 from .blocks import ApiBlock, Block, GoToBlock, InputBlock, MessageBlock
 from .choices import message_choices
 from .flow import Flow
@@ -194,14 +194,8 @@ class Coverage:
                 f"({self.percent:.1f}%): {parts}>")
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f'<tr><td style="color:{"#15803d" if self.covered(i) else "#b91c1c"}">'
-            f'{"✓" if self.covered(i) else "✗"}</td><td>{escape(i.kind)}</td><td>{escape(i.block)}</td>'
-            f"<td>{escape(i.branch)}</td><td>{escape(i.target)}</td><td>{self.hits[i.key]}</td></tr>"
-            for i in self.items)
-        return (f'<div style="font:13px sans-serif"><b>{escape(repr(self)[1:-1])}</b><table>'
-                "<tr><th></th><th>kind</th><th>block</th><th>branch</th><th>target</th><th>hits</th></tr>"
-                f"{rows}</table></div>")
+        items = [(self.covered(i), i.kind, i.block, i.branch, i.target, self.hits[i.key]) for i in self.items]
+        return str(macro("reports.html", "coverage")(repr(self)[1:-1], items))
 
 
 def _patterns(flow: Flow) -> list[tuple[re.Pattern[str], str]]:

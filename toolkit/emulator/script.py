@@ -15,11 +15,11 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import FlowError, ToolkitError
+from ..html.templates import macro
 from .transcript import entry_text
 
 if TYPE_CHECKING:
@@ -169,16 +169,13 @@ class Report:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        colour = "#15803d" if self.passed else "#b91c1c"
-        rows = "".join(
-            f'<tr><td style="color:{"#15803d" if c.passed else "#b91c1c"}">{"✓" if c.passed else "✗"}</td>'
-            f"<td>{c.number}</td><td>{escape(c.turn.label())}</td>"
-            f"<td>{escape('; '.join(c.problems) or ', '.join(c.turn.expect) or '-')}</td>"
-            f'<td style="white-space:pre-wrap">{escape(c.got[:400])}</td></tr>' for c in self.checks)
-        head = escape(str(self).splitlines()[0])
-        return (f'<div style="font:13px sans-serif"><b style="color:{colour}">{head}</b><table>'
-                "<tr><th></th><th>#</th><th>user</th><th>expected / problem</th><th>bot said</th></tr>"
-                f"{rows}</table></div>")
+        checks = [(c.passed, c.number, c.turn.label(), _expected(c), c.got[:400]) for c in self.checks]
+        return str(macro("reports.html", "script")(str(self).splitlines()[0], self.passed, checks))
+
+
+def _expected(check: Check) -> str:
+    """What the report's table shows for a check: its problems, else what the turn expected."""
+    return "; ".join(check.problems) or ", ".join(check.turn.expect) or "-"
 
 
 def _is_file(script: Any) -> bool:

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from html import escape
 from typing import Any
 
-from ..html.render import messages_html, user_html
-
-ERROR_STYLE = "color:#b91c1c;font:12px sans-serif;margin:2px 0"
-CALL_STYLE = "color:#6b7280;font:11px monospace;margin:0 0 2px;text-align:right"
+from ..html.render import message_view
+from ..html.templates import macro
 
 KIND_LABELS = {"buttons": "buttons", "quickReplies": "quick replies", "carousel": "carousel",
                "media": "media"}
@@ -88,16 +85,17 @@ def transcript_text(entries: Iterable[Mapping[str, Any]]) -> str:
 
 def transcript_html(entries: Iterable[Mapping[str, Any]]) -> str:
     """Chat bubbles for the entries (the chat view and ``Turn._repr_html_``)."""
-    out = []
+    items: list[tuple[str, Any, list[str]]] = []
     for e in entries:
         if e.get("sender") == "user":
-            out.append(user_html(str(e.get("text", ""))))
-            out += [f'<div style="{CALL_STYLE}">↳ {escape(call_text(c))}</div>' for c in e.get("calls") or []]
+            items.append(("user", str(e.get("text", "")), [call_text(c) for c in e.get("calls") or []]))
         elif e.get("sender") == "bot":
-            out.append(messages_html([e.get("message") or {}]))
+            message = e.get("message") or {}
+            if isinstance(message, Mapping):
+                items.append(("bot", message_view(message), []))
         else:
-            out.append(f'<div style="{ERROR_STYLE}">⚠ {escape(str(e.get("text")))}</div>')
-    return "".join(out)
+            items.append(("system", str(e.get("text")), []))
+    return str(macro("transcript.html", "transcript")(items))
 
 
 @dataclass

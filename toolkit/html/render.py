@@ -1,119 +1,96 @@
 """Chatlayer messages as HTML, the way a user would see them: text bubbles, buttons, quick
-replies, carousel cards with images, media. Pure functions shared by the log view's detail pane
-and the chat view (no ipywidgets here).
+replies, carousel cards with images, media (the macros of ``templates/messages.html``), and as the
+plain text a user reads. Pure functions shared by the log view's detail pane, transcripts and the
+chat view (no ipywidgets here).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from html import escape
 from typing import Any
 
-BUBBLE = ("display:inline-block;max-width:80%;margin:2px 0;padding:6px 10px;border-radius:14px;"
-          "background:#eef1f5;color:#222;font:13px/1.4 sans-serif;white-space:pre-wrap")
-USER_BUBBLE = BUBBLE.replace("background:#eef1f5;color:#222", "background:#2563eb;color:#fff")
-CHIP = ("display:inline-block;margin:2px 4px 2px 0;padding:3px 10px;border:1px solid #2563eb;"
-        "border-radius:12px;color:#2563eb;font:12px sans-serif")
-# A carousel scrolls inside its own row: width 0 keeps its cards out of the width the page lays out
-# (the chat stays 420 px wide), min-width 100% then gives it the row.
-CAROUSEL = ("width:0;min-width:100%;box-sizing:border-box;white-space:nowrap;overflow-x:auto;"
-            "padding-bottom:2px")
-CARD = ("display:inline-block;vertical-align:top;width:160px;margin:2px 6px 2px 0;border:1px solid #ddd;"
-        "border-radius:8px;overflow:hidden;font:12px sans-serif;background:#fff")
+from .icons import BUTTON_ICONS
+from .templates import macro
+
+_CHOICES = {"buttons": "buttons", "quickReplies": "quickReplies"}  # the kinds drawn as text then chips
 
 
-def _texts(config: Mapping[str, Any]) -> str:
-    lines = config.get("textMessages") or []
-    return "".join(f'<div><span class="tk-bubble" style="{BUBBLE}">{escape(str(t.get("text", "")))}'
-                   "</span></div>" for t in lines if isinstance(t, Mapping))
+def _macro(name: str) -> Any:
+    return macro("messages.html", name)
 
 
-def chip(item: Mapping[str, Any]) -> str:
-    """One button or quick reply as a pill; the title says what a click does."""
+def chip_view(item: Mapping[str, Any]) -> dict[str, str]:
+    """What a chip shows of a button or quick reply: its title, a tooltip saying what a click does,
+    and the name of its icon (``""`` for none)."""
     kind = item.get("type", "")
-    icon = {"web_url": "↗ ", "phone_number": "☎ ", "location": "📍 "}.get(str(kind), "")
     target = item.get("url") or item.get("payload")
     if isinstance(target, Mapping):
         target = f"→ {target.get('nextDialogstateId', '')}"
-    tip = escape(f"{kind} {target or ''}".strip(), quote=True)
-    title = escape(str(item.get("title", "")))
-    return f'<span class="tk-chip" style="{CHIP}" title="{tip}">{icon}{title}</span>'
+    return {"title": str(item.get("title", "")), "tip": f"{kind} {target or ''}".strip(),
+            "icon": BUTTON_ICONS.get(str(kind), "")}
 
 
-def _chips(items: Iterable[Mapping[str, Any]]) -> str:
-    return "<div>" + "".join(chip(i) for i in items if isinstance(i, Mapping)) + "</div>"
+def _chips(items: Any) -> list[dict[str, str]]:
+    return [chip_view(i) for i in items or [] if isinstance(i, Mapping)]
+
+
+def _element(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A carousel card or list row: image URL, title, subtitle, chips."""
+    image, subtitle = item.get("imageUrl"), item.get("subTitle")
+    return {"image": str(image) if image else "", "title": str(item.get("title", "")),
+            "subtitle": str(subtitle) if subtitle else "", "chips": _chips(item.get("buttons"))}
+
+
+def message_view(message: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``{type, config}`` message as the plain view ``templates/messages.html`` draws: ``kind`` (its
+    type), the text lines, chips, card or list elements, the chips below a list, and the media."""
+    kind, config = message.get("type"), message.get("config") or {}
+    view: dict[str, Any] = {"kind": str(kind), "texts": [], "chips": [], "elements": [], "below": [],
+                            "media": {}}
+    if kind in ("text", *_CHOICES):
+        lines = config.get("textMessages") or []
+        view["texts"] = [str(t.get("text", "")) for t in lines if isinstance(t, Mapping)]
+    if kind in _CHOICES:
+        view["kind"], view["chips"] = "buttons", _chips(config.get(kind))
+    elif kind in ("carousel", "list"):
+        view["elements"] = [_element(e) for e in config.get("elements") or [] if isinstance(e, Mapping)]
+        button = config.get("button")
+        view["below"] = _chips([button]) if kind == "list" and isinstance(button, Mapping) else []
+    elif kind == "media":
+        media = config.get("media") or {}
+        view["media"] = {"url": str(media.get("url", "")), "type": media.get("type")}
+    return view
 
 
 def card_html(card: Mapping[str, Any]) -> str:
     """One carousel card: image, title, subtitle, buttons."""
-    img, title, sub = _element_parts(card, "width:100%;height:90px;object-fit:cover;display:block")
-    return (f'<div class="tk-card" style="{CARD}">{img}<div style="padding:6px"><b>{title}'
-            f"</b>{sub}{_chips(card.get('buttons') or [])}</div></div>")
-
-
-def _element_parts(item: Mapping[str, Any], img_style: str) -> tuple[str, str, str]:
-    """The image (styled ``img_style``), title and subtitle HTML of a card or a list element."""
-    image = item.get("imageUrl")
-    img = f'<img src="{escape(str(image), quote=True)}" alt="" style="{img_style}">' if image else ""
-    subtitle = item.get("subTitle")
-    sub = f'<div style="color:#666">{escape(str(subtitle))}</div>' if subtitle else ""
-    return img, escape(str(item.get("title", ""))), sub
+    return str(_macro("card")(_element(card)))
 
 
 def message_html(message: Mapping[str, Any]) -> str:
     """One ``{type, config}`` message as HTML."""
-    kind, config = message.get("type"), message.get("config") or {}
-    if kind == "text":
-        return _texts(config)
-    if kind == "buttons":
-        return _texts(config) + _chips(config.get("buttons") or [])
-    if kind == "quickReplies":
-        return _texts(config) + _chips(config.get("quickReplies") or [])
-    if kind == "carousel":
-        cards = "".join(card_html(c) for c in config.get("elements") or [] if isinstance(c, Mapping))
-        return f'<div class="tk-carousel" style="{CAROUSEL}">{cards}</div>'
-    if kind == "list":
-        return list_html(config)
-    if kind == "media":
-        return media_html(config.get("media") or {})
-    return f"<div><code>{escape(str(kind))}</code> message</div>"
+    return messages_html([message])
 
 
 def list_html(config: Mapping[str, Any]) -> str:
     """A ``list`` message (best-guess shape): one row a card, then the list's button."""
-    rows = []
-    for item in config.get("elements") or []:
-        if not isinstance(item, Mapping):
-            continue
-        img, title, sub = _element_parts(
-            item, "width:48px;height:48px;object-fit:cover;float:right;border-radius:4px")
-        rows.append(f'<div style="padding:6px;border-bottom:1px solid #eee;overflow:hidden">{img}'
-                    f'<b>{title}</b>{sub}{_chips(item.get("buttons") or [])}</div>')
-    button = config.get("button")
-    below = _chips([button]) if isinstance(button, Mapping) else ""
-    box = "width:260px;border:1px solid #ddd;border-radius:8px;background:#fff;font:12px sans-serif"
-    return f'<div style="{box}" title="list (best-guess shape)">{"".join(rows)}</div>{below}'
+    return messages_html([{"type": "list", "config": config}])
 
 
 def media_html(media: Mapping[str, Any]) -> str:
-    url = escape(str(media.get("url", "")), quote=True)
-    kind = media.get("type")
-    if kind == "image":
-        return f'<div><img src="{url}" alt="image" style="max-width:220px;border-radius:8px"></div>'
-    if kind in ("video", "audio"):
-        return f'<div><{kind} controls src="{url}" style="max-width:260px"></{kind}></div>'
-    return f'<div><a href="{url}" target="_blank">📎 {url}</a></div>'
+    """A media message: an image, a video or audio player, or a link to the file. A URL that is not
+    http(s), mailto, tel or relative is shown as text."""
+    return messages_html([{"type": "media", "config": {"media": media}}])
 
 
 def messages_html(messages: Iterable[Mapping[str, Any]]) -> str:
     """Several messages, top to bottom."""
-    return "".join(message_html(m) for m in messages if isinstance(m, Mapping))
+    return str(_macro("messages")([message_view(m) for m in messages if isinstance(m, Mapping)]))
 
 
 def user_html(text: str) -> str:
     """A user's turn: a right-aligned bubble."""
-    return (f'<div style="text-align:right"><span class="tk-bubble tk-user-bubble" style="{USER_BUBBLE}">'
-            f"{escape(text)}</span></div>")
+    return str(_macro("user")(text))
 
 
 def message_lines(message: Mapping[str, Any]) -> list[str]:

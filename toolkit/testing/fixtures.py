@@ -29,7 +29,6 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -302,14 +301,12 @@ class Report:
         return f"<Report: {len(self.passed)} passed, {len(self.failed)} failed>"
 
     def _repr_html_(self) -> str:
-        from .replay import changes_html
+        from ..html.templates import macro
+        from .replay import change_rows
 
-        rows = "".join(
-            f"<li>{'✅' if r.passed else '❌'} <b>{escape(r.name)}</b> "
-            f"{escape(r.fixture['request']['method'])} {escape(r.fixture['request']['path'])}"
-            f"{'' if r.passed else changes_html(r.diff)}</li>" for r in self.results)
-        return (f"<div style='font:13px sans-serif'><b>{len(self.passed)} passed, {len(self.failed)} "
-                f"failed</b><ul style='list-style:none;padding-left:4px'>{rows}</ul></div>")
+        results = [(r.passed, r.name, r.fixture["request"]["method"], r.fixture["request"]["path"],
+                    [] if r.passed else change_rows(r.diff)) for r in self.results]
+        return str(macro("testing.html", "fixtures_report")(len(self.passed), len(self.failed), results))
 
 
 def check_folder(app: App, folder: str | os.PathLike[str] = "fixtures", *, sandbox: bool = True) -> Report:

@@ -23,11 +23,11 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from .. import access
 from ..html.render import messages_html
+from ..html.templates import macro, trusted
 from ..log import Exchange, outbound
 from ..log import sandbox as data_sandbox
 from ..log.exchange import PASSED, SKIPPED
@@ -316,66 +316,56 @@ def distinct(app: App, exchanges: Iterable[Exchange]) -> tuple[list[Exchange], l
 
 # --- side by side -----------------------------------------------------------------------------
 
-_COLUMN = "flex:1;min-width:260px;border:1px solid #ddd;border-radius:8px;padding:8px;background:#fff"
-_MARK = ("display:inline-block;margin-left:6px;padding:0 6px;border-radius:8px;background:#fde68a;"
-         "color:#78350f;font:11px sans-serif")
+def _replay(name: str) -> Any:
+    return macro("replay.html", name)
 
 
-def _pretty(value: Any) -> str:
+def _json(value: Any) -> str | None:
     if value is None or value is MISSING:
-        return "<i style='color:#888'>none</i>"
-    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    return f"<pre style='margin:2px 0;font-size:11px;white-space:pre-wrap'>{escape(text)}</pre>"
+        return None
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def answer_parts(exchange: Exchange, changed: Iterable[str] = (),
+                 seen: Callable[[Mapping[str, Any]], str] | None = None) -> list[tuple[str, bool, str, Any]]:
+    """What :func:`answer_html` shows: (title, changed?, "json" / "html" / "", value) per part."""
+    marks = set(changed)
+    body = exchange.response if isinstance(exchange.response, Mapping) else {}
+    messages = body.get("messages") or []
+    parts: list[tuple[str, bool, str, Any]] = [(f"Status {exchange.status}", "status" in marks, "", None)]
+    if "error" in body:
+        parts.append(("Error", "error" in marks, "json", _json(body["error"])))
+    drawn = (seen(body) if seen is not None else messages_html(messages)) if messages else \
+        str(_replay("no_messages")())
+    parts.append(("Messages", "messages" in marks, "html", trusted(drawn)))
+    parts.append(("Redirect", "redirect" in marks, "json", _json(redirect_target(body))))
+    parts.append(("Session", "session" in marks, "json", _json(body.get("session"))))
+    if "body" in marks:
+        parts.append(("Response", True, "json", _json(exchange.response)))
+    return parts
 
 
 def answer_html(exchange: Exchange, changed: Iterable[str] = (),
                 seen: Callable[[Mapping[str, Any]], str] | None = None) -> str:
     """One answer as a user sees it (messages), plus its status, redirect and session. ``seen`` draws
     the messages from the whole answer (the log view renders them with the answer's session write)."""
-    marks = set(changed)
+    return str(_replay("answer")(answer_parts(exchange, changed, seen)))
 
-    def title(name: str, part: str) -> str:
-        mark = f"<span style='{_MARK}'>changed</span>" if part in marks else ""
-        return f"<div style='margin-top:6px;font:600 12px sans-serif;color:#444'>{name}{mark}</div>"
 
-    body = exchange.response if isinstance(exchange.response, Mapping) else {}
-    messages = body.get("messages") or []
-    parts = [title(f"Status {exchange.status}", "status")]
-    if "error" in body:
-        parts += [title("Error", "error"), _pretty(body["error"])]
-    drawn = (seen(body) if seen is not None else messages_html(messages)) if messages else \
-        "<i style='color:#888'>no messages</i>"
-    parts += [title("Messages", "messages"), drawn]
-    parts += [title("Redirect", "redirect"), _pretty(redirect_target(body))]
-    parts += [title("Session", "session"), _pretty(body.get("session"))]
-    if "body" in marks:
-        parts += [title("Response", "body"), _pretty(exchange.response)]
-    return "".join(parts)
+def change_rows(d: Diff) -> list[tuple[str, str, str]]:
+    """(path, old, new) per change, the values shortened as :func:`short` does."""
+    return [(c.path, short(c.old), short(c.new)) for c in d.changes] if d else []
 
 
 def changes_html(d: Diff) -> str:
     """The list of changes, old value struck through in red, new in green."""
-    if not d:
-        return "<div style='color:#15803d;font:12px sans-serif'>✓ Same answer as before.</div>"
-    rows = "".join(
-        f"<li><code>{escape(c.path)}</code>: <del style='color:#b91c1c'>{escape(short(c.old))}</del>"
-        f" → <ins style='color:#15803d;text-decoration:none'>{escape(short(c.new))}</ins></li>"
-        for c in d.changes)
-    return f"<ul style='margin:4px 0;padding-left:18px;font:12px sans-serif'>{rows}</ul>"
+    return str(_replay("changes")(change_rows(d)))
 
 
 def side_by_side_html(result: Replayed, seen: Callable[[Mapping[str, Any]], str] | None = None) -> str:
     """The logged answer and the new one side by side, with the changed parts marked (``seen``: as in
     :func:`answer_html`)."""
     parts = result.diff.parts
-    head = (f"<div style='font:600 13px sans-serif'>Replay of {escape(result.old.method)} "
-            f"{escape(result.old.path)}: {'changed' if result.changed else 'unchanged'}</div>")
-    kept = "".join(f"<li>{escape(w)}</li>" for w in result.kept)
-    if kept:
-        kept = (f"<div style='font:12px sans-serif;color:#4b5563'>Kept away from your data:"
-                f"<ul style='margin:2px 0;padding-left:18px'>{kept}</ul></div>")
-    return (f"<div>{head}{changes_html(result.diff)}{kept}"
-            "<div style='display:flex;gap:8px;flex-wrap:wrap'>"
-            f"<div style='{_COLUMN}'><b>Before</b> (logged){answer_html(result.old, parts, seen)}</div>"
-            f"<div style='{_COLUMN}'><b>After</b> (now){answer_html(result.new, parts, seen)}</div>"
-            "</div></div>")
+    return str(_replay("side_by_side")(
+        result.old, result.changed, change_rows(result.diff), result.kept,
+        answer_parts(result.old, parts, seen), answer_parts(result.new, parts, seen)))

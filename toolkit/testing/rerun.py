@@ -13,11 +13,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import FixtureError, MissingRecording
+from ..html.templates import macro, trusted
 from ..log import logger
 from ..routing import Route
 from .fixtures import Checked, check, load_fixtures
@@ -77,21 +77,17 @@ class Recheck:
         return f"<Recheck {self.path}: {self.summary()}>"
 
     def _repr_html_(self) -> str:
-        head = (f"Redefined {escape(self.path)}: replayed {len(self.outcomes)} request(s) safely: "
-                f"{self.summary()}.")
+        head = f"Redefined {self.path}: replayed {len(self.outcomes)} request(s) safely: {self.summary()}."
         color = "#b91c1c" if self.failing else "#92400e" if self.changed else "#15803d"
-        items = "".join(_item_html(o, "now fails") for o in self.failing)
-        items += "".join(_item_html(o, "changed") for o in self.changed)
-        return (f'<div class="tk-recheck" style="font:13px sans-serif;border-left:3px solid {color};'
-                f'padding:2px 8px"><b style="color:{color}">{head}</b>'
-                f'<ul style="list-style:none;padding-left:4px;margin:4px 0">{items}</ul></div>')
+        items = [_item(o, "now fails") for o in self.failing] + [_item(o, "changed") for o in self.changed]
+        return str(macro("testing.html", "recheck")(head, color, items))
 
 
-def _item_html(outcome: Outcome, what: str) -> str:
+def _item(outcome: Outcome, what: str) -> tuple[str, str, list[str], Any]:
+    """(label, what, changed parts, detail HTML) of one replayed request."""
     r = outcome.result
     detail = side_by_side_html(r) if isinstance(r, Replayed) else changes_html(r.diff)
-    return (f"<li><details><summary style='cursor:pointer'><b>{escape(outcome.label)}</b> {what}: "
-            f"{escape(', '.join(r.diff.parts))}</summary>{detail}</details></li>")
+    return outcome.label, what, list(r.diff.parts), trusted(detail)
 
 
 def served_by(route: Route, method: str, path: str) -> bool:

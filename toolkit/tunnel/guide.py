@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from html import escape
 from typing import Any
+
+from ..html.templates import macro
 
 MASK = "********"
 ANY_METHOD = "POST"  # what to pick in the step when a handler takes any method
-
-_TABLE = "font:12px monospace;text-align:left"
 
 
 class Tunnel:
@@ -131,19 +130,12 @@ class Tunnel:
 
     def _repr_html_(self) -> str:
         if not self.is_open:
-            return f"<p>{escape(self.guide())}</p>"
+            return str(macro("tunnel.html", "closed")(self.guide()))
         reveal = self._reveal()
-        head = (f"<b>Chatlayer API step for {escape(repr(self.app.name))}</b> "
-                f"(public URL via {escape(self.provider.name)})")
-        rows = "".join(f"<tr><td>{escape(s['method'])}</td><td><code>{escape(s['url'])}</code></td>"
-                       f"<td>{escape(s['handler'])}</td><td>{escape(s['note'])}</td></tr>"
-                       for s in self.steps())
-        table = (f'<table style="{_TABLE}"><tr><th>Method</th><th>URL</th><th>handler</th><th></th></tr>'
-                 f"{rows}</table>")
-        auth = "".join(f"<div>{escape(where)}: <code>{escape(what)}</code></div>"
-                       for _, where, what in self.auth_lines(reveal))
+        auth = [(where, what) for _, where, what in self.auth_lines(reveal)]
         note = self._token_note(reveal and self.generated)
-        return f"<div>{head}{table}{auth}{f'<div><i>{escape(note)}</i></div>' if note else ''}</div>"
+        steps = self.steps()
+        return str(macro("tunnel.html", "guide")(repr(self.app.name), self.provider.name, steps, auth, note))
 
     def __repr__(self) -> str:
         if not self.is_open:

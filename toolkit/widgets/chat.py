@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import weakref
-from html import escape
 from typing import Any
 
 import ipywidgets as w
@@ -19,6 +18,7 @@ from ..emulator.choices import Choice
 from ..emulator.conversation import Conversation
 from ..emulator.transcript import Turn, transcript_html
 from ..errors import ToolkitError
+from ..html.templates import macro, trusted
 
 MAX_ENTRIES = 300  # bubbles kept on screen (the conversation keeps them all)
 _open_views: dict[str, weakref.ref[ChatView]] = {}
@@ -45,9 +45,7 @@ class ChatView(w.VBox):
         self.redraws = 0
         self._closed = True  # until fully built
         self._draw_lock = threading.Lock()
-        title = escape(conversation.flow.name)
-        self._header = w.HTML(f'<div style="font:600 13px sans-serif;color:#444">💬 {title} '
-                              '<span style="font-weight:400;color:#888">· Chatlayer emulator</span></div>')
+        self._header = w.HTML(str(macro("widgets.html", "chat_header")(conversation.flow.name)))
         self._bubbles = w.HTML(layout=w.Layout(min_width="0"))
         self._bubbles.add_class("tk-chat-bubbles")
         self._choices = w.Box(layout=w.Layout(display="flex", flex_flow="row wrap"))
@@ -96,9 +94,8 @@ class ChatView(w.VBox):
             return
         with self._draw_lock:
             entries = self.conversation.transcript[-MAX_ENTRIES:]
-            box = (f"height:{self.height}px;overflow-y:auto;display:flex;flex-direction:column-reverse;"
-                   "padding:4px;background:#fafafa;border-radius:6px")
-            self._bubbles.value = f'<div style="{box}"><div>{transcript_html(entries)}</div></div>'
+            bubbles = trusted(transcript_html(entries))
+            self._bubbles.value = str(macro("widgets.html", "chat_bubbles")(self.height, bubbles))
             old = list(self._choices.children)
             self._choices.children = [self._button(c) for c in self.conversation.choices()]
             for button in old:
@@ -132,7 +129,7 @@ class ChatView(w.VBox):
         try:
             turn = action()
         except ToolkitError as exc:
-            self._status.value = f'<div style="color:#b91c1c;font:12px sans-serif">{escape(str(exc))}</div>'
+            self._status.value = str(macro("widgets.html", "chat_error")(str(exc)))
             return None
         self._status.value = ""
         return turn

@@ -11,14 +11,14 @@ import functools
 import json
 import threading
 from collections.abc import Callable
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import testing
+from ..html.templates import macro
 from ..log import Exchange
 from ..testing.edit import editable, replay_json
-from ..testing.replay import REPLAYED_SOURCES, Replayed, changes_html, replay, replay_all, side_by_side_html
+from ..testing.replay import REPLAYED_SOURCES, Replayed, change_rows, replay, replay_all, side_by_side_html
 from .logtable import fit
 from .seen import seen_html
 
@@ -89,8 +89,7 @@ class LogActions:
     def say(self, text: str, *, error: bool = False) -> None:
         """Show a one-line notice under the action buttons (``""`` clears it)."""
         color = "#b91c1c" if error else "#15803d"
-        span = f'<span style="font:12px sans-serif;color:{color}">{escape(text)}</span>'
-        self.notice.value = span if text else ""
+        self.notice.value = str(macro("widgets.html", "notice")(text, color)) if text else ""
 
     @reports
     def replay(self, target: Exchange | int | None = None) -> Replayed | None:
@@ -112,18 +111,12 @@ class LogActions:
         everything = replay_all(self.app, self._matching(), changed_only=False, progress_bar="never")
         results = [r for r in everything if r.changed]
         self.last_replays = results
-        items = "".join(
-            f"<li><b>#{r.old.id}</b> {escape(r.old.method)} {escape(r.old.path)} → "
-            f"{escape(r.new.handler or '—')}(): {', '.join(r.diff.parts)}{changes_html(r.diff)}</li>"
-            for r in results)
         head = f"Replayed {len(everything)} request(s): {len(results)} answer(s) changed."
         left_out = getattr(everything, "left_out", [])
         if left_out:
             head += f" Left out {len(left_out)} (see why below)."
-        why = "".join(f"<li>{escape(str(e))}</li>" for e in left_out)
-        why = f'<div>Left out:</div><ul style="padding-left:18px;color:#6b7280">{why}</ul>' if why else ""
-        self.comparison.value = fit(f'<div style="font:13px sans-serif"><b>{head}</b>'
-                                    f'<ul style="padding-left:18px">{items}</ul>{why}</div>')
+        items = [(r, change_rows(r.diff)) for r in results]
+        self.comparison.value = fit(str(macro("widgets.html", "replayed_all")(head, items, left_out)))
         self.say(head, error=bool(results))
         return results
 

@@ -8,38 +8,30 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
+from ..html.templates import macro, trusted
 from ..log import Exchange
 from ..reply import redirect_target
 from .seen import seen_html
 
 STATUS_COLORS = {"2xx": "#16a34a", "3xx": "#2563eb", "4xx": "#d97706", "5xx": "#dc2626"}  # the status classes
 FLAG_COLORS = {"slow": "#dc2626", "retry": "#7c3aed", "error": "#dc2626", "dropped": "#b45309"}
-# Each column's flex: the table adapts to its width. Time gives way first (down to nothing), then
-# handler and path; #, method, status and ms keep their width and flags at least one chip, so a row stays
-# whole down to about 340 px (a log view beside a chat view in JupyterLab on a 1280 px screen).
-COLUMNS = (("#", "flex:none;width:34px"), ("time", "flex:0 3 96px;min-width:0"),
-           ("method", "flex:none;width:50px"), ("path", "flex:2 1 160px;min-width:56px"),
-           ("handler", "flex:1 1 120px;min-width:0"), ("status", "flex:none;width:44px"),
-           ("ms", "flex:none;width:68px"), ("flags", "flex:1 0 56px"))
-ROW_PX = 26  # every row (and the "›" button beside it) is exactly this tall
-ROW = (f"display:flex;gap:4px;align-items:center;height:{ROW_PX}px;box-sizing:border-box;"
-       "font:12px/24px ui-monospace,Menlo,Consolas,monospace;white-space:nowrap;padding:0 4px;"
-       "border-bottom:1px solid #f0f0f0;overflow:hidden")
-_SIZES = dict(COLUMNS)
-SECTION = "margin:8px 0 2px;font:600 12px sans-serif;color:#444"
-PRE = "margin:2px 0;padding:6px;background:#f7f7f8;border-radius:6px;font-size:11px;white-space:pre-wrap;" \
-      "overflow-wrap:anywhere;max-height:320px;overflow:auto"
-# Width 0 keeps wide content (rows, long URLs) out of the width the page lays the view out with;
-# min-width 100% then gives it the view's width: the view fits its cell and never scrolls sideways.
-FIT = "width:0;min-width:100%;box-sizing:border-box"
+# The columns (and their flex) are written out in templates/logtable.html, the hot path of a redraw.
+ROW_PX = 26  # every row (and the "›" button beside it) is exactly this tall, as the template says
+
+
+def _table(name: str) -> Any:
+    return macro("logtable.html", name)
+
+
+def _detail(name: str) -> Any:
+    return macro("logdetail.html", name)
 
 
 def fit(html: str) -> str:
-    """``html`` in a block as wide as the view, whatever it holds."""
-    return f'<div class="tk-fit" style="{FIT}">{html}</div>'
+    """``html`` (HTML toolkit rendered) in a block as wide as the view, whatever it holds."""
+    return str(_table("fit")(trusted(html)))
 
 
 def status_class(status: int) -> str:
@@ -47,15 +39,9 @@ def status_class(status: int) -> str:
     return f"{status // 100}xx"
 
 
-def _cell(name: str, content: str, style: str = "") -> str:
-    css = "id" if name == "#" else name
-    return (f'<span class="tk-{css}" style="{_SIZES[name]};overflow:hidden;text-overflow:ellipsis;{style}">'
-            f"{content}</span>")
-
-
 def chip(label: str, color: str) -> str:
-    return (f'<span style="display:inline-block;margin-right:3px;padding:0 6px;border-radius:8px;'
-            f'background:{color};color:#fff;font:11px/16px sans-serif">{escape(label)}</span>')
+    """A small coloured label (a status or a flag)."""
+    return str(_table("chip")(label, color))
 
 
 def clock(t: float) -> str:
@@ -83,25 +69,18 @@ def row_html(entry: Exchange, *, selected: bool = False) -> str:
     color = STATUS_COLORS.get(status_class(entry.status), "#6b7280")
     slow = "slow" in entry.flags
     ms_style = "color:#fff;background:#dc2626;border-radius:4px;padding:0 4px;font-weight:600" if slow else ""
-    flags = "".join(chip(f, FLAG_COLORS.get(f, "#6b7280")) for f in flags_of(entry))
     back = "background:#e0ecff;" if selected else ""
-    return (f'<div class="tk-row" data-id="{entry.id}" style="{ROW};{back}">'
-            + _cell("#", str(entry.id), "color:#6b7280;text-align:right")
-            + _cell("time", clock(entry.time), "color:#6b7280")
-            + _cell("method", escape(entry.method), "font-weight:600")
-            + _cell("path", escape(entry.path))
-            + _cell("handler", escape(entry.handler or "—"), "color:#4b5563")
-            + _cell("status", chip(str(entry.status), color))
-            + _cell("ms", f'<span style="{ms_style}">{milliseconds(entry.total_ms)}</span>',
-                    "text-align:right")
-            + _cell("flags", flags) + "</div>")
+    return str(_table("row")(entry, back, color, _flag_colors(entry), clock(entry.time),
+                             milliseconds(entry.total_ms), ms_style))
+
+
+def _flag_colors(entry: Exchange) -> list[tuple[str, str]]:
+    return [(f, FLAG_COLORS.get(f, "#6b7280")) for f in flags_of(entry)]
 
 
 def header_html() -> str:
     """The column titles, aligned with :func:`row_html`."""
-    cells = "".join(_cell(name, name, "text-align:right" if name in ("#", "ms") else "")
-                    for name, _size in COLUMNS)
-    return f'<div style="{ROW};color:#6b7280;font-weight:600;border-bottom:1px solid #ccc">{cells}</div>'
+    return str(_table("header")())
 
 
 def counts_html(shown: int, matching: int, total: int, *, paused: bool = False, waiting: int = 0,
@@ -121,9 +100,7 @@ def counts_html(shown: int, matching: int, total: int, *, paused: bool = False, 
             text += f" · {total} in the log"
         if cleared:
             text += f" · {cleared} cleared"
-    if paused:
-        text = f"⏸ Paused ({waiting} new since). " + text
-    return f'<span style="font:12px sans-serif;color:#4b5563">{escape(text)}</span>'
+    return str(_table("counts")(text, paused, waiting))  # paused: "Paused (N new since). " first
 
 
 @dataclass(frozen=True)
@@ -178,30 +155,23 @@ def where_options(entries: Iterable[Exchange]) -> list[tuple[str, str]]:
 # --- the detail pane ----------------------------------------------------------------------------
 
 
-def pretty(value: Any) -> str:
-    """A JSON value as an escaped, indented ``<pre>``."""
+def json_text(value: Any) -> str | None:
+    """A JSON value as indented text (a string as it is); ``None`` for nothing (None, {} or [])."""
     if value is None or value == {} or value == []:
-        return '<div style="color:#9ca3af;font:12px sans-serif">(none)</div>'
-    text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    return f'<pre style="{PRE}">{escape(text)}</pre>'
+        return None
+    return value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
-def _section(title: str, content: str, *, open_: bool = True) -> str:
-    return (f'<details{" open" if open_ else ""} style="margin-top:6px"><summary style="{SECTION};'
-            f'cursor:pointer">{escape(title)}</summary>{content}</details>')
+def pretty(value: Any) -> str:
+    """A JSON value as an escaped, indented ``<pre>`` (``(none)`` for nothing)."""
+    return str(_detail("pretty")(json_text(value)))
 
 
 def summary_html(entry: Exchange) -> str:
     """The headline of the detail pane."""
     color = STATUS_COLORS.get(status_class(entry.status), "#6b7280")
-    who = f" → <b>{escape(entry.handler)}()</b>" if entry.handler else ""
-    flags = "".join(chip(f, FLAG_COLORS.get(f, "#6b7280")) for f in flags_of(entry))
-    tables = ", ".join(f"{escape(k)} ({escape(str(v))})" for k, v in entry.tables.items())
-    extra = f'<div style="color:#6b7280">Tables read: {tables}</div>' if tables else ""
-    extra += "".join(f'<div style="color:#b45309">⚠ {escape(w)}</div>' for w in entry.warnings)
-    return (f'<div style="font:13px sans-serif"><b>#{entry.id}</b> {clock(entry.time)} '
-            f"<b>{escape(entry.method)} {escape(entry.path)}</b>{who} {chip(str(entry.status), color)} "
-            f"{entry.total_ms:,.1f} ms (handler {entry.handler_ms:,.1f} ms) {flags}{extra}</div>")
+    return str(_detail("summary")(entry, clock(entry.time), color, _flag_colors(entry),
+                                  f"{entry.total_ms:,.1f}", f"{entry.handler_ms:,.1f}"))
 
 
 def reply_html(response: Any) -> str:
@@ -209,27 +179,17 @@ def reply_html(response: Any) -> str:
     emulator would; placeholders it leaves unset marked), then the redirect and the session write."""
     if not isinstance(response, Mapping) or "error" in response:
         return ""
-    messages = response.get("messages") or []
-    seen = seen_html(response) if messages else \
-        '<div style="color:#9ca3af;font:12px sans-serif">(no messages)</div>'
+    seen = trusted(seen_html(response)) if response.get("messages") else None
     target = redirect_target(response)
-    goes = (f'<div style="font:12px sans-serif;color:#4b5563">→ next block '
-            f"<code>{escape(str(target))}</code></div>") if target else ""
     session = response.get("session")
-    keeps = (f'<div style="font:12px sans-serif;color:#4b5563">Session write:</div>{pretty(session)}'
-             if session else "")
-    box = "padding:8px;border:1px solid #e5e7eb;border-radius:10px;background:#fafafa;max-width:640px"
-    return _section("What the user sees", f'<div style="{box}">{seen}{goes}</div>{keeps}')
+    return str(_detail("reply")(seen, str(target) if target else "", json_text(session) if session else None))
 
 
 def error_html(entry: Exchange) -> str:
+    """The error and its traceback (``""`` when the exchange has none)."""
     if not entry.error:
         return ""
-    message = (f'<div style="color:#b91c1c;font:12px sans-serif;white-space:pre-wrap">'
-               f"{escape(entry.error)}</div>")
-    trace = f'<pre style="{PRE};color:#7f1d1d;background:#fef2f2">{escape(entry.traceback)}</pre>' \
-        if entry.traceback else ""
-    return _section("Error", message + trace)
+    return str(_detail("error")(entry.error, entry.traceback))
 
 
 def outbound_html(calls: list[dict[str, Any]]) -> str:
@@ -241,27 +201,21 @@ def outbound_html(calls: list[dict[str, Any]]) -> str:
         status = call.get("status")
         color = STATUS_COLORS.get(status_class(status), "#6b7280") if isinstance(status, int) else "#6b7280"
         ms = call.get("ms")
-        head = (f"{escape(str(call.get('method', '')))} {escape(str(call.get('url', '')))} "
-                f"{chip(str(status if status is not None else call.get('error') or '?'), color)}"
-                f"{f' {ms:,.1f} ms' if isinstance(ms, int | float) else ''}")
-        body = "".join(f'<div style="font:11px sans-serif;color:#6b7280">{name}</div>{pretty(call.get(key))}'
-                       for name, key in (("request", "request"), ("response", "response"), ("error", "error"))
-                       if call.get(key) is not None)
-        items.append(f'<details style="margin-left:10px"><summary style="font:12px monospace;cursor:pointer">'
-                     f"{head}</summary>{body}</details>")
-    return _section(f"Outbound calls ({len(calls)})", "".join(items))
+        items.append({
+            "method": str(call.get("method", "")), "url": str(call.get("url", "")), "color": color,
+            "status": str(status if status is not None else call.get("error") or "?"),
+            "ms": f" {ms:,.1f} ms" if isinstance(ms, int | float) else "",
+            "parts": [(name, json_text(call.get(name))) for name in ("request", "response", "error")
+                      if call.get(name) is not None]})
+    return str(_detail("outbound")(items))
 
 
 def detail_html(entry: Exchange | None) -> str:
     """Everything about one exchange: summary, error and traceback, the reply as the user sees it,
     the request (query, masked headers, body), the response JSON and the outbound calls."""
     if entry is None:
-        return ('<div style="font:12px sans-serif;color:#6b7280">Click the › beside a row to see its '
-                "request, response and rendered messages here.</div>")
-    request = (f'<div style="{SECTION}">Query</div>{pretty(entry.query)}'
-               f'<div style="{SECTION}">Headers (secrets masked)</div>{pretty(entry.headers)}'
-               f'<div style="{SECTION}">Body</div>{pretty(entry.body)}')
-    return (f'<div style="border-top:2px solid #e5e7eb;padding-top:6px">{summary_html(entry)}'
-            f"{error_html(entry)}{reply_html(entry.response)}{_section('Request', request)}"
-            f"{_section('Response JSON', pretty(entry.response), open_=False)}"
-            f"{outbound_html(entry.outbound)}</div>")
+        return str(_detail("empty")())
+    return str(_detail("detail")(
+        trusted(summary_html(entry)), trusted(error_html(entry)), trusted(reply_html(entry.response)),
+        json_text(entry.query), json_text(entry.headers), json_text(entry.body), json_text(entry.response),
+        trusted(outbound_html(entry.outbound))))

@@ -11,12 +11,12 @@ import threading
 import time
 import weakref
 from collections import deque
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
 from ..errors import ConfigError
+from ..html.templates import macro
 from ..log import Exchange, logger
 from ..testing.replay import Replayed
 from .logactions import LogActions
@@ -74,7 +74,7 @@ class LogView(LogActions, w.VBox):
     # --- building -------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.title = w.HTML(f'<b style="font-size:14px">Live log · {escape(self.app.name)}</b>')
+        self.title = w.HTML(str(macro("widgets.html", "log_title")(self.app.name)))
         self.counts = w.HTML()
         self.notice = w.HTML()
         self.detail = w.HTML(fit(detail_html(None)), layout=w.Layout(min_width="0"))

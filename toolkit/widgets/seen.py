@@ -10,18 +10,15 @@ import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
 from ..emulator import paths
 from ..emulator.templating import PLACEHOLDER, render, render_all
 from ..errors import PathError, TemplateError
 from ..html.render import messages_html
+from ..html.templates import macro, trusted
 
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use marks around an unset placeholder, never in JSON text
-MARK = ("background:#fef3c7;color:#92400e;border:1px dashed #d97706;border-radius:4px;padding:0 2px;"
-        "font:inherit")
-UNSET_TIP = "Not set by this reply's session write: Chatlayer shows it empty unless the session holds it"
 _MARKED = re.compile(f"{OPEN}([^{OPEN}{CLOSE}]*){CLOSE}")
 _ATTRIBUTE = re.compile(r'"[^"<>]*"')  # escaped text never holds a quote: these are attribute values
 
@@ -71,8 +68,8 @@ def as_seen(response: Mapping[str, Any]) -> Seen:
 def mark_unset(html: str) -> str:
     """Turn the marks around unset placeholders into highlighted spans (plain text in attributes)."""
     html = _ATTRIBUTE.sub(lambda m: m.group(0).replace(OPEN, "").replace(CLOSE, ""), html)
-    mark = f'<mark class="tk-unset" title="{UNSET_TIP}" style="{MARK}">'
-    return _MARKED.sub(lambda m: f"{mark}{m.group(1)}</mark>", html)
+    mark = macro("seen.html", "mark")
+    return _MARKED.sub(lambda m: str(mark(trusted(m.group(1)))), html)
 
 
 def seen_html(response: Mapping[str, Any]) -> str:
@@ -81,9 +78,5 @@ def seen_html(response: Mapping[str, Any]) -> str:
     seen = as_seen(response)
     html = mark_unset(messages_html(seen.messages))
     if seen.unset:
-        names = ", ".join(f"<code>{{{escape(n)}}}</code>" for n in seen.unset)
-        html += (f'<div class="tk-unset-note" style="font:12px sans-serif;color:#92400e;margin-top:4px">'
-                 f"⚠ Not set by this reply: {names}. Chatlayer shows "
-                 f"{'it' if len(seen.unset) == 1 else 'them'} empty unless the bot's session already "
-                 f"holds {'it' if len(seen.unset) == 1 else 'them'}.</div>")
+        html += str(macro("seen.html", "unset_note")(seen.unset))
     return html
