@@ -395,6 +395,49 @@ def test_a_new_view_of_the_same_app_replaces_the_old_one(app):
         second.close()
 
 
+def test_replays_and_fixture_checks_have_their_own_filter_off_by_default(app, view, tmp_path):
+    """Re-checking fixtures must not push the real requests out of view."""
+    from toolkit import testing
+    from toolkit.testing.replay import replay
+
+    app.call("/greet", {"name": "Ada"})
+    testing.save_fixtures(app.log.last(), tmp_path, app=app)
+    assert testing.check_folder(app, tmp_path)
+    replay(app, app.log.entries()[0])
+    view.refresh()
+    assert [e.source for e in app.log] == ["call", "fixture", "replay"]
+    assert [e.source for e in view.shown] == ["call"]
+    assert "2 replays and fixture checks hidden (tick Replays & checks)" in view.counts.value
+    view.set_filter(checks=True)
+    assert [e.source for e in view.shown] == ["replay", "fixture", "call"]
+    assert "hidden" not in view.counts.value
+
+
+def test_a_closed_view_keeps_its_last_rows_on_the_page_with_a_stopped_note(app):
+    """Run All of a notebook that closes its views at the end must not leave them blank."""
+    view = app.log_view()
+    app.call("/greet", {"name": "Ada"})
+    view.close()
+    (frozen,) = view.children
+    assert view.comm is not None  # still on the page
+    assert "/greet" in frozen.value and "Stopped" in frozen.value and "Showing 1 of 1" in frozen.value
+    app.call("/greet", {"name": "Bo"})
+    assert frozen.value.count("/greet") == 1  # frozen: later requests do not show
+    view.close(keep=False)
+    assert view.comm is None
+
+
+def test_a_replaced_view_says_which_view_replaced_it(app):
+    first = app.log_view()
+    app.call("/greet", {"name": "Ada"})
+    second = app.log_view()
+    try:
+        (frozen,) = first.children
+        assert "Replaced by a newer view" in frozen.value and "/greet" in frozen.value
+    finally:
+        second.close(keep=False)
+
+
 def test_bad_view_settings_fail_with_the_fix(app):
     with pytest.raises(tk.ConfigError, match="view_rows >= 1 and view_max_fps > 0; got 0"):
         tk.LogView(app, rows=0)

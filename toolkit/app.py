@@ -241,7 +241,9 @@ class App:
 
     def _error_response(self, exc: ToolkitError, original: BaseException, entry: Exchange) -> Response:
         text = self._masker.text  # an exception's text may quote a secret (e.g. a URL's ?token=)
-        tb = text("".join(traceback.format_exception(original)))
+        # A client error (4xx) is the request's fault, not a crash: its message says it all, and the
+        # toolkit's own frames would only hide that. Tracebacks are for handler errors (5xx).
+        tb = text("".join(traceback.format_exception(original))) if exc.status >= 500 else None
         entry.error, entry.traceback = text(str(exc)), tb
         if exc.status >= 500:
             logger.error("%s %s failed: %s\n%s", entry.method, entry.path, entry.error, tb)

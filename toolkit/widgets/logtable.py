@@ -24,6 +24,7 @@ COLUMNS = (("#", "flex:none;width:34px"), ("time", "flex:0 3 96px;min-width:0"),
            ("method", "flex:none;width:50px"), ("path", "flex:2 1 160px;min-width:56px"),
            ("handler", "flex:1 1 120px;min-width:0"), ("status", "flex:none;width:44px"),
            ("ms", "flex:none;width:68px"), ("flags", "flex:1 0 56px"))
+CHECK_SOURCES = frozenset({"replay", "fixture"})  # what the view's "Replays & checks" box shows
 ROW_PX = 26  # every row (and the "›" button beside it) is exactly this tall
 ROW = (f"display:flex;gap:4px;align-items:center;height:{ROW_PX}px;box-sizing:border-box;"
        "font:12px/24px ui-monospace,Menlo,Consolas,monospace;white-space:nowrap;padding:0 4px;"
@@ -105,9 +106,10 @@ def header_html() -> str:
 
 
 def counts_html(shown: int, matching: int, total: int, *, paused: bool = False, waiting: int = 0,
-                filtered: bool = False, cleared: int = 0) -> str:
+                filtered: bool = False, cleared: int = 0, checks: int = 0) -> str:
     """``Showing 50 of 312 exchanges (262 more not shown)`` plus the pause state; after Clear it says
-    how many exchanges were cleared from the view (``app.log`` keeps them)."""
+    how many exchanges were cleared from the view (``app.log`` keeps them), and how many replays and
+    fixture checks ``checks`` hides (the "Replays & checks" box shows them)."""
     if total == 0 and cleared:
         text = (f"Cleared {cleared} exchange{'' if cleared == 1 else 's'} from the view (app.log keeps "
                 f"{'it' if cleared == 1 else 'them'}); new requests show up here.")
@@ -121,6 +123,9 @@ def counts_html(shown: int, matching: int, total: int, *, paused: bool = False, 
             text += f" · {total} in the log"
         if cleared:
             text += f" · {cleared} cleared"
+    if checks:
+        text += f" · {checks} replay{'s' * (checks != 1)} and fixture check{'s' * (checks != 1)} hidden " \
+                "(tick Replays & checks)"
     if paused:
         text = f"⏸ Paused ({waiting} new since). " + text
     return f'<span style="font:12px sans-serif;color:#4b5563">{escape(text)}</span>'
@@ -129,18 +134,22 @@ def counts_html(shown: int, matching: int, total: int, *, paused: bool = False, 
 @dataclass(frozen=True)
 class Filter:
     """What the view shows: ``where`` (``"path:/x"``, ``"handler:name"`` or ``""``), a status class
-    (``"2xx"``, ``"errors"`` = 4xx and 5xx, or ``""``) and free text (searched in paths, handlers,
-    errors, query, bodies and responses; case-insensitive)."""
+    (``"2xx"``, ``"errors"`` = 4xx and 5xx, or ``""``), free text (searched in paths, handlers,
+    errors, query, bodies and responses; case-insensitive), and ``checks``: whether replays and
+    fixture checks show (off by default, so re-checks never push real requests out of view)."""
 
     where: str = ""
     status: str = ""
     text: str = ""
+    checks: bool = False
 
     @property
     def active(self) -> bool:
         return bool(self.where or self.status or self.text.strip())
 
     def matches(self, entry: Exchange, texts: dict[int, str] | None = None) -> bool:
+        if not self.checks and entry.source in CHECK_SOURCES:
+            return False
         if self.where:
             kind, _, value = self.where.partition(":")
             if (entry.path if kind == "path" else entry.handler) != value:

@@ -1,0 +1,40 @@
+"""What a closed view leaves on the page: its last picture, frozen, with a note saying why it stopped.
+
+Closing a live widget would blank its output area, so after *Run All* of a notebook whose last cell
+closes its views the reader saw nothing. A view therefore closes its live parts (controls, timer,
+subscriptions) and keeps one static HTML child holding its last state and a "stopped" note.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import ipywidgets as w
+
+
+def current_cell() -> str:
+    """``"cell [12]"`` for the notebook cell running now, ``"a newer view"`` outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return "a newer view"
+    shell = get_ipython()
+    count = getattr(shell, "execution_count", None)
+    return f"the view in cell [{count}]" if isinstance(count, int) and count > 0 else "a newer view"
+
+
+def note_html(note: str) -> str:
+    """The grey line under a frozen view: ``"⏹ Stopped: the last state is shown; ..."``."""
+    return (f'<div class="tk-stopped" style="margin:4px 0;padding:3px 8px;border-left:3px solid #9ca3af;'
+            f'background:#f3f4f6;color:#4b5563;font:12px sans-serif">⏹ {escape(note)}</div>')
+
+
+def freeze(box: w.Box, html: str, note: str) -> w.HTML:
+    """Replace ``box``'s children by one HTML widget: ``html`` (its last state) and ``note`` above it.
+
+    Returns the new child. ``box`` stays open, so the notebook keeps showing it.
+    """
+    frozen = w.HTML(note_html(note) + html, layout=w.Layout(min_width="0"))
+    frozen.add_class("tk-frozen")
+    box.children = (frozen,)
+    return frozen
