@@ -36,7 +36,7 @@ def plot_log(log: Log, deadline_s: float | None = None, *, title: str = "") -> A
     frame = log.to_frame()
     fig, (latency, by_status) = plt.subplots(1, 2, figsize=(11, 3.6), width_ratios=(3, 1))
     fig.suptitle(title or f"{len(frame)} exchange{'s' * (len(frame) != 1)}")
-    top = 1.0
+    top = deadline_s * 1000 * HEADROOM if deadline_s else 1.0  # an empty log: the deadline, in view
     if frame.empty:
         latency.set_title("latency (no requests yet)")
     else:
@@ -45,7 +45,7 @@ def plot_log(log: Log, deadline_s: float | None = None, *, title: str = "") -> A
         latency.xaxis.set_major_locator(locator)
         latency.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         latency.set_title("latency")
-        top = max(float(frame["total_ms"].max()) * HEADROOM, top)
+        top = max(float(frame["total_ms"].max()) * HEADROOM, 1.0)
     latency.set_ylim(0, top)
     if deadline_s is not None:
         _deadline(latency, deadline_s, top)
