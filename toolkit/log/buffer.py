@@ -140,9 +140,10 @@ class Log:
                 and REFUSED_STATUSES.isdisjoint((last.status, entry.status))
                 and (entry.time < last.finished or last.troubled or names_someone(entry.raw_body()))):
             entry.flags.append("retry")
-        slow = "slow" in entry.flags or (self.deadline_s is not None and entry.total_ms > self.deadline_s * 1000)
-        seen[fp] = _Seen(entry.time, entry.time + entry.total_ms / 1000, entry.status,
-                         entry.status >= 500 or slow)  # newest last; only the count is capped
+        late = self.deadline_s is not None and entry.total_ms > self.deadline_s * 1000
+        troubled = entry.status >= 500 or late or "slow" in entry.flags
+        seen[fp] = _Seen(entry.time, entry.time + entry.total_ms / 1000, entry.status, troubled)
+        # newest last; only the count is capped
         if len(seen) > max(4 * self.size, 64):
             seen.popitem(last=False)
 
