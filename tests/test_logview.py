@@ -407,7 +407,7 @@ def test_replays_and_fixture_checks_have_their_own_filter_off_by_default(app, vi
     view.refresh()
     assert [e.source for e in app.log] == ["call", "fixture", "replay"]
     assert [e.source for e in view.shown] == ["call"]
-    assert "2 replays and fixture checks hidden (tick Replays & checks)" in view.counts.value
+    assert "2 replays and fixture checks hidden (tick Replays &amp; checks)" in view.counts.value
     view.set_filter(checks=True)
     assert [e.source for e in view.shown] == ["replay", "fixture", "call"]
     assert "hidden" not in view.counts.value

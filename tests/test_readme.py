@@ -258,3 +258,9 @@ def test_the_image_check_catches_remote_and_missing_images(tmp_path):
     assert image_problems(text, tmp_path, {"x.png": {}}) == [
         "https://example.com/a.png (needs the network)", "missing.png (no such file)",
         "attachment:y.png (no such attachment)"]
+
+
+def test_the_notebook_table_lists_every_notebook():
+    listed = set(re.findall(r"^\| `(\d\d_\w+)` \|", README, flags=re.MULTILINE))
+    shipped = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert listed == shipped, f"missing from the README's table: {sorted(shipped - listed)}"

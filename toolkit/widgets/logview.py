@@ -20,8 +20,18 @@ from ..errors import ConfigError
 from ..log import Exchange, logger
 from ..testing.replay import Replayed
 from .logactions import LogActions
+from .logtable import (
+    CHECK_SOURCES,
+    ROW_PX,
+    Filter,
+    counts_html,
+    detail_html,
+    fit,
+    header_html,
+    row_html,
+    where_options,
+)
 from .snapshot import current_cell, freeze
-from .logtable import CHECK_SOURCES, ROW_PX, Filter, counts_html, detail_html, fit, header_html, row_html, where_options
 
 if TYPE_CHECKING:
     from ..app import App
@@ -30,6 +40,7 @@ STATUS_OPTIONS = [("All statuses", ""), ("2xx success", "2xx"), ("3xx redirect",
                   ("4xx client error", "4xx"), ("5xx server error", "5xx"), ("4xx and 5xx", "errors")]
 HEADER = header_html()
 _open_views: dict[str, weakref.ref[LogView]] = {}
+STOPPED = "Stopped: this log view no longer updates; its last state is shown."
 
 
 class LogView(LogActions, w.VBox):
@@ -336,7 +347,7 @@ class LogView(LogActions, w.VBox):
             for child in self.children:
                 _close_tree(child)
             if keep:
-                freeze(self, last, note or "Stopped: this log view no longer updates; its last state is shown.")
+                freeze(self, last, note or STOPPED)
                 return
         super().close()
 
