@@ -50,6 +50,9 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)  # extra headers (a JsonAnswer's, an error's)
 
 
+HANDLER_FAILED = "%s %s failed: %s\n%s"  # the log line of a 5xx (toolkit serve hides a notebook's own)
+
+
 class App:
     """The registry of handlers. Everything hangs off it: ``app.serve()``, ``app.call()``, ``app.log``.
 
@@ -246,7 +249,7 @@ class App:
         tb = text("".join(traceback.format_exception(original))) if exc.status >= 500 else None
         entry.error, entry.traceback = text(str(exc)), tb
         if exc.status >= 500:
-            logger.error("%s %s failed: %s\n%s", entry.method, entry.path, entry.error, tb)
+            logger.error(HANDLER_FAILED, entry.method, entry.path, entry.error, tb)
         body = error_body(exc, traceback=tb if self.settings.debug else None)
         body["error"]["message"] = text(body["error"]["message"])
         return Response(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original,
