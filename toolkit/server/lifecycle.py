@@ -15,6 +15,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
+from html import escape
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..access import check_settings
@@ -54,6 +55,14 @@ class Server:
         """Where to send requests from this machine, e.g. ``http://127.0.0.1:5000``."""
         host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
         return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    @property
+    def browser_url(self) -> str:
+        """Where a person opens it: :attr:`url`, or behind JupyterHub / jupyter-server-proxy the proxied
+        URL (``/user/ada/proxy/5000``; the ``proxy_url_prefix`` setting). Programs use :attr:`url`."""
+        from ..proxyurls import human_url
+
+        return human_url(self.url, self.port, self.app.settings.proxy_url_prefix)
 
     @property
     def running(self) -> bool:
@@ -105,6 +114,18 @@ class Server:
 
     def __repr__(self) -> str:
         return f"<Server {self.app.name!r} {'running' if self.running else 'stopped'}>"
+
+    def _repr_html_(self) -> str | None:
+        """Running: the repr and a link a person can open (the proxied URL behind a hub); stopped:
+        nothing (the text repr shows)."""
+        return server_link_html(repr(self), self.browser_url) if self.running else None
+
+
+def server_link_html(label: str, url: str) -> str:
+    """``label`` and a link to ``url``'s health page, for a notebook."""
+    href = escape(url.rstrip("/") + "/_toolkit/health", quote=True)
+    return f'<code>{escape(label)}</code> · <a href="{href}" target="_blank">{escape(url)}</a>'
+
 
 
 def serve(app: App, host: str = "127.0.0.1", port: int = 5000, **settings: Any) -> Server:

@@ -61,6 +61,13 @@ class Tunnel:
             out[name.strip()] = value.strip()
         return out
 
+    @property
+    def browser_url(self) -> str:
+        """Where a person reaches the server from this browser when that is not its direct URL (behind
+        JupyterHub / jupyter-server-proxy: ``/user/ada/proxy/5000``), else ``""``. Never for the bot."""
+        proxied = str(getattr(self.server, "browser_url", "") or "")
+        return proxied if proxied and proxied != getattr(self.server, "url", "") else ""
+
     # --- the paste guide -----------------------------------------------------------------------
 
     def _routes(self) -> list[Any]:
@@ -124,6 +131,8 @@ class Tunnel:
         for _, where, what in self.auth_lines(reveal):
             out += [f"{where}:", f"  {what}"]
         note = self._token_note(reveal and self.generated)
+        if self.browser_url:
+            out.append(f"From this browser (not for the bot): {self.browser_url}")
         return "\n".join(out + ([note] if note else []))
 
     def __str__(self) -> str:
@@ -143,6 +152,7 @@ class Tunnel:
         auth = "".join(f"<div>{escape(where)}: <code>{escape(what)}</code></div>"
                        for _, where, what in self.auth_lines(reveal))
         note = self._token_note(reveal and self.generated)
+        auth += _browser_row(self.browser_url)
         return f"<div>{head}{table}{auth}{f'<div><i>{escape(note)}</i></div>' if note else ''}</div>"
 
     def __repr__(self) -> str:
@@ -152,3 +162,11 @@ class Tunnel:
         n = len(self.app.routes())
         return (f"<Tunnel {self.app.name!r} via {self.provider.name}: {n} handler{'s' * (n != 1)}, "
                 f"{' + '.join(kinds) or 'no'} auth>")
+
+
+def _browser_row(url: str) -> str:
+    """The guide's "from this browser" line (HTML), or ``""`` when the direct URL is the one to open."""
+    if not url:
+        return ""
+    return (f'<div>From this browser (not for the bot): <a href="{escape(url, quote=True)}" '
+            f'target="_blank"><code>{escape(url)}</code></a></div>')

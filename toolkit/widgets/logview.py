@@ -88,13 +88,15 @@ class LogView(LogActions, w.VBox):
     def _build(self) -> None:
         self.title = w.HTML(f'<b style="font-size:14px">Live log · {escape(self.app.name)}</b>')
         self.counts = w.HTML()
+        self.link = w.HTML()
+        self._link_url = ""
         self.notice = w.HTML()
         self.detail = w.HTML(fit(detail_html(None)), layout=w.Layout(min_width="0"))
         self.detail.add_class("tk-detail")
         self.comparison = w.HTML(layout=w.Layout(min_width="0"))
         self.comparison.add_class("tk-comparison")
         self.children = (
-            w.HBox([self.title, self.counts], layout=w.Layout(justify_content="space-between",
+            w.HBox([self.title, self.link, self.counts], layout=w.Layout(justify_content="space-between",
                                                                flex_flow="row wrap")),
             self._controls(), self._table(), self._action_bar(), self.notice, self.detail, self._editor(),
             self.comparison)
@@ -214,6 +216,7 @@ class LogView(LogActions, w.VBox):
                                             paused=self._paused_at is not None, waiting=waiting,
                                             filtered=flt.active, cleared=cleared, checks=checks)
             self._shown = shown
+            self._update_link()
             self.redraws += 1
             if len(self._texts) > 4 * max(self.app.log.size, 1):
                 live = {e.id for e in entries}
@@ -239,6 +242,14 @@ class LogView(LogActions, w.VBox):
         buttons = tuple(self.pick_column.children[:1]) + tuple(self._picker(i) for i in range(len(shown)))
         if buttons != self.pick_column.children:
             self.pick_column.children = buttons
+
+    def _update_link(self) -> None:
+        """A link to the app's running server, as a person opens it (proxied behind a hub)."""
+        server = getattr(self.app, "server", None)
+        url = str(getattr(server, "browser_url", "")) if server is not None and server.running else ""
+        if url != self._link_url:
+            self._link_url = url
+            self.link.value = served_at_html(url)
 
     def _update_where(self, entries: list[Exchange]) -> None:
         seen = tuple(sorted({(e.path, e.handler or "") for e in entries}))
@@ -360,6 +371,15 @@ class LogView(LogActions, w.VBox):
 
     def __repr__(self) -> str:
         return f"LogView(app={self.app.name!r})"
+
+
+def served_at_html(url: str) -> str:
+    """``served at <link>`` beside the title (``""`` without a running server)."""
+    if not url:
+        return ""
+    href = escape(url.rstrip("/") + "/_toolkit/health", quote=True)
+    return (f'<span style="font:12px sans-serif;color:#6b7280">served at <a class="tk-served-at" '
+            f'href="{href}" target="_blank">{escape(url)}</a></span>')
 
 
 def _close_tree(widget: w.Widget) -> None:
