@@ -364,7 +364,7 @@ class LogView(LogActions, w.VBox):
 
     def _last_state(self) -> str:
         """The title, counts, rows and detail pane as shown now, as one piece of HTML."""
-        parts = [self.title.value, self.counts.value, self.table_html.value]
+        parts = [self.title.value, " · ", self.counts.value, self.table_html.value]
         if self.selected is not None:
             parts.append(self.detail.value)
         return "".join(parts)

@@ -24,9 +24,10 @@ def current_cell() -> str:
 
 
 def note_html(note: str) -> str:
-    """The grey line under a frozen view: ``"⏹ Stopped: the last state is shown; ..."``."""
+    """The grey line above a frozen view: ``"Stopped: ... its last state is shown."`` (plain text: no
+    emoji, which some systems draw as a box)."""
     return (f'<div class="tk-stopped" style="margin:4px 0;padding:3px 8px;border-left:3px solid #9ca3af;'
-            f'background:#f3f4f6;color:#4b5563;font:12px sans-serif">⏹ {escape(note)}</div>')
+            f'background:#f3f4f6;color:#4b5563;font:12px sans-serif">{escape(note)}</div>')
 
 
 def freeze(box: w.Box, html: str, note: str) -> w.HTML:
