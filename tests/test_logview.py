@@ -496,3 +496,18 @@ def test_a_bad_edit_shows_in_the_notice_line_and_nothing_breaks(app, view, bad):
     assert "ReplayError" in view.notice.value and len(app.log) == 1
     assert view.replay_edited('{"body": {"name": "Bo"}}').new.response["messages"][0] == tk.text("Hello Bo!")
     assert len(app.log.to_frame()) == 2
+
+
+def test_in_a_kernel_the_replaced_view_names_the_cell_that_replaced_it():
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = ["import toolkit\napp = toolkit.App('kernel-demo')\nfirst = app.log_view()\nfirst",
+             "second = app.log_view()\nsecond",
+             "print(first.children[0].value)\nsecond.close()\nprint(second.children[0].value)"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    printed = "".join(o.get("text", "") for o in nb.cells[2].outputs)
+    assert "Replaced by the view in cell [2]: the live log of &#x27;kernel-demo&#x27; continues there." in printed
+    assert "Stopped: this log view no longer updates" in printed
+    assert [o["data"]["text/plain"] for o in nb.cells[1].outputs] == ["LogView(app='kernel-demo')"]

@@ -20,6 +20,8 @@ def current_cell() -> str:
         return "a newer view"
     shell = get_ipython()
     count = getattr(shell, "execution_count", None)
+    if isinstance(count, int) and getattr(shell, "kernel", None) is not None:
+        count -= 1  # ipykernel counts the running cell already (its reply says execution_count - 1)
     return f"the view in cell [{count}]" if isinstance(count, int) and count > 0 else "a newer view"
 
 
