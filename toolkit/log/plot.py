@@ -67,4 +67,4 @@ def _deadline(ax: Any, deadline_s: float, top: float) -> None:
     label = f"deadline {deadline_s:g} s" + ("" if ms <= top else " (above the chart)")
     ax.axhline(ms, color="#dc2626", linestyle="--", label=label)
     ax.set_ylim(0, top)  # axhline must not stretch the axis to the deadline
-    ax.legend(loc="upper left", handles=[h for h in ax.get_lines() if not h.get_label().startswith("_")])
+    ax.legend(loc="best", handles=[h for h in ax.get_lines() if not h.get_label().startswith("_")])
