@@ -346,3 +346,45 @@ def test_run_all_leaves_the_closed_views_showing_their_last_state(lab: Lab, name
                 raise
         finally:
             browser.close()
+
+
+PROXY_CELLS = [
+    "import toolkit\napp = toolkit.App('proxied')\napp.add_handler('/hi', lambda: 'hi')\n"
+    "server = app.serve(port=0)\nserver",
+    "view = app.log_view()\nview",
+]
+
+
+def test_behind_jupyter_server_proxy_the_links_humans_click_go_through_the_proxy(lab: Lab):
+    """With jupyter-server-proxy in JupyterLab, the server's display and the log view link to
+    /proxy/<port>/..., and following that link in the browser reaches the kernel's server."""
+    from playwright.sync_api import sync_playwright
+
+    pytest.importorskip("jupyter_server_proxy", reason="pip install jupyter-server-proxy (the dev extra has it)")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in PROXY_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, lab.folder / "proxied.ipynb")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS, timeout=120_000)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 800})
+            page.set_default_timeout(60_000)
+            try:
+                page.goto(f"{lab.url}/lab/tree/proxied.ipynb?token={lab.token}")
+                page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=120_000)
+                page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+                page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+                link = page.wait_for_selector(f"{OUTPUT} a[href^='/proxy/']", timeout=120_000)
+                href = link.get_attribute("href")
+                assert re.fullmatch(r"/proxy/\d+/_toolkit/health", href), href
+                served_at = page.wait_for_selector(".tk-served-at", timeout=60_000)
+                assert served_at.get_attribute("href") == href
+                _screenshot(page, "proxied-links.png", ".jp-Notebook")
+                answer = page.evaluate("url => fetch(url).then(r => r.json())", href)  # through JupyterLab
+                assert answer["status"] == "ok" and answer["app"] == "proxied"
+            except BaseException:
+                page.screenshot(path=str(ARTIFACTS / "proxied-failure.png"))
+                raise
+        finally:
+            browser.close()
