@@ -31,7 +31,7 @@ class ChatView(w.VBox):
 
     Drive it from code too: :meth:`send`, :meth:`press` (by title), :meth:`share_location`.
     ``location`` is what the location button shares. A new view of a conversation with the same flow
-    name closes the old one, so re-running its cell leaves nothing behind.
+    name freezes the old one (its bubbles stay, under a "Replaced by ..." note), as :meth:`close` does.
     """
 
     def __init__(self, conversation: Conversation, *, height: int = 420,

@@ -48,8 +48,10 @@ class LogView(LogActions, w.VBox):
 
     Drive it from code as well as with the mouse: :meth:`select`, :meth:`set_filter`,
     :meth:`pause` / :meth:`resume`, :meth:`clear`, :meth:`replay`, :meth:`replay_all`,
-    :meth:`save_fixtures`. :meth:`close` unsubscribes and stops the redraw thread. A new view of
-    an app with the same name closes the old one, so re-running its cell leaves nothing behind.
+    :meth:`save_fixtures`. :meth:`close` unsubscribes and stops the redraw thread, and leaves the last
+    rows on the page under a "Stopped" note. A new view of an app with the same name freezes the old
+    one the same way ("Replaced by the view in cell [n]"), so re-running its cell leaves no live
+    leftovers. Replays and fixture checks hide behind the *Replays & checks* box (off by default).
     """
 
     def __init__(self, app: App, *, rows: int | None = None, max_fps: float | None = None) -> None:
