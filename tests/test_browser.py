@@ -9,7 +9,8 @@ Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the PyPI ``pla
 installs Chromium, so CI never skips this test. Screenshots land in ``tests/artifacts/``: ``logview.png``
 (the chat beside the live log) and ``edit-replay.png`` (an edited replay from the detail pane); and, after
 *Run All* of the shipped notebooks 01 and 03 (whose last cells close their views and stop the server),
-``runall-01_quickstart.png`` and ``runall-03_conversations.png``: the views keep their last state.
+``runall-01_quickstart.png`` and ``runall-03_conversations.png``: the views keep their last state; and
+``proxied-links.png``: behind jupyter-server-proxy the links a person clicks go through ``/proxy/<port>``.
 """
 
 from __future__ import annotations
