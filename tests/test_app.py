@@ -74,6 +74,31 @@ def test_call_reraises_handler_exceptions_test_client_answers_500(app):
     assert "Traceback" in app.log.last().traceback
 
 
+def test_client_errors_carry_no_traceback_handler_errors_do(app):
+    """A 400 or 404 is the request's fault: its message says what to fix, and no internal traceback
+    shows in the log, its DataFrame or the log view's detail pane."""
+    from toolkit.widgets.logtable import detail_html
+
+    @app.handler("/boom")
+    def boom():
+        raise KeyError("sku")
+
+    @app.handler("/order")
+    def order(order_id: str):
+        return order_id
+
+    client = app.test_client()
+    assert client.post("/order", json={}).status_code == 400
+    assert client.post("/nowhere", json={}).status_code == 404
+    assert client.post("/boom", json={}).status_code == 500
+    bad, missing, crashed = app.log.entries()
+    assert bad.error and missing.error and bad.traceback is None and missing.traceback is None
+    assert "Traceback" in crashed.traceback and "Traceback" in detail_html(crashed)
+    assert "Traceback" not in detail_html(bad) and "Traceback" not in detail_html(missing)
+    frame = app.log.to_frame()
+    assert frame["traceback"].isna().tolist() == [True, True, False]
+
+
 def test_call_returns_exactly_what_the_server_sends(app):
     assert app.call("/greet", {"name": "Ada"}) == app.test_client().post(
         "/greet", json={"name": "Ada"}).get_json()

@@ -7,7 +7,10 @@ detail pane. Every wait is on a selector with a deadline.
 Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the PyPI ``playwright`` package
 (``pip install playwright``; never ``playwright install``: the system Chromium is used). ``.ci/run``
 installs Chromium, so CI never skips this test: under CI (``CI=true``) a missing part fails it (needs.py). Screenshots land in ``tests/artifacts/``: ``logview.png``
-(the chat beside the live log) and ``edit-replay.png`` (an edited replay from the detail pane).
+(the chat beside the live log) and ``edit-replay.png`` (an edited replay from the detail pane); and, after
+*Run All* of the shipped notebooks 01 and 03 (whose last cells close their views and stop the server),
+``runall-01_quickstart.png`` and ``runall-03_conversations.png``: the views keep their last state; and
+``proxied-links.png``: behind jupyter-server-proxy the links a person clicks go through ``/proxy/<port>``.
 """
 
 from __future__ import annotations
@@ -302,3 +305,93 @@ def _screenshot(page, name: str, top: str) -> None:
     page.locator(top).evaluate("e => e.scrollIntoView({block: 'start'})")
     page.screenshot(path=str(ARTIFACTS / name))
     assert (ARTIFACTS / name).stat().st_size > 10_000
+
+
+RUN_ALL = {  # notebook: what its frozen views must still show after Run All
+    "01_quickstart": {"rows": 3, "chat": False},
+    "03_conversations": {"rows": 1, "chat": True},
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUN_ALL))
+def test_run_all_leaves_the_closed_views_showing_their_last_state(lab: Lab, name: str):
+    """The notebooks close their views and stop their servers in the last cell; after Run All the log (and
+    chat) must still show what happened, marked as stopped, not an empty output."""
+    from playwright.sync_api import sync_playwright
+
+    root = Path(__file__).resolve().parent.parent
+    (lab.folder / "notebooks").mkdir()
+    shutil.copy(root / "notebooks" / f"{name}.ipynb", lab.folder / "notebooks")
+    shutil.copytree(root / "data", lab.folder / "data")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS, timeout=120_000)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1000})
+            page.set_default_timeout(60_000)
+            try:
+                page.goto(f"{lab.url}/lab/tree/notebooks/{name}.ipynb?token={lab.token}")
+                page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=120_000)
+                page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+                page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+                frozen = ".tk-logview .tk-frozen"
+                page.wait_for_selector(f"{frozen} >> text=Stopped: this log view no longer updates",
+                                       timeout=240_000)
+                expected = RUN_ALL[name]
+                log = page.locator(frozen).first
+                log.scroll_into_view_if_needed()  # JupyterLab hides cells far outside the viewport
+                assert log.locator(".tk-row").count() >= expected["rows"], log.text_content()
+                assert "Live log" in log.text_content() and "Showing" in log.text_content()
+                if expected["chat"]:
+                    chat = page.locator(".tk-chat .tk-frozen").first
+                    page.wait_for_selector(".tk-chat .tk-frozen >> text=Stopped", timeout=60_000)
+                    assert chat.locator(".tk-bubble").count() >= 2, chat.text_content()
+                assert page.locator(".tk-logview .widget-button").count() == 0  # the live controls are gone
+                _screenshot(page, f"runall-{name}.png", ".tk-logview")
+            except BaseException:
+                page.screenshot(path=str(ARTIFACTS / f"runall-{name}-failure.png"))
+                raise
+        finally:
+            browser.close()
+
+
+PROXY_CELLS = [
+    "import toolkit\napp = toolkit.App('proxied')\napp.add_handler('/hi', lambda: 'hi')\n"
+    "server = app.serve(port=0)\nserver",
+    "view = app.log_view()\nview",
+]
+
+
+def test_behind_jupyter_server_proxy_the_links_humans_click_go_through_the_proxy(lab: Lab):
+    """With jupyter-server-proxy in JupyterLab, the server's display and the log view link to
+    /proxy/<port>/..., and following that link in the browser reaches the kernel's server."""
+    from playwright.sync_api import sync_playwright
+
+    pytest.importorskip("jupyter_server_proxy", reason="pip install jupyter-server-proxy (the dev extra has it)")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in PROXY_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, lab.folder / "proxied.ipynb")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS, timeout=120_000)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 800})
+            page.set_default_timeout(60_000)
+            try:
+                page.goto(f"{lab.url}/lab/tree/proxied.ipynb?token={lab.token}")
+                page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=120_000)
+                page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+                page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+                link = page.wait_for_selector(f"{OUTPUT} a[href^='/proxy/']", timeout=120_000)
+                href = link.get_attribute("href")
+                assert re.fullmatch(r"/proxy/\d+/_toolkit/health", href), href
+                served_at = page.wait_for_selector(".tk-served-at", timeout=60_000)
+                assert served_at.get_attribute("href") == href
+                _screenshot(page, "proxied-links.png", ".jp-Notebook")
+                answer = page.evaluate("url => fetch(url).then(r => r.json())", href)  # through JupyterLab
+                assert answer["status"] == "ok" and answer["app"] == "proxied"
+            except BaseException:
+                page.screenshot(path=str(ARTIFACTS / "proxied-failure.png"))
+                raise
+        finally:
+            browser.close()

@@ -9,6 +9,8 @@ import requests
 
 import toolkit as tk
 from toolkit.log import Exchange, Log, fingerprint
+from toolkit.log.buffer import names_someone
+from toolkit.log.masking import Masker
 from toolkit.testing import replay
 
 
@@ -70,9 +72,12 @@ def test_an_empty_log_gives_an_empty_frame_with_every_column():
 # --- the retry flag ------------------------------------------------------------------------------
 
 
-def _served(log: Log, status: int = 200, t: float = 100.0, source: str = "http") -> Exchange:
-    return log.record(Exchange("POST", "/x", status, source=source, time=t,
-                               fingerprint=fingerprint("POST", "/x", b'{"a": 1}')))
+def _served(log: Log, status: int = 200, t: float = 100.0, source: str = "http", ms: float = 5.0,
+            body: bytes = b'{"a": 1, "sessionId": "s-1"}') -> Exchange:
+    entry = Exchange("POST", "/x", status, source=source, time=t, total_ms=ms,
+                     fingerprint=fingerprint("POST", "/x", body))
+    entry.keep_bodies(body, b"", Masker())
+    return log.record(entry)
 
 
 def test_retry_rules_at_the_unit_level():
@@ -86,6 +91,30 @@ def test_retry_rules_at_the_unit_level():
     assert _served(refused, 200, t=101).flags == ["retry"]  # then the platform really sent it twice
     assert _served(refused, 403, t=110).flags == [] and _served(refused, 403, t=110.5).flags == []
     assert _served(refused, 200, t=111).flags == []  # after a 403 too
+
+
+def test_two_users_asking_the_same_thing_are_not_a_retry():
+    """Without a session or user id in the body, the same request is a retry only when the earlier one
+    was still running, failed or ran past the deadline."""
+    log = Log(10, retry_window_s=3.0, deadline_s=1.0)
+    anonymous = b'{"sku": "CF-1003"}'
+    assert _served(log, t=100, body=anonymous).flags == []
+    assert _served(log, t=101, body=anonymous).flags == []  # another user, a moment later: no flag
+    assert _served(log, t=102, body=anonymous, ms=3000).flags == []  # ran 3 s, past the deadline...
+    assert _served(log, t=104.5, body=anonymous).flags == ["retry"]  # ...so the next one is a retry
+    assert _served(log, t=110, body=anonymous, status=500).flags == []
+    assert _served(log, t=111, body=anonymous).flags == ["retry"]  # after a failure
+    assert _served(log, t=120, body=anonymous, ms=800).flags == []
+    assert _served(log, t=120.5, body=anonymous).flags == ["retry"]  # the first was still running
+    same_user = b'{"sku": "CF-1003", "user": {"id": "u-7"}}'
+    assert _served(log, t=130, body=same_user).flags == [] and _served(log, t=131, body=same_user).flags == ["retry"]
+
+
+def test_names_someone_finds_session_and_user_ids():
+    assert names_someone(b'{"sessionId": "s"}') and names_someone(b'{"USER_ID": 3}')
+    assert names_someone(b'{"internal": {"sessionId": "s"}}') and names_someone(b'{"sender": {"id": "x"}}')
+    assert not names_someone(b'{"sessionId": ""}') and not names_someone(b'{"sku": "A"}')
+    assert not names_someone(b"[1]") and not names_someone(b"not json {") and not names_someone(None)
 
 
 def test_in_process_calls_and_the_test_client_are_never_retries(shop):
@@ -103,7 +132,7 @@ def test_in_process_calls_and_the_test_client_are_never_retries(shop):
 def test_through_a_real_server_replays_and_corrected_credentials_are_not_retries(shop):
     shop.configure(auth_bearer="right-token")
     server = shop.serve(port=0)
-    body = {"order_id": "A-7"}
+    body = {"order_id": "A-7", "sessionId": "emulator-1"}  # the same user: the same body is a retry
     try:
         with requests.Session() as http:
             def post(token: str) -> int:

@@ -134,3 +134,14 @@ def test_close_unsubscribes_and_a_new_view_replaces_the_old(conversation):
     assert conversation._listeners == []
     with pytest.raises(TypeError, match="needs a toolkit.Conversation"):
         tk.ChatView("not a conversation")
+
+
+def test_a_closed_chat_keeps_its_bubbles_on_the_page(conversation):
+    view = tk.ChatView(conversation)
+    conversation.say("hi")
+    bubbles = view._bubbles.value
+    replacement = tk.ChatView(conversation)
+    (frozen,) = view.children
+    assert bubbles in frozen.value and "Replaced by a newer view" in frozen.value and view.comm is not None
+    replacement.close()
+    assert "Stopped" in replacement.children[0].value and conversation._listeners == []

@@ -157,6 +157,7 @@ def test_copy_table_on_the_command_line(url: str, tmp_path: Path):
     again = subprocess.run([sys.executable, "-m", "toolkit", "copy-table", str(csv), url],
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 1 and "already has a table 'stores'" in again.stderr
+    assert "--if-exists 'replace'" in again.stderr and "if_exists=" not in again.stderr  # the CLI's words
 
 
 # --- errors that carry the fix ------------------------------------------------------------------

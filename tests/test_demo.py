@@ -26,6 +26,7 @@ def test_once_prints_a_transcript_with_every_message_type_and_a_log_summary():
     out = io.StringIO()
     assert demo.main(once=True, out=out) == 0
     text = out.getvalue()
+    assert "; then it exits." in text.splitlines()[0]
     turns = re.findall(r"^\s*(\d+)  ", text, flags=re.MULTILINE)
     assert len(turns) >= 6 and turns[-1] == str(len(demo.SCRIPT))
     for label in ("bot: ", "bot [buttons]:", "bot [quick replies]:", "bot [carousel]:", "bot [media]:"):
@@ -80,6 +81,7 @@ def test_without_once_it_serves_until_ctrl_c_and_stops_cleanly():
             if "Press Ctrl-C to stop." in line:
                 break
         assert any("Press Ctrl-C to stop." in line for line in lines), "".join(lines)
+        assert "then it keeps serving until you press Ctrl-C." in lines[0]  # said before it happens
         url = re.search(r"Serving (http://127\.0\.0\.1:\d+)", "".join(lines)).group(1)
         import requests
 

@@ -79,7 +79,7 @@ def test_an_identical_request_within_the_window_is_flagged_as_a_retry(app):
     log = Log(10, retry_window_s=3.0)
     fp = fingerprint("POST", "/x", b"{}")
     first = log.record(Exchange("POST", "/x", 200, fingerprint=fp, time=100.0))
-    late = log.record(Exchange("POST", "/x", 200, fingerprint=fp, time=104.0))
+    late = log.record(Exchange("POST", "/x", 500, fingerprint=fp, time=104.0))  # failed: a reason to retry
     again = log.record(Exchange("POST", "/x", 200, fingerprint=fp, time=105.0))
     assert (first.flags, late.flags, again.flags) == ([], [], ["retry"])
 

@@ -124,3 +124,19 @@ def test_a_failed_write_leaves_no_empty_claimed_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         testing.save_fixtures(app.log.last(), tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+def test_saving_the_same_traffic_twice_writes_the_same_files(tmp_path):
+    """A re-run notebook saves its fixtures again: the folder stays as it was (no greet-3.json)."""
+    first = _bot()
+    first.call("/greet", {"name": "Ada"})
+    first.call("/orders/A-1", {})
+    paths = testing.save_fixtures(first.log.entries(), tmp_path)
+    again = _bot()  # a new kernel session, the same traffic
+    again.call("/greet", {"name": "Ada"})
+    again.call("/orders/A-1", {})
+    assert testing.save_fixtures(again.log.entries(), tmp_path) == paths
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["greet-1.json", "orders-2.json"]
+    again.call("/greet", {"name": "Bo"})  # new traffic still gets a new file
+    assert [p.name for p in testing.save_fixtures(again.log.entries(), tmp_path)] == [
+        "greet-1.json", "orders-2.json", "greet-3.json"]

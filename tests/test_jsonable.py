@@ -36,4 +36,4 @@ def test_handler_returning_dataframe_values_serialises():
 def test_unconvertible_value_names_where_it_is():
     with pytest.raises(tk.ReplyError) as info:
         to_jsonable({"data": {"obj": object()}}, "reply")
-    assert "reply.data.obj holds a object" in str(info.value)
+    assert "reply.data.obj holds an object" in str(info.value)

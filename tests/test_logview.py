@@ -395,6 +395,49 @@ def test_a_new_view_of_the_same_app_replaces_the_old_one(app):
         second.close()
 
 
+def test_replays_and_fixture_checks_have_their_own_filter_off_by_default(app, view, tmp_path):
+    """Re-checking fixtures must not push the real requests out of view."""
+    from toolkit import testing
+    from toolkit.testing.replay import replay
+
+    app.call("/greet", {"name": "Ada"})
+    testing.save_fixtures(app.log.last(), tmp_path, app=app)
+    assert testing.check_folder(app, tmp_path)
+    replay(app, app.log.entries()[0])
+    view.refresh()
+    assert [e.source for e in app.log] == ["call", "fixture", "replay"]
+    assert [e.source for e in view.shown] == ["call"]
+    assert "2 replays and fixture checks hidden (tick Replays &amp; checks)" in view.counts.value
+    view.set_filter(checks=True)
+    assert [e.source for e in view.shown] == ["replay", "fixture", "call"]
+    assert "hidden" not in view.counts.value
+
+
+def test_a_closed_view_keeps_its_last_rows_on_the_page_with_a_stopped_note(app):
+    """Run All of a notebook that closes its views at the end must not leave them blank."""
+    view = app.log_view()
+    app.call("/greet", {"name": "Ada"})
+    view.close()
+    (frozen,) = view.children
+    assert view.comm is not None  # still on the page
+    assert "/greet" in frozen.value and "Stopped" in frozen.value and "Showing 1 of 1" in frozen.value
+    app.call("/greet", {"name": "Bo"})
+    assert frozen.value.count("/greet") == 1  # frozen: later requests do not show
+    view.close(keep=False)
+    assert view.comm is None
+
+
+def test_a_replaced_view_says_which_view_replaced_it(app):
+    first = app.log_view()
+    app.call("/greet", {"name": "Ada"})
+    second = app.log_view()
+    try:
+        (frozen,) = first.children
+        assert "Replaced by a newer view" in frozen.value and "/greet" in frozen.value
+    finally:
+        second.close(keep=False)
+
+
 def test_bad_view_settings_fail_with_the_fix(app):
     with pytest.raises(tk.ConfigError, match="view_rows >= 1 and view_max_fps > 0; got 0"):
         tk.LogView(app, rows=0)
@@ -453,3 +496,18 @@ def test_a_bad_edit_shows_in_the_notice_line_and_nothing_breaks(app, view, bad):
     assert "ReplayError" in view.notice.value and len(app.log) == 1
     assert view.replay_edited('{"body": {"name": "Bo"}}').new.response["messages"][0] == tk.text("Hello Bo!")
     assert len(app.log.to_frame()) == 2
+
+
+def test_in_a_kernel_the_replaced_view_names_the_cell_that_replaced_it():
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = ["import toolkit\napp = toolkit.App('kernel-demo')\nfirst = app.log_view()\nfirst",
+             "second = app.log_view()\nsecond",
+             "print(first.children[0].value)\nsecond.close()\nprint(second.children[0].value)"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    printed = "".join(o.get("text", "") for o in nb.cells[2].outputs)
+    assert "Replaced by the view in cell [2]: the live log of &#x27;kernel-demo&#x27; continues there." in printed
+    assert "Stopped: this log view no longer updates" in printed
+    assert [o["data"]["text/plain"] for o in nb.cells[1].outputs] == ["LogView(app='kernel-demo')"]

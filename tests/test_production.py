@@ -271,3 +271,29 @@ def test_gunicorn_4_workers_answer_200_requests_from_8_clients_with_0_errors(tmp
     finally:
         served.stop()
     assert served.proc.returncode == 0
+
+
+def test_serving_a_notebook_prints_none_of_its_demonstration(tmp_path, monkeypatch, capsys, caplog):
+    """Cells that need the live notebook (HTTP to its own server, widgets, names they define) are left out
+    quietly; the notebook's prints, progress bars and the errors its examples log stay out of the output.
+    A real failure still warns."""
+    cells = CELLS[:5] + [
+        "import requests\nanswer = requests.post(server.url + '/price', json={'sku': 'A1'})",
+        "answer.json()['session']",
+        "chat = toolkit.ChatView(object())\nprint(server)\nprint('a demo line')",
+        "@app.handler('/boom')\ndef boom():\n    raise ValueError('on purpose')\n\n"
+        "from toolkit import testing\nprint(app.test_client().post('/boom', json={}).status_code)",
+        "undefined_name + 1",
+    ]
+    nb = make_notebook(tmp_path, cells)
+    monkeypatch.chdir(tmp_path)
+    caplog.set_level("INFO", logger="toolkit")
+    app = load(nb.name)
+    assert sorted(app.handlers) == ["/boom", "/pid", "/price"]
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""  # no <headless>, no demo line, no 500 traceback, no bar
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "cell 10 ('undefined_name + 1') failed headless: NameError" in warnings[0]
+    assert "on purpose" not in caplog.text.replace("raise ValueError('on purpose')", "")
+    quiet = [r.getMessage() for r in caplog.records if r.levelname == "INFO" and "live notebook" in r.getMessage()]
+    assert [m.split(",")[1].split("(")[0].strip() for m in quiet] == ["cell 6", "cell 7"]

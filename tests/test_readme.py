@@ -258,3 +258,17 @@ def test_the_image_check_catches_remote_and_missing_images(tmp_path):
     assert image_problems(text, tmp_path, {"x.png": {}}) == [
         "https://example.com/a.png (needs the network)", "missing.png (no such file)",
         "attachment:y.png (no such attachment)"]
+
+
+def test_the_notebook_table_lists_every_notebook():
+    listed = set(re.findall(r"^\| `(\d\d_\w+)` \|", README, flags=re.MULTILINE))
+    shipped = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert listed == shipped, f"missing from the README's table: {sorted(shipped - listed)}"
+
+
+def test_the_copy_table_example_runs_against_the_shipped_data(tmp_path):
+    (line,) = [s for s in _inline_spans() if s.startswith("python -m toolkit copy-table")]
+    words = shlex.split(line.replace("<url>", f"sqlite:///{tmp_path / 'shop.db'}"))
+    done = _run([sys.executable, *words[1:]])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Copied" in done.stdout and "rows of orders" in done.stdout

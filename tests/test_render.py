@@ -48,3 +48,21 @@ def test_list_renders_its_rows_images_buttons_and_the_button_below():
     assert html.index("Bike B") < html.index("All bikes")
     bare = message_html({"type": "list", "config": {"elements": ["junk", {"title": "Only"}]}})
     assert "<b>Only</b>" in bare and "junk" not in bare
+
+
+def test_reply_text_fills_templates_from_the_session_the_reply_wrote():
+    """What the user reads, not the template: Chatlayer fills {order.status} from the session."""
+    from toolkit.html.render import reply_text
+
+    app = tk.App("shop")
+
+    @app.handler("/orders")
+    def orders(order_id: str):
+        return tk.Reply(session={"order": {"id": order_id, "status": "shipped", "items": [{"n": 2.0}]}},
+                        messages=[tk.text("Your order {order.status}."),
+                                  tk.text("{order.id}: {order.items[0].n} item(s), {order.eta} {user.name}")])
+
+    assert reply_text(app.call("/orders", {"order_id": "A-1"})) == (
+        "Your order shipped.\nA-1: 2 item(s), {order.eta} {user.name}")  # unknown ones stay as written
+    assert app.log.to_frame()["reply_text"].iloc[-1].startswith("Your order shipped.")
+    assert reply_text({"messages": [tk.text("Hi {name}")]}) == "Hi {name}"

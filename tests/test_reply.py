@@ -69,7 +69,7 @@ def test_normalize_rejects_other_types_naming_handler_and_forms():
     with pytest.raises(tk.ReplyError) as info:
         normalize(42, handler="order_status")
     msg = str(info.value)
-    assert "'order_status' returned a int" in msg and "toolkit.Reply" in msg and "None" in msg
+    assert "'order_status' returned an int" in msg and "toolkit.Reply" in msg and "None" in msg
 
 
 def test_session_short_form_with_two_namespaces_is_rejected():

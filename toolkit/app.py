@@ -66,6 +66,9 @@ class Outgoing:
     headers: dict[str, str] = field(default_factory=dict)  # extra headers (a JsonAnswer's, an error's)
 
 
+HANDLER_FAILED = "%s %s failed: %s\n%s"  # the log line of a 5xx (toolkit serve hides a notebook's own)
+
+
 class App:
     """The registry of handlers. Everything hangs off it: ``app.serve()``, ``app.call()``, ``app.log``.
 
@@ -277,10 +280,12 @@ class App:
 
     def _error_response(self, exc: ToolkitError, original: BaseException, entry: Exchange) -> Outgoing:
         text = self._masker.text  # an exception's text may quote a secret (e.g. a URL's ?token=)
-        tb = text("".join(traceback.format_exception(original)))
+        # A client error (4xx) is the request's fault, not a crash: its message says it all, and the
+        # toolkit's own frames would only hide that. Tracebacks are for handler errors (5xx).
+        tb = text("".join(traceback.format_exception(original))) if exc.status >= 500 else None
         entry.error, entry.traceback = text(str(exc)), tb
         if exc.status >= 500:
-            logger.error("%s %s failed: %s\n%s", entry.method, entry.path, entry.error, tb)
+            logger.error(HANDLER_FAILED, entry.method, entry.path, entry.error, tb)
         body = error_body(exc, traceback=tb if self.settings.debug else None)
         body["error"]["message"] = text(body["error"]["message"])
         return Outgoing(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original,

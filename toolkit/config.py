@@ -152,6 +152,13 @@ SETTINGS: tuple[Setting, ...] = (
             "A live turn fails when its answer is not complete after this many seconds."),
     # --- tunnel ---
     Setting("tunnel_timeout_s", 15.0, "Longest wait for a tunnel to open before failing."),
+    # --- behind JupyterHub / jupyter-server-proxy ---
+    Setting("proxy_url_prefix", "auto",
+            "Where a person's browser reaches a server of this kernel, for the URLs shown to humans "
+            "(server display, log view link, the guide's 'from this browser' row; server.url and tunnel "
+            "URLs stay direct): 'auto' ($JUPYTERHUB_SERVICE_PREFIX + 'proxy/{port}', else '/proxy/{port}' "
+            "in a kernel with jupyter-server-proxy, else direct), 'off', or a prefix such as "
+            "'https://hub.example.org/user/ada/proxy' ('/{port}' is appended unless it holds {port})."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -278,6 +285,7 @@ class Settings(Mapping[str, Any]):
     livebot_quiet_s: float
     livebot_deadline_s: float
     tunnel_timeout_s: float
+    proxy_url_prefix: str
 
     _values: dict[str, Any]
 

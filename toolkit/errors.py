@@ -290,3 +290,9 @@ class TemplateError(ToolkitError, ValueError):
     increments something that is not a number."""
 
     kind = "template_error"
+
+
+def article(word: str) -> str:
+    """``word`` with its article, for messages: ``article("str")`` is ``"a str"``, ``article("int")``
+    ``"an int"``."""
+    return f"{'an' if word[:1].lower() in 'aeio' else 'a'} {word}"

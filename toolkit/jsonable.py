@@ -8,7 +8,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import ReplyError
+from .errors import ReplyError, article
 
 _PLAIN = frozenset({str, int, bool, type(None)})
 
@@ -59,7 +59,7 @@ def _from_library(value: Any, where: str) -> Any:
     if isinstance(value, set | frozenset):
         return to_jsonable(sorted(value, key=repr), where)
     raise ReplyError(
-        f"{where} holds a {type(value).__name__} ({value!r:.60}), which cannot be sent as JSON.",
+        f"{where} holds {article(type(value).__name__)} ({value!r:.60}), which cannot be sent as JSON.",
         hint="Convert it to str, int, float, bool, list or dict before returning it.",
     )
 

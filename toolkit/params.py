@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import BadRequest
+from .errors import BadRequest, article
 from .log.masking import Masker
 from .request import DEPTH_CEILING, Request, too_deep
 
@@ -172,7 +172,7 @@ def _bad(handler: str, param: Param, value: Any, masker: Masker | None) -> BadRe
     name = getattr(param.kind, "__name__", str(param.kind))
     return BadRequest(
         f"Handler {handler!r}: {param.name!r} must be {name}, got {shown(param.name, value, masker)}.",
-        hint=f"Check the API step row '{param.name}' sends a {name}, or change the type hint "
+        hint=f"Check the API step row '{param.name}' sends {article(name)}, or change the type hint "
         f"of {param.name}.",
         handler=handler,
     )
@@ -184,8 +184,7 @@ def shown(key: str, value: Any, masker: Masker | None = None, limit: int = 40) -
     masker = masker or Masker.default()
     kind = type(value).__name__
     if masker.sensitive(key):
-        article = "an" if kind[:1] in ("a", "e", "i", "o", "u") else "a"
-        return f"{article} {kind} (value hidden: {key!r} is a sensitive key)"
+        return f"{article(kind)} (value hidden: {key!r} is a sensitive key)"
     safe = masker.text(value) if isinstance(value, str) else masker(value)
     text = repr(safe)
     return f"{text[:limit] + '…' if len(text) > limit else text} ({kind})"

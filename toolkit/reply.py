@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
-from .errors import ReplyError
+from .errors import ReplyError, article
 from .jsonable import to_jsonable
 from .messages import text
 from .validation import message_problems, reply_problems
@@ -119,7 +119,7 @@ def normalize(value: Any, *, handler: str, redirect_form: str = "action") -> dic
     if isinstance(value, list | tuple):
         return {"messages": [text(m) if isinstance(m, str) else m for m in value]} if value else {}
     raise ReplyError(
-        f"Handler {handler!r} returned a {type(value).__name__}, which is not a reply.",
+        f"Handler {handler!r} returned {article(type(value).__name__)}, which is not a reply.",
         hint=f"Return one of: {ACCEPTED_FORMS}.",
         handler=handler,
     )
@@ -192,7 +192,7 @@ def _json_kind(value: Any) -> str:
                         (Mapping, "an object"), (list | tuple, "an array")):
         if isinstance(value, kinds):
             return name
-    return "null" if value is None else f"a {type(value).__name__}"
+    return "null" if value is None else article(type(value).__name__)
 
 
 def has_list(wire: Any) -> bool:

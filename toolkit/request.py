@@ -12,7 +12,7 @@ from itertools import accumulate
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .errors import BadRequest, PayloadTooLarge
+from .errors import BadRequest, PayloadTooLarge, article
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 DEPTH_CEILING = 128  # the highest max_body_depth: every reader of the log copes with this much nesting
@@ -159,7 +159,7 @@ def parse_body(raw: bytes, content_type: str = "", max_depth: int = DEPTH_CEILIN
         ) from None
     if not isinstance(body, dict):
         raise BadRequest(
-            f"Request body is JSON but a {type(body).__name__}, not an object.",
+            f"Request body is JSON but {article(type(body).__name__)}, not an object.",
             hint="Send an object of key/value pairs, e.g. {\"order_id\": \"A-1042\"}; "
             "Chatlayer's Body rows always make one.",
         )

@@ -18,7 +18,8 @@ def copy_table(args: argparse.Namespace) -> int:
             source = open_csv(args.source, args.key)
         copied = source.copy_to(args.dest, table=args.table, if_exists=args.if_exists)
     except ToolkitError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        print(f"Error: {exc}".replace("if_exists='", "--if-exists '").replace("table=...", "--table ..."),
+              file=sys.stderr)
         return 1
     print(f"Copied {len(copied):,} rows of {source.name} into {copied!r}.")
     return 0

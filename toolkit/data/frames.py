@@ -10,7 +10,7 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..errors import BuilderError
+from ..errors import BuilderError, article
 from ..messages import Message, card, carousel, is_blank
 
 Spec = str | Callable[[dict[str, Any]], Any] | None
@@ -84,7 +84,8 @@ def _rows(frame: Any) -> tuple[list[dict[str, Any]], list[str]]:
     rows = []
     for i, row in enumerate(frame, 1):
         if not isinstance(row, Mapping):
-            raise BuilderError(f"carousel_from_frame(): row {i} is a {type(row).__name__}; rows are dicts.",
+            raise BuilderError(f"carousel_from_frame(): row {i} is {article(type(row).__name__)}; "
+                               "rows are dicts.",
                                hint="Pass a DataFrame or a list of dicts such as [{'name': 'Bike A'}].")
         rows.append(dict(row))
     columns = list(dict.fromkeys(str(k) for row in rows for k in row))

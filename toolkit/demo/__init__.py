@@ -194,8 +194,9 @@ def main(once: bool = False, *, data_dir: str | Path | None = None, leads: str |
             shutil.copyfile(data / "leads.csv", lead_file)
         app, flow = build_app(data, lead_file), build_flow(data)
         with app.serve(port=0) as server:
+            then = "exits" if once else "keeps serving until you press Ctrl-C"
             print(f"BeanBox demo: a scripted conversation through the Chatlayer emulator, over HTTP to "
-                  f"{server.url}\n", file=out)
+                  f"{server.url}; then it {then}.\n", file=out)
             passed = play(Conversation(flow, backend=server.url), out)
             print("\n" + log_summary(app), file=out)
             _print_leads(lead_file, leads is None, out)

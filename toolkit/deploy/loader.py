@@ -11,9 +11,11 @@ here and by ``toolkit export``.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
 import importlib.util
+import io
 import json
 import logging
 import os
@@ -98,6 +100,14 @@ class Nothing:
         return "<headless>"
 
 
+class NothingView(Nothing):
+    """What ``toolkit.LogView(...)`` / ``toolkit.ChatView(...)`` make headless: a stand-in taking any
+    arguments."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
 class HeadlessServer(Nothing):
     """What ``app.serve()`` returns headless: nothing is bound; stop/expose do nothing."""
 
@@ -157,7 +167,7 @@ def headless() -> Iterator[None]:
         if name in App.__dict__:
             patch(App, name, lambda self, *a, **k: Nothing())
     for name in ("LogView", "ChatView"):
-        patch(toolkit, name, Nothing)
+        patch(toolkit, name, NothingView)
     try:
         yield
     finally:
@@ -185,7 +195,8 @@ def run_notebook(path: str | os.PathLike[str], *, strict: bool = False,
     shell = _Shell(ns)
     ns.update(display=lambda *a, **k: None, get_ipython=lambda: shell)
     transform = TransformerManager().transform_cell
-    with headless(), contextlib.redirect_stdout(sys.stderr):  # stdout stays the command's own
+    lost: set[str] = set()  # names the skipped cells would have defined
+    with headless(), _quiet_notebook():
         for cell in notebook_cells(p):
             try:
                 exec(compile(transform(cell.source), f"{p.name} cell {cell.number}", "exec"), ns)
@@ -196,7 +207,12 @@ def run_notebook(path: str | os.PathLike[str], *, strict: bool = False,
                        "otherwise fix it so it runs top to bottom with no kernel state.")
                 if strict:
                     raise ServeError(problem, hint=fix) from exc
-                (warn or logger.warning)(f"{problem}. Skipped it. {fix}")
+                expected = _needs_the_live_notebook(cell, ns, exc, lost)
+                lost |= _assigned(cell)
+                if expected:  # e.g. requests.post(server.url + ...): there is no server headless
+                    logger.info("%s. Skipped it: it needs the live notebook (a server, a widget).", problem)
+                else:
+                    (warn or logger.warning)(f"{problem}. Skipped it. {fix}")
     return ns
 
 
@@ -208,6 +224,55 @@ def _module_name(path: Path) -> str:
         n += 1
         name = f"toolkit_served_{stem}_{n}"
     return name
+
+
+@contextlib.contextmanager
+def _quiet_notebook() -> Iterator[None]:
+    """While a notebook runs headless: its prints, progress bars and the errors its own example calls
+    log (a handler shown failing on purpose) stay out of the command's output; warnings still show."""
+    from ..app import HANDLER_FAILED
+
+    class Demo(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return record.msg != HANDLER_FAILED
+
+    toolkit_logger, demo = logging.getLogger("toolkit"), Demo()
+    saved = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    toolkit_logger.addFilter(demo)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        toolkit_logger.removeFilter(demo)
+        if saved is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = saved
+
+
+def _names(cell: Cell) -> set[str]:
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _assigned(cell: Cell) -> set[str]:
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _needs_the_live_notebook(cell: Cell, ns: dict[str, Any], exc: Exception, lost: set[str]) -> bool:
+    """Whether a cell failed only because it runs headless: it uses a stand-in (a server that is not
+    bound, a widget) or a name that only a cell skipped for that reason would have defined."""
+    if isinstance(exc, NameError) and getattr(exc, "name", None) in lost:
+        return True
+    return any(isinstance(ns.get(name), Nothing) for name in _names(cell))
 
 
 def _new_module(path: Path) -> types.ModuleType:

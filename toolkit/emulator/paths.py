@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from ..errors import PathError
+from ..errors import PathError, article
 
 Part = str | int
 _PART = re.compile(r"(?:^|\.)([^.\[\]\s{}|]+)|\[(\d+)\]")
@@ -92,7 +92,8 @@ def assign(data: MutableMapping[str, Any], parts: tuple[Part, ...], value: Any, 
                 node[index] = [] if isinstance(parts[i + 1], int) else {}
             node = node[index]
         else:
-            raise PathError(f"Cannot write {shown!r}: {_shown(parts[:i])} holds a {type(node).__name__}.",
+            raise PathError(f"Cannot write {shown!r}: {_shown(parts[:i])} holds "
+                            f"{article(type(node).__name__)}.",
                             hint="Set the parent to an object first, or write a different path.")
 
 

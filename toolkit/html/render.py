@@ -6,6 +6,8 @@ chat view (no ipywidgets here).
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -115,8 +117,50 @@ def message_lines(message: Mapping[str, Any]) -> list[str]:
 
 
 def reply_text(response: Any) -> str:
-    """The plain text of a reply's messages, one line each (``""`` for an error or no messages)."""
+    """The plain text of a reply's messages as the user reads them, one line each (``""`` for an
+    error or no messages). Templates are filled from the session the reply wrote, as Chatlayer does:
+    ``{"session": {"namespace": "order", "data": {"status": "shipped"}}}`` turns ``Your order
+    {order.status}.`` into ``Your order shipped.``; a variable the reply did not write stays as written.
+    """
     if not isinstance(response, Mapping) or not isinstance(response.get("messages"), list):
         return ""
     messages = [m for m in response["messages"] if isinstance(m, Mapping)]
-    return "\n".join(line for m in messages for line in message_lines(m))
+    text = "\n".join(line for m in messages for line in message_lines(m))
+    return fill_from_session(text, response.get("session"))
+
+
+PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*|\[\d+\])*)\s*\}")
+
+
+def fill_from_session(text: str, session: Any) -> str:
+    """``text`` with each ``{namespace.path}`` the wire ``session`` holds replaced by its value (plain
+    paths only: a placeholder with modifiers, or one the session lacks, stays as written)."""
+    if not isinstance(session, Mapping) or "{" not in text:
+        return text
+    scope = {str(session.get("namespace")): session.get("data")}
+
+    def value(match: re.Match[str]) -> str:
+        found: Any = scope
+        for part in re.findall(r"[^.\[\]]+", match.group(1)):
+            if isinstance(found, Mapping) and part in found:
+                found = found[part]
+            elif isinstance(found, list) and part.isdigit() and int(part) < len(found):
+                found = found[int(part)]
+            else:
+                return match.group(0)
+        return _as_text(found)
+
+    return PLACEHOLDER.sub(value, text)
+
+
+def _as_text(value: Any) -> str:
+    """A value as Chatlayer (JavaScript) prints it: ``3.0`` -> ``3``, ``True`` -> ``true``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Mapping | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return str(value)

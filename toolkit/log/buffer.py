@@ -11,7 +11,7 @@ import os
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ..files import write_atomic
 from .exchange import Exchange
@@ -40,6 +40,42 @@ def in_process(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class _Seen(NamedTuple):
+    """What the retry rule remembers of the last served request with a fingerprint."""
+
+    arrived: float
+    finished: float
+    status: int
+    troubled: bool  # failed (5xx) or ran past the deadline
+
+
+IDENTITY_KEYS = frozenset({"sessionid", "session_id", "userid", "user_id", "senderid", "sender_id",
+                           "conversationid", "conversation_id", "contactid"})
+
+
+def names_someone(raw: bytes | None) -> bool:
+    """Whether a JSON body names a session or user: a non-empty ``sessionId``, ``userId``,
+    ``senderId``, ``conversationId`` (any case, ``_`` or not) or ``user.id`` / ``sender.id``, at the
+    top level or one level down. Example: ``names_someone(b'{"sessionId": "s1"}')`` is True."""
+    if not raw or b"d" not in raw.lower():
+        return False
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return False
+    if not isinstance(body, dict):
+        return False
+    for key, value in body.items():
+        low = str(key).lower()
+        if low in IDENTITY_KEYS and value not in (None, ""):
+            return True
+        if isinstance(value, dict) and (
+                (low in ("user", "sender", "internal") and value.get("id") not in (None, ""))
+                or any(str(k).lower() in IDENTITY_KEYS and v not in (None, "") for k, v in value.items())):
+            return True
+    return False
+
+
 class Log:
     """A bounded, thread-safe ring buffer of exchanges (newest last), with subscribers."""
 
@@ -47,7 +83,7 @@ class Log:
         self._entries: deque[Exchange] = deque(maxlen=size)
         self._lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
-        self._seen: OrderedDict[str, tuple[float, int]] = OrderedDict()  # fingerprint -> (time, status)
+        self._seen: OrderedDict[str, _Seen] = OrderedDict()  # fingerprint -> the last such request
         self._next_id = 1
         self.retry_window_s = retry_window_s
         self.deadline_s = deadline_s  # drawn by plot(); the App keeps it equal to its setting
@@ -89,18 +125,25 @@ class Log:
 
     def _flag_retry(self, entry: Exchange) -> None:
         """Flag ``entry`` as a probable platform retry: the same request served over HTTP within
-        ``retry_window_s`` of the last one, neither of them refused. Replays, fixture checks,
-        ``app.call``, the test client and the emulator never count; a request refused (401/403) or
-        sent again after a refusal (e.g. with corrected credentials) is not a retry: the platform
-        sends the same credentials each time. Call with the lock held."""
+        ``retry_window_s`` of the last one, neither of them refused, and a reason to believe the
+        platform sent it again: the earlier one was still running, failed (5xx) or ran past the
+        deadline, or the body names a session or user (``sessionId``, ``userId``, ``user.id``, ...), so
+        it is the same person. Two users asking the same thing are not a retry. Replays, fixture
+        checks, ``app.call``, the test client and the emulator never count; a request refused
+        (401/403) or sent again after a refusal (e.g. with corrected credentials) is not a retry: the
+        platform sends the same credentials each time. Call with the lock held."""
         fp, seen = entry.fingerprint, self._seen
         if not fp or entry.source != "http" or _in_process.get():
             return
         last = seen.pop(fp, None)
-        again = last is not None and entry.time - last[0] <= self.retry_window_s
-        if again and last is not None and REFUSED_STATUSES.isdisjoint((last[1], entry.status)):
+        if (last is not None and entry.time - last.arrived <= self.retry_window_s
+                and REFUSED_STATUSES.isdisjoint((last.status, entry.status))
+                and (entry.time < last.finished or last.troubled or names_someone(entry.raw_body()))):
             entry.flags.append("retry")
-        seen[fp] = (entry.time, entry.status)  # newest last; older times never flag: only the count is capped
+        late = self.deadline_s is not None and entry.total_ms > self.deadline_s * 1000
+        troubled = entry.status >= 500 or late or "slow" in entry.flags
+        seen[fp] = _Seen(entry.time, entry.time + entry.total_ms / 1000, entry.status, troubled)
+        # newest last; only the count is capped
         if len(seen) > max(4 * self.size, 64):
             seen.popitem(last=False)
 
@@ -171,8 +214,9 @@ class Log:
         return frame
 
     def plot(self, deadline_s: float | None = None, *, title: str = "") -> Any:
-        """Latency over time against the deadline, and the answers by status: a matplotlib Figure
-        (``fig.axes``: latency, by status). ``deadline_s`` defaults to the app's setting."""
+        """Latency over time against the deadline, and the answers by status, on a pyplot figure the
+        notebook shows once (as pandas' ``.plot()``). Returns the latency Axes (``ax.figure.axes``:
+        latency, by status). ``deadline_s`` defaults to the app's setting."""
         from .plot import plot_log
 
         return plot_log(self, deadline_s if deadline_s is not None else self.deadline_s, title=title)

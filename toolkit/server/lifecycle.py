@@ -56,6 +56,14 @@ class Server:
         return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     @property
+    def browser_url(self) -> str:
+        """Where a person opens it: :attr:`url`, or behind JupyterHub / jupyter-server-proxy the proxied
+        URL (``/user/ada/proxy/5000``; the ``proxy_url_prefix`` setting). Programs use :attr:`url`."""
+        from ..proxyurls import human_url
+
+        return human_url(self.url, self.port, self.app.settings.proxy_url_prefix)
+
+    @property
     def running(self) -> bool:
         return not self._stopped and self._core.running
 
@@ -105,6 +113,19 @@ class Server:
 
     def __repr__(self) -> str:
         return f"<Server {self.app.name!r} {'running' if self.running else 'stopped'}>"
+
+    def _repr_html_(self) -> str | None:
+        """Running: the repr and a link a person can open (the proxied URL behind a hub); stopped:
+        nothing (the text repr shows)."""
+        return server_link_html(repr(self), self.browser_url) if self.running else None
+
+
+def server_link_html(label: str, url: str) -> str:
+    """``label`` and a link to ``url``'s health page, for a notebook."""
+    from ..html.templates import macro
+
+    return str(macro("widgets.html", "server_link")(label, url))
+
 
 
 def serve(app: App, host: str = "127.0.0.1", port: int = 5000, **settings: Any) -> Server:

@@ -127,7 +127,10 @@ def save_fixtures(exchanges: Exchange | Iterable[Exchange], folder: str | os.Pat
     """Save exchanges as ``<folder>/<name>.json``, one file each, and return the paths written.
 
     A file is never replaced by accident: default names take the next number free on disk
-    (``order_status-7``), and a given name already in use gets ``-2``, ``-3``, ... To update a
+    (``order_status-7``), and a given name already in use gets ``-2``, ``-3``, ... Saving the same
+    traffic again writes nothing new: with default names, an exchange whose fixture (request, answer,
+    outbound calls) is already in ``folder`` returns that file's path, so a re-run notebook leaves
+    the folder as it was. To update a
     fixture on purpose (its answer changed and the new one is right), pass its name with
     ``overwrite=True``: that file is replaced. ``app`` supplies the masking settings.
     """
@@ -143,8 +146,13 @@ def save_fixtures(exchanges: Exchange | Iterable[Exchange], folder: str | os.Pat
     target = Path(folder)
     fixtures = [to_fixture(e, slug(chosen[i]) if chosen else None, app=app) for i, e in enumerate(items)]
     target.mkdir(parents=True, exist_ok=True)
-    paths = []
+    paths: list[Path] = []
+    saved = _contents(target) if chosen is None else {}
     for exchange, fx in zip(items, fixtures, strict=True):
+        same = saved.get(_content_key(fx))
+        if same is not None:
+            paths.append(same)
+            continue
         if overwrite:
             path = target / f"{fx['name']}.json"
         elif chosen is None:
@@ -159,7 +167,27 @@ def save_fixtures(exchanges: Exchange | Iterable[Exchange], folder: str | os.Pat
                 path.unlink(missing_ok=True)  # the claimed, still empty file
             raise
         paths.append(path)
+        saved[_content_key(fx)] = path
     return paths
+
+
+def _content_key(fixture: Mapping[str, Any]) -> str:
+    """A fixture's content without its name: equal keys, the same test."""
+    return json.dumps({k: v for k, v in fixture.items() if k != "name"}, sort_keys=True, default=str)
+
+
+def _contents(folder: Path) -> dict[str, Path]:
+    """The content key of each fixture already in ``folder`` (files that do not parse are skipped)."""
+    found: dict[str, Path] = {}
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            data.setdefault("outbound", [])
+            found.setdefault(_content_key(data), path)
+    return found
 
 
 # --- loading ----------------------------------------------------------------------------------

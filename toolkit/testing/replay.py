@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import access
+from ..errors import article
 from ..html.render import messages_html
 from ..html.templates import macro, trusted
 from ..log import Exchange, outbound
@@ -302,7 +303,7 @@ def distinct(app: App, exchanges: Iterable[Exchange]) -> tuple[list[Exchange], l
     for entry in exchanges:
         skip, why = access_rule(entry)
         if entry.source in REPLAYED_SOURCES:
-            left_out.append(LeftOut(entry, f"a {entry.source} itself, not a request that came in"))
+            left_out.append(LeftOut(entry, f"{article(entry.source)} itself, not a request that came in"))
         elif entry.source in PUSHED_SOURCES:
             left_out.append(LeftOut(entry, "a push of a background job, not a request that came in"))
         elif guarded and not skip:

@@ -60,6 +60,13 @@ class Tunnel:
             out[name.strip()] = value.strip()
         return out
 
+    @property
+    def browser_url(self) -> str:
+        """Where a person reaches the server from this browser when that is not its direct URL (behind
+        JupyterHub / jupyter-server-proxy: ``/user/ada/proxy/5000``), else ``""``. Never for the bot."""
+        proxied = str(getattr(self.server, "browser_url", "") or "")
+        return proxied if proxied and proxied != getattr(self.server, "url", "") else ""
+
     # --- the paste guide -----------------------------------------------------------------------
 
     def _routes(self) -> list[Any]:
@@ -123,6 +130,8 @@ class Tunnel:
         for _, where, what in self.auth_lines(reveal):
             out += [f"{where}:", f"  {what}"]
         note = self._token_note(reveal and self.generated)
+        if self.browser_url:
+            out.append(f"From this browser (not for the bot): {self.browser_url}")
         return "\n".join(out + ([note] if note else []))
 
     def __str__(self) -> str:
@@ -135,7 +144,8 @@ class Tunnel:
         auth = [(where, what) for _, where, what in self.auth_lines(reveal)]
         note = self._token_note(reveal and self.generated)
         steps = self.steps()
-        return str(macro("tunnel.html", "guide")(repr(self.app.name), self.provider.name, steps, auth, note))
+        return str(macro("tunnel.html", "guide")(repr(self.app.name), self.provider.name, steps, auth, note,
+                                                 self.browser_url))
 
     def __repr__(self) -> str:
         if not self.is_open:

@@ -125,13 +125,14 @@ class V1Emulator(App):
 
     # --- conversations ------------------------------------------------------------------------------
 
-    def attach(self, conversation: Any, session_id: str | None = None, *, version: str | None = None) -> str:
-        """Let pushes to ``session_id`` arrive in an emulator conversation. Returns the session id.
+    def attach(self, conversation: Any, session_id: str | None = None, *, version: str | None = None) -> None:
+        """Let pushes to ``session_id`` arrive in an emulator conversation (nothing is returned, so a
+        cell ending with it prints nothing).
 
         ``session_id`` and ``version`` default to the conversation's own (what ``{internal.sessionId}``
         and ``{internal.version}`` send). Pushed messages reach its transcript (and chat view) in order.
         """
-        return self.store.attach(conversation, session_id, version)
+        self.store.attach(conversation, session_id, version)
 
     def wait(self, timeout: float | None = 5.0) -> bool:
         """Wait until every pushed message has reached its conversation and every channel has

@@ -19,6 +19,7 @@ from ..emulator.conversation import Conversation
 from ..emulator.transcript import Turn, transcript_html
 from ..errors import ToolkitError
 from ..html.templates import macro, trusted
+from .snapshot import current_cell, freeze
 
 MAX_ENTRIES = 300  # bubbles kept on screen (the conversation keeps them all)
 _open_views: dict[str, weakref.ref[ChatView]] = {}
@@ -30,7 +31,7 @@ class ChatView(w.VBox):
 
     Drive it from code too: :meth:`send`, :meth:`press` (by title), :meth:`share_location`.
     ``location`` is what the location button shares. A new view of a conversation with the same flow
-    name closes the old one, so re-running its cell leaves nothing behind.
+    name freezes the old one (its bubbles stay, under a "Replaced by ..." note), as :meth:`close` does.
     """
 
     def __init__(self, conversation: Conversation, *, height: int = 420,
@@ -134,16 +135,25 @@ class ChatView(w.VBox):
         self._status.value = ""
         return turn
 
-    def close(self) -> None:
-        """Stop following the conversation and close the widgets."""
+    def close(self, note: str | None = None, *, keep: bool = True) -> None:
+        """Stop following the conversation and close the buttons and text box.
+
+        With ``keep`` (the default) the chat stays on the page as a frozen picture of its bubbles under
+        ``note`` (by default "Stopped"); ``keep=False`` removes it from the page.
+        """
         if not getattr(self, "_closed", True):
             self._closed = True
             self._unsubscribe()
             ref = _open_views.get(self.conversation.flow.name)
             if ref is not None and ref() is self:
                 del _open_views[self.conversation.flow.name]
+            last = self._header.value + self._bubbles.value
             for child in [*self._choices.children, *self.children, *self.children[-1].children]:
                 child.close()
+            if keep:
+                freeze(self, last, note or "Stopped: this chat no longer follows the conversation; "
+                                           "its last state is shown.")
+                return
         super().close()
 
     def __repr__(self) -> str:
@@ -159,5 +169,5 @@ def _replace_open_view(view: ChatView) -> None:
     ref = _open_views.get(name)
     old = ref() if ref is not None else None
     if old is not None and old is not view:
-        old.close()
+        old.close(f"Replaced by {current_cell()}: the chat {name!r} continues there.")
     _open_views[name] = weakref.ref(view)

@@ -52,6 +52,7 @@ class LogActions:
     notice: w.HTML
     comparison: w.HTML
     folder: w.Text
+    checks_filter: w.Checkbox
     last_replays: list[Replayed]
     _rows_html: dict[int, str]
     _draw_lock: threading.RLock
@@ -99,6 +100,7 @@ class LogActions:
             self.say("Select a row first (the › beside it), then replay it.", error=True)
             return None
         result = replay(self.app, entry)
+        self.checks_filter.value = True  # the replay asked for here shows as a row
         self.comparison.value = fit(side_by_side_html(result, seen_html))
         what = f"changed: {', '.join(result.diff.parts)}" if result.changed else "same answer as before"
         self.say(f"Replayed #{entry.id} against the current handler: {what}.")
@@ -176,6 +178,7 @@ class LogActions:
         if text is not None:
             self.edit_text.value = text
         result = replay_json(self.app, entry, self.edit_text.value)
+        self.checks_filter.value = True  # the replay asked for here shows as a row
         with self._draw_lock:
             self._rows_html.pop(result.new.id, None)  # drawn before its "edited" flag, maybe
         self._request()

@@ -27,6 +27,7 @@ def _table(name: str) -> Any:
 
 def _detail(name: str) -> Any:
     return macro("logdetail.html", name)
+CHECK_SOURCES = frozenset({"replay", "fixture"})  # what the view's "Replays & checks" box shows
 
 
 def fit(html: str) -> str:
@@ -84,9 +85,10 @@ def header_html() -> str:
 
 
 def counts_html(shown: int, matching: int, total: int, *, paused: bool = False, waiting: int = 0,
-                filtered: bool = False, cleared: int = 0) -> str:
+                filtered: bool = False, cleared: int = 0, checks: int = 0) -> str:
     """``Showing 50 of 312 exchanges (262 more not shown)`` plus the pause state; after Clear it says
-    how many exchanges were cleared from the view (``app.log`` keeps them)."""
+    how many exchanges were cleared from the view (``app.log`` keeps them), and how many replays and
+    fixture checks ``checks`` hides (the "Replays & checks" box shows them)."""
     if total == 0 and cleared:
         text = (f"Cleared {cleared} exchange{'' if cleared == 1 else 's'} from the view (app.log keeps "
                 f"{'it' if cleared == 1 else 'them'}); new requests show up here.")
@@ -100,24 +102,31 @@ def counts_html(shown: int, matching: int, total: int, *, paused: bool = False, 
             text += f" · {total} in the log"
         if cleared:
             text += f" · {cleared} cleared"
+    if checks:
+        text += f" · {checks} replay{'s' * (checks != 1)} and fixture check{'s' * (checks != 1)} hidden " \
+                "(tick Replays & checks)"
     return str(_table("counts")(text, paused, waiting))  # paused: "Paused (N new since). " first
 
 
 @dataclass(frozen=True)
 class Filter:
     """What the view shows: ``where`` (``"path:/x"``, ``"handler:name"`` or ``""``), a status class
-    (``"2xx"``, ``"errors"`` = 4xx and 5xx, or ``""``) and free text (searched in paths, handlers,
-    errors, query, bodies and responses; case-insensitive)."""
+    (``"2xx"``, ``"errors"`` = 4xx and 5xx, or ``""``), free text (searched in paths, handlers,
+    errors, query, bodies and responses; case-insensitive), and ``checks``: whether replays and
+    fixture checks show (off by default, so re-checks never push real requests out of view)."""
 
     where: str = ""
     status: str = ""
     text: str = ""
+    checks: bool = False
 
     @property
     def active(self) -> bool:
         return bool(self.where or self.status or self.text.strip())
 
     def matches(self, entry: Exchange, texts: dict[int, str] | None = None) -> bool:
+        if not self.checks and entry.source in CHECK_SOURCES:
+            return False
         if self.where:
             kind, _, value = self.where.partition(":")
             if (entry.path if kind == "path" else entry.handler) != value:

@@ -20,7 +20,18 @@ from ..html.templates import macro
 from ..log import Exchange, logger
 from ..testing.replay import Replayed
 from .logactions import LogActions
-from .logtable import ROW_PX, Filter, counts_html, detail_html, fit, header_html, row_html, where_options
+from .logtable import (
+    CHECK_SOURCES,
+    ROW_PX,
+    Filter,
+    counts_html,
+    detail_html,
+    fit,
+    header_html,
+    row_html,
+    where_options,
+)
+from .snapshot import current_cell, freeze
 
 if TYPE_CHECKING:
     from ..app import App
@@ -29,6 +40,7 @@ STATUS_OPTIONS = [("All statuses", ""), ("2xx success", "2xx"), ("3xx redirect",
                   ("4xx client error", "4xx"), ("5xx server error", "5xx"), ("4xx and 5xx", "errors")]
 HEADER = header_html()
 _open_views: dict[str, weakref.ref[LogView]] = {}
+STOPPED = "Stopped: this log view no longer updates; its last state is shown."
 
 
 class LogView(LogActions, w.VBox):
@@ -36,8 +48,10 @@ class LogView(LogActions, w.VBox):
 
     Drive it from code as well as with the mouse: :meth:`select`, :meth:`set_filter`,
     :meth:`pause` / :meth:`resume`, :meth:`clear`, :meth:`replay`, :meth:`replay_all`,
-    :meth:`save_fixtures`. :meth:`close` unsubscribes and stops the redraw thread. A new view of
-    an app with the same name closes the old one, so re-running its cell leaves nothing behind.
+    :meth:`save_fixtures`. :meth:`close` unsubscribes and stops the redraw thread, and leaves the last
+    rows on the page under a "Stopped" note. A new view of an app with the same name freezes the old
+    one the same way ("Replaced by the view in cell [n]"), so re-running its cell leaves no live
+    leftovers. Replays and fixture checks hide behind the *Replays & checks* box (off by default).
     """
 
     def __init__(self, app: App, *, rows: int | None = None, max_fps: float | None = None) -> None:
@@ -76,13 +90,15 @@ class LogView(LogActions, w.VBox):
     def _build(self) -> None:
         self.title = w.HTML(str(macro("widgets.html", "log_title")(self.app.name)))
         self.counts = w.HTML()
+        self.link = w.HTML()
+        self._link_url = ""
         self.notice = w.HTML()
         self.detail = w.HTML(fit(detail_html(None)), layout=w.Layout(min_width="0"))
         self.detail.add_class("tk-detail")
         self.comparison = w.HTML(layout=w.Layout(min_width="0"))
         self.comparison.add_class("tk-comparison")
         self.children = (
-            w.HBox([self.title, self.counts], layout=w.Layout(justify_content="space-between",
+            w.HBox([self.title, self.link, self.counts], layout=w.Layout(justify_content="space-between",
                                                                flex_flow="row wrap")),
             self._controls(), self._table(), self._action_bar(), self.notice, self.detail, self._editor(),
             self.comparison)
@@ -95,14 +111,17 @@ class LogView(LogActions, w.VBox):
         self.text_filter = w.Text(placeholder="Search paths, bodies, errors…", layout=w.Layout(width="240px"))
         self.pause_button = w.ToggleButton(description="Pause", icon="pause", layout=w.Layout(width="90px"),
                                            tooltip="Freeze the rows; new requests are counted meanwhile")
+        self.checks_filter = w.Checkbox(value=False, description="Replays & checks", indent=False,
+                                        layout=w.Layout(width="140px"),
+                                        tooltip="Show replays and fixture checks too (hidden by default)")
         self.clear_button = w.Button(description="Clear", icon="trash", layout=w.Layout(width="80px"),
                                      tooltip="Hide the rows so far (app.log keeps them)")
-        for control in (self.where_filter, self.status_filter, self.text_filter):
+        for control in (self.where_filter, self.status_filter, self.text_filter, self.checks_filter):
             control.observe(lambda _change: self._request(), names="value")
         self.pause_button.observe(self._on_pause, names="value")
         self.clear_button.on_click(lambda _b: self.clear())
-        return w.HBox([self.where_filter, self.status_filter, self.text_filter, self.pause_button,
-                       self.clear_button], layout=w.Layout(flex_flow="row wrap"))
+        return w.HBox([self.where_filter, self.status_filter, self.text_filter, self.checks_filter,
+                       self.pause_button, self.clear_button], layout=w.Layout(flex_flow="row wrap"))
 
     def _table(self) -> w.HBox:
         """One HTML value for the whole table (one message per redraw), and beside it a column of
@@ -163,7 +182,8 @@ class LogView(LogActions, w.VBox):
     @property
     def filter(self) -> Filter:
         """The filter the controls describe."""
-        return Filter(self.where_filter.value or "", self.status_filter.value or "", self.text_filter.value)
+        return Filter(self.where_filter.value or "", self.status_filter.value or "", self.text_filter.value,
+                      bool(self.checks_filter.value))
 
     def _visible(self) -> list[Exchange]:
         stop = self._paused_at
@@ -193,10 +213,12 @@ class LogView(LogActions, w.VBox):
                 waiting = max(0, (last.id if last else 0) - self._paused_at)
             cleared = sum(1 for e in self.app.log.entries() if e.id <= self._cleared_at) \
                 if self._cleared_at else 0
+            checks = 0 if flt.checks else sum(1 for e in entries if e.source in CHECK_SOURCES)
             self.counts.value = counts_html(len(shown), len(matching), len(entries),
                                             paused=self._paused_at is not None, waiting=waiting,
-                                            filtered=flt.active, cleared=cleared)
+                                            filtered=flt.active, cleared=cleared, checks=checks)
             self._shown = shown
+            self._update_link()
             self.redraws += 1
             if len(self._texts) > 4 * max(self.app.log.size, 1):
                 live = {e.id for e in entries}
@@ -223,6 +245,14 @@ class LogView(LogActions, w.VBox):
         if buttons != self.pick_column.children:
             self.pick_column.children = buttons
 
+    def _update_link(self) -> None:
+        """A link to the app's running server, as a person opens it (proxied behind a hub)."""
+        server = getattr(self.app, "server", None)
+        url = str(getattr(server, "browser_url", "")) if server is not None and server.running else ""
+        if url != self._link_url:
+            self._link_url = url
+            self.link.value = served_at_html(url)
+
     def _update_where(self, entries: list[Exchange]) -> None:
         seen = tuple(sorted({(e.path, e.handler or "") for e in entries}))
         if seen == self._where_seen:
@@ -243,9 +273,10 @@ class LogView(LogActions, w.VBox):
         return list(self._shown)
 
     def set_filter(self, where: str | None = None, status: str | None = None,
-                   text: str | None = None) -> None:
+                   text: str | None = None, checks: bool | None = None) -> None:
         """Filter by ``where`` (``"path:/orders"`` or ``"handler:order_status"``), status class
-        (``"2xx"`` .. ``"5xx"``, ``"errors"``) and free text; ``""`` clears one. Redraws now."""
+        (``"2xx"`` .. ``"5xx"``, ``"errors"``) and free text; ``""`` clears one. ``checks=True`` shows
+        replays and fixture checks too (hidden by default). Redraws now."""
         if where is not None:
             self._update_where(self._visible())
             if where and where not in {v for _l, v in self.where_filter.options}:
@@ -256,6 +287,8 @@ class LogView(LogActions, w.VBox):
             self.status_filter.value = status
         if text is not None:
             self.text_filter.value = text
+        if checks is not None:
+            self.checks_filter.value = checks
         self.refresh()
 
     def select(self, target: Exchange | int | None) -> Exchange | None:
@@ -303,11 +336,17 @@ class LogView(LogActions, w.VBox):
 
     # --- life cycle -----------------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Unsubscribe from the log, stop the redraw thread and close the widgets."""
+    def close(self, note: str | None = None, *, keep: bool = True) -> None:
+        """Unsubscribe from the log, stop the redraw thread and close the live widgets.
+
+        With ``keep`` (the default) the view stays on the page as a frozen picture of its last state
+        under ``note`` (by default "Stopped"), so a notebook that closes its views in its last cell
+        still shows what happened after *Run All*. ``keep=False`` removes it from the page.
+        """
         if not getattr(self, "_closed", True):
-            self._closed = True
             self._unsubscribe()
+            self._redraw()
+            self._closed = True
             self._stop.set()
             self._wake.set()
             if self._thread is not threading.current_thread():
@@ -315,14 +354,32 @@ class LogView(LogActions, w.VBox):
             ref = _open_views.get(self.app.name)
             if ref is not None and ref() is self:
                 del _open_views[self.app.name]
+            last = self._last_state() if keep else ""
             for button in self._pick:
                 _close_tree(button)
             for child in self.children:
                 _close_tree(child)
+            if keep:
+                freeze(self, last, note or STOPPED)
+                return
         super().close()
+
+    def _last_state(self) -> str:
+        """The title, counts, rows and detail pane as shown now, as one piece of HTML."""
+        parts = [self.title.value, " · ", self.counts.value, self.table_html.value]
+        if self.selected is not None:
+            parts.append(self.detail.value)
+        return "".join(parts)
 
     def __repr__(self) -> str:
         return f"LogView(app={self.app.name!r})"
+
+
+def served_at_html(url: str) -> str:
+    """``served at <link>`` beside the title (``""`` without a running server)."""
+    if not url:
+        return ""
+    return str(macro("widgets.html", "served_at")(url))
 
 
 def _close_tree(widget: w.Widget) -> None:
@@ -339,5 +396,5 @@ def _replace_open_view(view: LogView) -> None:
     ref = _open_views.get(view.app.name)
     old = ref() if ref is not None else None
     if old is not None and old is not view:
-        old.close()
+        old.close(f"Replaced by {current_cell()}: the live log of {view.app.name!r} continues there.")
     _open_views[view.app.name] = weakref.ref(view)
