@@ -22,6 +22,7 @@ import hmac
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
@@ -33,6 +34,7 @@ from ..routing import normalize_path
 from ..wire.webhook import from_outbound, recipient_of
 from .client import ChatlayerClient
 
+INBOX_MAX = 1000  # messages kept per user, and users kept: the oldest are dropped (counted in .dropped)
 ENDPOINTS = {"v1": "/v1/channels/webhook/{channel}/messages", "botium": "/api/webhookMessage/{bot}"}
 
 
@@ -72,9 +74,14 @@ class LiveBot:
         self.settled = settled
         self.client = ChatlayerClient(token, bot_id or self.channel_id, region or s.livebot_region, version,
                                       base_url=base_url)
-        self.received: list[dict[str, Any]] = []  # every accepted outbound body, as it came
+        # the newest accepted outbound bodies, as they came (at most INBOX_MAX: older ones are dropped)
+        self.received: list[dict[str, Any]] = []
         self.refused = 0  # calls to the receiver with a wrong verify token
-        self._inbox: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+        self.dropped = 0  # messages dropped from the bounded inbox (oldest first)
+        self.stray = 0  # messages for users this LiveBot never wrote to (e.g. a previous cell's), ignored
+        self._inbox: dict[str, deque[tuple[int, float, dict[str, Any]]]] = {}  # user -> (n, time, message)
+        self._counts: dict[str, int] = {}  # user -> messages ever received
+        self._users: set[str] = set()  # whom this LiveBot wrote to: only their answers are taken
         self._cond = threading.Condition()
         app.add_handler(self.path, self._receiver(), methods="POST", public=True)
 
@@ -86,13 +93,14 @@ class LiveBot:
         message arrived for ``quiet_s``; raise :class:`LiveBotTimeout` at ``deadline_s``."""
         user_id = str(user["id"])
         with self._cond:
-            start, refused = len(self._inbox.get(user_id, [])), self.refused
+            start, refused = self._counts.get(user_id, 0), self.refused
+            self._users.add(user_id)
         deadline = time.monotonic() + self.deadline_s
         self.client.webhook_message(self.channel_id, message, user, session_data=session_data,
                                     endpoint=self.endpoint, verify_token=self.verify_token)
         with self._cond:
             while True:
-                got = self._inbox.get(user_id, [])[start:]
+                got = [(t, m) for n, t, m in self._inbox.get(user_id, ()) if n >= start]
                 now = time.monotonic()
                 quiet = bool(got) and now - got[-1][0] >= self.quiet_s
                 if quiet and (self.settled is None or self.settled()):
@@ -121,7 +129,11 @@ class LiveBot:
 
         return livebot_webhook
 
-    def _receive(self, body: Mapping[str, Any]) -> None:
+    def _receive(self, body: Any) -> None:
+        if not isinstance(body, Mapping):
+            raise BadRequest(f"A webhook call's body must be a JSON object, got {type(body).__name__}.",
+                             hint="Chatlayer's outbound format: "
+                             "{recipient: {id}, verifyToken, message: {...}}.")
         given = str(body.get("verifyToken") or "")
         if not hmac.compare_digest(given.encode(), self.verify_token.encode()):
             with self._cond:
@@ -130,18 +142,31 @@ class LiveBot:
                                if given else "This webhook call has no verifyToken.",
                                hint="Paste the LiveBot's verify token into the channel's settings "
                                "(Chatlayer: Channels -> Webhook -> Verify token); see livebot.guide().")
-        user_id, message = recipient_of(body), body.get("message")
+        try:
+            user_id, message = recipient_of(body), body.get("message")
+        except (TypeError, ValueError, KeyError, AttributeError):
+            user_id, message = None, None
         if not user_id or not isinstance(message, Mapping):
             raise BadRequest("A webhook call needs recipient.id (or senderId) and a message object.",
                              hint="Chatlayer's outbound format: "
                              "{recipient: {id}, verifyToken, message: {...}}.")
         try:
             converted = from_outbound(message)
-        except ValueError as exc:
-            raise BadRequest(str(exc), hint="A shape the toolkit does not know: please report it.") from None
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise BadRequest(f"A webhook message the toolkit cannot read: {type(exc).__name__}: {exc}",
+                             hint="A shape the toolkit does not know: please report it.") from None
         with self._cond:
+            user_id = str(user_id)
+            if user_id not in self._users:  # not an answer to this LiveBot (a previous cell's turn?)
+                self.stray += 1
+                return
             self.received.append(dict(body))
-            self._inbox.setdefault(user_id, []).append((time.monotonic(), converted))
+            if len(self.received) > INBOX_MAX:
+                self.dropped += 1
+                del self.received[0]
+            n = self._counts.get(user_id, 0)
+            self._counts[user_id] = n + 1
+            self._inbox.setdefault(user_id, deque(maxlen=INBOX_MAX)).append((n, time.monotonic(), converted))
             self._cond.notify_all()
 
     # --- what to paste --------------------------------------------------------------------------------
@@ -171,7 +196,9 @@ class LiveBot:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<LiveBot channel {self.channel_id!r}: receiver {self.path}, {self.endpoint} endpoint>"
+        extra = "".join(f", {n} {what}" for n, what in ((self.dropped, "dropped from the inbox"),
+                                                        (self.stray, "stray (not for this LiveBot)")) if n)
+        return f"<LiveBot channel {self.channel_id!r}: receiver {self.path}, {self.endpoint} endpoint{extra}>"
 
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><td><b>{escape(k)}</b></td><td><code>{escape(v)}</code></td></tr>"
