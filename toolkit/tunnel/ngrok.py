@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import TunnelError
+from ..log.masking import register_secret
 from .expose import TunnelProvider
 
 TOKEN_PAGE = "https://dashboard.ngrok.com/get-started/your-authtoken"
@@ -51,6 +52,7 @@ class NgrokProvider(TunnelProvider):
 
     def check(self) -> None:
         import_pyngrok()
+        register_secret(self.authtoken or os.environ.get("NGROK_AUTHTOKEN"))  # masked in any kept text
         if not (self.authtoken or os.environ.get("NGROK_AUTHTOKEN") or self._token_in_file()):
             raise TunnelError(
                 f"No ngrok authtoken: NGROK_AUTHTOKEN is not set and {self._config_file()} has none.",
