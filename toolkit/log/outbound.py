@@ -105,8 +105,9 @@ def _send(session: Any, request: Any, **kwargs: Any) -> Any:
     replay = _replay.get()
     call = _request_part(request, masker)
     box = current_sandbox() if replay else None
-    if box is not None:  # Replayed.kept lists it: the call never reached the network
-        box.writes.append(f"HTTP {call['method']} {call['url']} (not sent: answered from the recording)")
+    if box is not None and replay is not None:  # Replayed.kept lists it: the call never reached the network
+        box.writes.append(f"HTTP {call['method']} {call['url']} (not sent: "
+                          f"{'answered from the recording' if replay.has(call) else 'no recording'})")
     t0 = time.perf_counter()
     try:
         response = replay.answer(request, call) if replay else original(session, request, **kwargs)
@@ -227,6 +228,11 @@ class Replay:
             _replay.reset(self._tokens.pop())
         if self.missing and self.strict and exc_type is None:
             raise self._missing_error(self.missing[0], swallowed=True)
+
+    def has(self, call: Mapping[str, Any]) -> bool:
+        """Whether a recorded call matches ``call`` (method and URL)."""
+        key = _key(call["method"], call["url"])
+        return any(_key(c.get("method", ""), c.get("url", "")) == key for c in self.calls)
 
     def answer(self, request: Any, call: Mapping[str, Any]) -> Any:
         """The recorded response for ``request`` (``call`` is its masked description)."""

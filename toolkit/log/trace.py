@@ -67,6 +67,8 @@ class trace:  # noqa: N801 - used as a context manager, like a function
         self._masker = masker
 
     def __enter__(self) -> Trace:
+        if not _carrying:
+            carry_into_threads()
         self._trace = Trace(masker=self._masker)
         self._token = _current.set(self._trace)
         return self._trace
@@ -134,13 +136,15 @@ class sandbox:  # noqa: N801 - used as a context manager, like a function
 
 # --- carrying a replay into the threads it starts ------------------------------------------------------
 # A contextvar is not inherited by a new thread, nor by a ThreadPoolExecutor task: a handler that writes
-# a table or calls requests from one would act for real during a replay. So, once a sandbox or a replay
-# has been used, Thread.start and ThreadPoolExecutor.submit are wrapped for the process: while one of
-# the variables below is set in the starting context, the thread (or task) runs in a copy of that
-# context, and so in the same sandbox and replay. Nothing changes for threads started outside a replay
-# (live requests, waitress's own workers): the copy is keyed on the starting context, not on a global
-# flag, so a replay in the kernel never sandboxes the traffic served meanwhile.
-_CARRIED: list[contextvars.ContextVar[Any]] = [_sandbox]
+# a table or calls requests from one would act for real during a replay. So, once a handler has run or
+# a sandbox or a replay has been used, Thread.start and ThreadPoolExecutor.submit are wrapped for the
+# process: while one of the variables below is set in the starting context, the thread (or task) runs
+# in a copy of that context, and so in the same sandbox and replay (and the same trace: a live
+# handler's calls from a thread are recorded in its exchange, so that a replay can answer them).
+# Nothing changes for threads started outside (live requests, waitress's own workers): the copy is
+# keyed on the starting context, not on a global flag, so a replay in the kernel never sandboxes the
+# traffic served meanwhile.
+_CARRIED: list[contextvars.ContextVar[Any]] = [_sandbox, _current]
 _carry_lock = threading.Lock()
 _carrying = False
 
@@ -157,7 +161,7 @@ def _active() -> bool:
 
 def carry_into_threads() -> None:
     """Wrap ``threading.Thread.start`` and ``ThreadPoolExecutor.submit`` (once per process) so that
-    threads and tasks started during a replay run in the replay's context (see above)."""
+    threads and tasks started by a handler or during a replay run in its context (see above)."""
     global _carrying
     with _carry_lock:
         if _carrying:
