@@ -110,11 +110,12 @@ class DbLogWriter:
     :attr:`dropped` (warned about, and shown in the repr).
     """
 
-    def __init__(self, url: str, retention: int = 100_000, *, keep: int = KEEP,
-                 timeout_s: float = TIMEOUT_S) -> None:
+    def __init__(self, url: str, retention: int = 100_000, *, keep: int | None = None,
+                 timeout_s: float | None = None) -> None:
         engine(url).dispose()  # a wrong URL or a missing driver fails here, at App(), with the fix
         self.url, self.retention = url, max(int(retention), 1)
-        self.keep, self.timeout_s = max(int(keep), 1), timeout_s
+        self.keep = max(int(KEEP if keep is None else keep), 1)
+        self.timeout_s = TIMEOUT_S if timeout_s is None else timeout_s
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self.dropped = 0  # rows dropped because the database stayed down while more than `keep` waited
         self.written = 0  # rows written
@@ -239,7 +240,7 @@ class AttachedLog(Log):
     def __init__(self, url: str, size: int = 500, poll_s: float = 0.5) -> None:
         super().__init__(size)
         self.url, self.poll_s = url, poll_s
-        self._engine = engine(url, TIMEOUT_S)
+        self._engine = engine(url, TIMEOUT_S)  # read when polled: a hanging database gives up
         self._last_id = 0
         self.unreadable = 0  # rows that could not be read (skipped, with a warning)
         self._fetch_lock = threading.Lock()
