@@ -13,7 +13,8 @@ the calibration (``cal.close()``) when done: the probe path is removed.
 
 The slow probe cannot tie up the server: it waits on a request thread, so at most
 ``server_threads - 2`` (at least 1) probes wait at once, and, when the app has access control, only a
-probe that passes it waits. Any other is answered at once, its ``Probe.skipped`` saying why; the other
+probe that passes at least one of its checks (e.g. the Bearer token, while the HMAC scheme is still
+being calibrated) waits. Any other is answered at once, its ``Probe.skipped`` saying why; the other
 handlers keep at least two threads.
 """
 
@@ -97,7 +98,7 @@ class Calibration:
 
     def _handle(self, request: Request) -> dict[str, Any]:
         probe = self._record(request)
-        if probe.delay and probe.rejected is not None and access_required(self.app.settings):
+        if probe.delay and probe.rejected is not None and not self._holds_a_credential(request):
             probe.delay, probe.skipped = 0.0, f"not delayed: access control refuses it ({probe.rejected})"
         elif probe.delay and not self._waiting.acquire(blocking=False):
             probe.delay, probe.skipped = 0.0, (f"not delayed: {self.most_waiting} slow probe(s) already "
@@ -109,6 +110,21 @@ class Calibration:
                 self._waiting.release()
         probe.finished = self._clock()
         return self._answer(probe)
+
+    def _holds_a_credential(self, request: Request) -> bool:
+        """Whether the caller passes at least one of the app's access checks (Bearer, Basic, custom
+        header, HMAC), or the app has none: a slow probe waits only for such a caller."""
+        settings = self.app.settings
+        if not access_required(settings):
+            return True
+        checks = ("auth_bearer", "auth_basic", "auth_header", "hmac_secret")
+        for name in (n for n in checks if settings[n]):
+            try:
+                check_access(request, settings.replace(**{n: "" for n in checks if n != name}))
+            except ToolkitError:
+                continue
+            return True
+        return False
 
     def _record(self, request: Request) -> Probe:
         try:

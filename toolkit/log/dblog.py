@@ -25,7 +25,7 @@ from ..errors import ConfigError
 from .buffer import Log
 from .exchange import Exchange
 from .logger import logger
-from .masking import Masker, register_secret, safe_url, url_passwords
+from .masking import Masker, safe_url, url_passwords
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -51,8 +51,6 @@ def engine(url: str, timeout_s: float | None = None) -> Any:
         raise ConfigError(f"log_url {safe_url(url)!r} is not a database URL.",
                           hint="Write it like sqlite:///logs/exchanges.db or "
                                "postgresql://user:password@host:5432/dbname.") from None
-    for password in url_passwords(url) | {parsed.password or ""}:
-        register_secret(str(password))  # masked wherever text is kept (errors, warnings)
     kind = parsed.get_backend_name()
     if kind in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -126,7 +124,7 @@ class DbLogWriter:
         self._cond = threading.Condition()
         self._lock = threading.Lock()
         self._warned = False
-        self._masker = Masker(("password", "secret", "token"))
+        self._masker = url_masker(url)
 
     @property
     def pending(self) -> int:
@@ -263,7 +261,7 @@ class AttachedLog(Log):
                 with self._engine.connect() as conn:
                     rows = list(reversed(conn.execute(query).all()))
             except Exception as exc:  # noqa: BLE001 - polling goes on whatever the database did
-                text = Masker(("password", "secret", "token")).text(f"{type(exc).__name__}: {exc}")
+                text = url_masker(self.url).text(f"{type(exc).__name__}: {exc}")
                 logger.warning("Log.attach: cannot read %s: %s", safe_url(self.url), text.splitlines()[0])
                 return 0
             new = 0
@@ -309,6 +307,13 @@ class AttachedLog(Log):
     def __repr__(self) -> str:
         skipped = f", {self.unreadable} unreadable rows skipped" if self.unreadable else ""
         return f"<Log attached to a database: {len(self)} exchanges{skipped}>"
+
+
+def url_masker(url: str) -> Masker:
+    """A masker for the errors of database ``url``: its passwords (by value), and password keys."""
+    masker = Masker(("password", "secret", "token"))
+    masker.values = frozenset(p for p in url_passwords(url) if len(p) >= 4)
+    return masker
 
 
 def exchange_from_dict(data: dict[str, Any], row_id: int) -> Exchange:

@@ -84,8 +84,7 @@ class Exchange:
             raw = getattr(self, "_raw", (b"", b"", None))
             cut_from = getattr(self, "_cut_from", 0) if which == 0 else 0
             if cut_from and raw[2]:
-                text = raw[2].text(raw[0].decode("utf-8", errors="replace"))
-                cache[which] = f"{text}… [cut: {cut_from:,} bytes]"
+                cache[which] = _prefix(raw[0], cut_from, raw[2])
             else:
                 cache[which] = raw[2].decode(raw[which]) if raw[2] and raw[which] else None
         return cache[which]
@@ -100,6 +99,16 @@ class Exchange:
     def __repr__(self) -> str:
         who = f" -> {self.handler}" if self.handler else ""
         return f"<Exchange {self.method} {self.path}{who} {self.status}>"
+
+
+def _prefix(kept: bytes, size: int, masker: Masker) -> str:
+    """A refused body's kept prefix as masked text marked as cut (JSON nested deeper than the limit
+    within the prefix keeps only the marker, as a whole body would)."""
+    from ..request import too_deep
+
+    if kept.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{") and too_deep(kept, masker.depth):
+        return f"…[cut: JSON nested more than {masker.depth} levels deep, {size:,} bytes in all]"
+    return f"{masker.text(kept.decode('utf-8', errors='replace'))}… [cut: {size:,} bytes]"
 
 
 def fingerprint(method: str, path: str, raw: bytes) -> str:
