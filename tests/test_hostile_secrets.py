@@ -201,3 +201,20 @@ def test_a_user_flask_route_error_keeps_its_text_out_of_the_answer_unless_expose
         message = app.test_client().get("/stats").get_json()["error"]["message"]
         assert message.startswith("GET /stats raised ValueError") and TOKEN not in message
         assert ("no stats for *** today" in message) is expose
+
+
+def test_a_password_from_the_request_is_masked_in_the_handlers_outbound_calls(partner, tmp_path, caplog):
+    app = guarded()
+
+    @app.handler("/forward")
+    def forward(password: str = ""):
+        requests.get(f"http://127.0.0.1:{partner}/check?q={password}", headers={"X-Note": password},
+                     timeout=10)
+        return "ok"
+
+    with serving(app) as server:
+        status, answer = send(server, "POST", "/forward", json.dumps({"password": PASSWORD}).encode(), AUTH)
+        assert status == 200
+        [call] = app.log.last().outbound
+        assert call["url"] == f"http://127.0.0.1:{partner}/check?q={MASK}" and call["headers"]["X-Note"] == MASK
+        everywhere(app, server, tmp_path, answer, caplog, [PASSWORD, TOKEN])

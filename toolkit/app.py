@@ -207,7 +207,7 @@ class App:
         route, path_params = self._router.match(request.method, request.path)
         entry.handler = name = route.name
         kwargs = bind(name, route.signature, request, path_params, self._masker)
-        result = self._run(route, kwargs, entry)
+        result = self._run(route, kwargs, entry, request)
         if isinstance(result, JsonAnswer):
             return Response(result.status, result.body, result.encode(), headers=dict(result.headers))
         wire, data = encode(normalize(result, handler=name, redirect_form=s.redirect_form),
@@ -215,11 +215,14 @@ class App:
         self._after_reply(entry, wire)
         return Response(200, wire, data)
 
-    def _run(self, route: Route, kwargs: dict[str, Any], entry: Exchange) -> Any:
+    def _run(self, route: Route, kwargs: dict[str, Any], entry: Exchange,
+             request: Request | None = None) -> Any:
         """Call the handler inside a trace; what it touched goes on ``entry``."""
         tr = None
         try:
             with trace(self._masker) as tr:
+                if request is not None:
+                    tr.request_values = _lazy_values(self._masker, request)
                 h0 = time.perf_counter()
                 try:
                     return route.fn(**kwargs)
@@ -375,6 +378,19 @@ class App:
     def __repr__(self) -> str:
         n = len(self.handlers)
         return f"<App {self.name!r}: {n} handler{'' if n == 1 else 's'}>"
+
+
+def _lazy_values(masker: Masker, request: Request) -> Callable[[], frozenset[str]]:
+    """The values of ``request``'s sensitive keys, computed on the first call only (most handlers
+    make no outbound call, so most requests never pay for it)."""
+    found: list[frozenset[str]] = []
+
+    def values() -> frozenset[str]:
+        if not found:
+            found.append(frozenset(masker.values_in(request.query, request.headers, request.raw)))
+        return found[0]
+
+    return values
 
 
 def refused(response: Response) -> bool:

@@ -277,15 +277,19 @@ class Masker:
         return cut(masked, self.body_limit) if len(raw) > self.body_limit else masked
 
 
-    def _strings(self, value: Any) -> Any:
-        """A masked JSON value with known secret values cut out of its strings too."""
+    def _strings(self, value: Any, values: frozenset[str] = frozenset()) -> Any:
+        """A masked JSON value with known secret values (and ``values``) cut out of its strings too."""
         if isinstance(value, str):
-            return self._by_value(value)
+            return self._by_value(value, values)
         if isinstance(value, dict):
-            return {k: self._strings(v) for k, v in value.items()}
+            return {k: self._strings(v, values) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._strings(v) for v in value]
+            return [self._strings(v, values) for v in value]
         return value
+
+    def scrub(self, value: Any, values: Iterable[str]) -> Any:
+        """A copy of a JSON value (e.g. a recorded outbound call) without ``values`` in its strings."""
+        return self._strings(value, frozenset(values))
 
 
 def _container(value: Any) -> bool:

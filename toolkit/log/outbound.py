@@ -104,6 +104,9 @@ def _send(session: Any, request: Any, **kwargs: Any) -> Any:
     masker = getattr(tr, "masker", None) or Masker.default()  # a trace without an app's masker
     replay = _replay.get()
     call = _request_part(request, masker)
+    secrets = tr.request_values()  # the request's own passwords, wherever the handler put them
+    if secrets:
+        call = masker.scrub(call, secrets)
     box = current_sandbox() if replay else None
     if box is not None and replay is not None:  # Replayed.kept lists it: the call never reached the network
         box.writes.append(f"HTTP {call['method']} {call['url']} (not sent: "
@@ -114,14 +117,14 @@ def _send(session: Any, request: Any, **kwargs: Any) -> Any:
     except Exception as exc:
         if not isinstance(exc, MissingRecording):
             call.update(status=None, ms=_ms(t0), response=None, response_headers={},
-                        error=masker.text(f"{type(exc).__name__}: {exc}"))
+                        error=masker.text(f"{type(exc).__name__}: {exc}", secrets))
             tr.outbound.append(call)
         raise
     call.update(status=response.status_code, ms=_ms(t0), response=_response_body(response, kwargs, masker),
                 response_headers=masker.headers(dict(response.headers)), error=None)
     if replay:
         call["replayed"] = True
-    tr.outbound.append(call)
+    tr.outbound.append(masker.scrub(call, secrets) if secrets else call)
     return response
 
 

@@ -26,6 +26,8 @@ class Trace:
     masker: Masker | None = None  # how outbound calls are masked (the app's sensitive_keys)
     after: list[Callable[[], None]] = field(default_factory=list)  # run when the handler returns
     flags: list[str] = field(default_factory=list)  # copied into Exchange.flags, e.g. "stale:orders"
+    # the values of the request's sensitive keys, found on first use (an outbound call masks them)
+    request_values: Callable[[], frozenset[str]] = field(default=frozenset, repr=False)
 
 
 _current: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("toolkit_trace", default=None)
