@@ -30,7 +30,9 @@ ALWAYS_MASKED = ("authorization", "cookie", "proxy-authorization", "set-cookie",
 # followed by its value (JSON that did not parse). Every alternative consumes what it starts (a
 # string runs to its end even when unterminated) and a key starts only where no key goes on, so the
 # scan stays linear on any input.
-_PAIR = r'(?<![\w.%+-])(?P<key>[\w.%+-]++)=(?P<value>[^&\s;"]*+)'
+_PAIR = (r'(?<![\w.%+-])(?P<key>[\w.%+-]++)=(?P<value>[^&\s;,"]*+'  # a value runs on over commas
+         r'(?:,(?![\w.%+-]++=)[^&\s;,"]*+)*+)')  # (password=abc,def) until a key= starts
+
 _STRING = r'"(?:[^"\\]|\\.)*+'
 _TEXT = re.compile(rf'"(?P<jkey>(?:[^"\\]|\\.)*+)(?P<end>"?)(?:(?P<colon>\s*+:\s*+)'
                    rf'(?P<jvalue>{_STRING}"?|[^,{{}}\[\]\s"]*+))?|{_PAIR}')
@@ -43,7 +45,7 @@ _USERINFO = re.compile(r"(?P<head>\b[a-zA-Z][\w+.-]*+://[^\s/:@]*+):(?P<pw>[^\s/
 _QUOTED = re.compile(r"'(?P<key>(?:[^'\\]|\\.)*+)'(?P<colon>\s*+:\s*+)'(?:[^'\\]|\\.)*+'?")
 _COLON = re.compile(r"(?<![\w\"'.-])(?P<key>[A-Za-z_][\w.-]*+)(?P<colon>[ \t]*+:[ \t]*+)"
                     r"(?P<value>[^\s,;'\"{}\[\]]++)")
-_MULTIPART = re.compile(r'name="(?P<key>[^"\r\n]*+)"[^\r\n]*+\r?\n(?:[^\r\n]++\r?\n)*?\r?\n'
+_MULTIPART = re.compile(r'name="(?P<key>[^"\r\n]*+)"[^\r\n]*+\r?\n(?:[^\r\n]++\r?\n){0,4}?\r?\n'
                         r'(?P<value>[^\r\n]*+)')
 _SEPARATORS = re.compile(r"[-_ ]")
 MIN_SECRET = 4  # shorter values are not masked by value (they would cut ordinary words)
@@ -184,10 +186,7 @@ class Masker:
             return text
 
         def pair(m: re.Match[str]) -> str:
-            if self.sensitive(unquote_plus(m.group("key"))):
-                return f"{m.group('key')}={MASK}"
-            value = m.group("value")  # a value running on (a=1,token=x) may hold more pairs
-            return f"{m.group('key')}={_PAIRS.sub(pair, value)}" if "=" in value else m.group()
+            return f"{m.group('key')}={MASK}" if self.sensitive(unquote_plus(m.group("key"))) else m.group()
 
         def colon(m: re.Match[str]) -> str:
             hit = self.sensitive(m.group("key"))
