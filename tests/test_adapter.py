@@ -163,7 +163,7 @@ def test_a_user_route_that_raises_or_aborts_answers_in_the_json_shape():
 
     with app.serve(port=0) as server:
         err = expect_error(server, 500, "internal_server_error", "GET", "/broken")
-        assert err["message"] == "GET /broken raised ValueError: no stats today"
+        assert err["message"].startswith("GET /broken raised ValueError") and "no stats" not in err["message"]
         err = expect_error(server, 410, "gone", "GET", "/gone")
 
 

@@ -31,6 +31,7 @@ def bot(demo_app, api):
     bot = LiveBot(demo_app, "web-1", TOKEN, verify_token=real.VERIFY, base_url=api.url, settled=channel.idle,
                   quiet_s=0.02, deadline_s=30)
     channel.webhook_url = bot.webhook_url()
+    bot.expect("user-9", "discord-user-1")  # the bodies' users, as if a real chat had started them
     return bot
 
 

@@ -217,9 +217,10 @@ class App:
             response = self._respond(entry, path, query, headers, raw, incoming.body_size, check_access)
         except ToolkitError as exc:
             exc.handler = exc.handler or entry.handler
-            response = self._error_response(exc, exc, entry)
+            response = self._error_response(exc, exc, entry, (query, headers, raw))
         except Exception as exc:
-            response = self._error_response(_handler_error(exc, entry.handler), exc, entry)
+            response = self._error_response(_handler_error(exc, entry.handler), exc, entry,
+                                            (query, headers, raw))
         if response.error is None and entry.path.startswith(_INTERNAL_ROOT):
             return response  # health polls and handler lists are not logged
         self._record(entry, response, headers, raw, t0)
@@ -244,7 +245,7 @@ class App:
         route, path_params = self._router.match(request.method, request.path)
         entry.handler = name = route.name
         kwargs = bind(name, route.signature, request, path_params, self._masker)
-        result = self._run(route, kwargs, entry)
+        result = self._run(route, kwargs, entry, request)
         if isinstance(result, JsonAnswer):
             return Outgoing(result.status, result.body, result.encode(), headers=dict(result.headers))
         wire, data = encode(normalize(result, handler=name, redirect_form=s.redirect_form),
@@ -253,11 +254,14 @@ class App:
         self._after_reply(entry, wire)
         return Outgoing(200, wire, data)
 
-    def _run(self, route: Route, kwargs: dict[str, Any], entry: Exchange) -> Any:
+    def _run(self, route: Route, kwargs: dict[str, Any], entry: Exchange,
+             request: Request | None = None) -> Any:
         """Call the handler inside a trace; what it touched goes on ``entry``."""
         tr = None
         try:
             with trace(self._masker) as tr:
+                if request is not None:
+                    tr.request_values = _lazy_values(self._masker, request)
                 h0 = time.perf_counter()
                 try:
                     return route.fn(**kwargs)
@@ -278,8 +282,16 @@ class App:
             self._noted_list = True
             self.notice(LIST_NOTICE)
 
-    def _error_response(self, exc: ToolkitError, original: BaseException, entry: Exchange) -> Outgoing:
-        text = self._masker.text  # an exception's text may quote a secret (e.g. a URL's ?token=)
+    def _error_response(self, exc: ToolkitError, original: BaseException, entry: Exchange,
+                        request: tuple[Any, Any, bytes] = (None, None, b"")) -> Outgoing:
+        # an exception's text may quote a secret: a URL's ?token=, the app's token, a password the
+        # request carried (raise ValueError(f"bad {password}")); all are masked, by key and by value
+        masker = self._masker
+        values = masker.values_in(*request) if exc.status >= 500 or request[2] else set()
+
+        def text(t: str) -> str:
+            return masker.text(t, values)
+
         # A client error (4xx) is the request's fault, not a crash: its message says it all, and the
         # toolkit's own frames would only hide that. Tracebacks are for handler errors (5xx).
         tb = text("".join(traceback.format_exception(original))) if exc.status >= 500 else None
@@ -287,6 +299,10 @@ class App:
         if exc.status >= 500:
             logger.error(HANDLER_FAILED, entry.method, entry.path, entry.error, tb)
         body = error_body(exc, traceback=tb if self.settings.debug else None)
+        if isinstance(exc, HandlerError) and original is not exc and not self.settings.expose_errors:
+            # the caller learns the exception's type, never its text (it may quote data or secrets)
+            body["error"]["message"] = (f"Handler {exc.handler!r} raised {type(original).__name__} "
+                                        "(its message is in app.log; expose_errors=True sends it).")
         body["error"]["message"] = text(body["error"]["message"])
         return Outgoing(exc.status, body, json.dumps(body, ensure_ascii=False).encode(), original,
                         headers=dict(getattr(exc, "headers", None) or {}))
@@ -297,8 +313,12 @@ class App:
         recording = self.log.size > 0  # log_size=0 turns the log off
         if recording:
             masker = self._masker
+            # a refused request keeps only a capped prefix: a flood of them cannot fill memory
+            limit = self.settings.log_refused_bytes if refused(response) else None
             entry.headers = masker.headers(headers)
-            entry.keep_bodies(raw, response.data, masker)
+            if limit is not None:
+                entry.headers = cut_headers(entry.headers, limit)
+            entry.keep_bodies(raw, response.data, masker, limit)
             entry.fingerprint = fingerprint(entry.method, entry.path, raw)
         entry.total_ms = (time.perf_counter() - t0) * 1000
         if entry.total_ms > self.settings.deadline_s * 1000:
@@ -402,6 +422,45 @@ class App:
     def __repr__(self) -> str:
         n = len(self.handlers)
         return f"<App {self.name!r}: {n} handler{'' if n == 1 else 's'}>"
+
+
+def _lazy_values(masker: Masker, request: Request) -> Callable[[], frozenset[str]]:
+    """The values of ``request``'s sensitive keys, computed on the first call only (most handlers
+    make no outbound call, so most requests never pay for it)."""
+    found: list[frozenset[str]] = []
+
+    def values() -> frozenset[str]:
+        if not found:
+            found.append(frozenset(masker.values_in(request.query, request.headers, request.raw)))
+        return found[0]
+
+    return values
+
+
+def refused(response: Response) -> bool:
+    """Whether the toolkit refused the request (a 4xx it answered itself: bad JSON, no access, too
+    large, unknown path) rather than a handler answering it."""
+    return response.error is not None and 400 <= response.status < 500
+
+
+def cut_headers(headers: dict[str, str], limit: int) -> dict[str, str]:
+    """``headers`` kept while their names and values total at most ``limit`` bytes; the rest is
+    left out with a marker (one more key, ``…``, saying how many bytes arrived)."""
+    out: dict[str, str] = {}
+    used = total = 0
+    for name, value in headers.items():
+        size = len(name) + len(value)
+        total += size
+        if used + size <= limit:
+            out[name] = value
+            used += size
+        elif used < limit:  # the one header that crosses the limit keeps its head
+            room = max(limit - used - len(name), 0)
+            out[name[:limit]] = value[:room] + "…"
+            used = limit
+    if total > used:
+        out["…"] = f"[cut: {total:,} bytes]"
+    return out
 
 
 def _handler_error(exc: Exception, handler: str | None) -> HandlerError:

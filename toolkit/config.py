@@ -40,6 +40,9 @@ SETTINGS: tuple[Setting, ...] = (
             "log) naming the fix."),
     Setting("max_reply_bytes", 65536, "Largest reply body, in bytes, a handler may return."),
     Setting("debug", False, "Include the traceback in error responses (never turn on in a demo)."),
+    Setting("expose_errors", False,
+            "Let a handler's exception text reach the caller in a 500 answer's message (masked). "
+            "Off: the caller reads only the exception's type; the text stays in app.log."),
     # --- server ---
     Setting("max_body_bytes", 1048576, "Largest request body accepted; larger gets 413."),
     Setting("max_body_depth", 64,
@@ -50,6 +53,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Chatlayer advises staying under 20 s."),
     Setting("log_size", 500, "How many exchanges app.log keeps (a ring buffer); 0 turns the log off."),
     Setting("log_body_bytes", 65536, "Request/response bodies in the log are cut at this size."),
+    Setting("log_refused_bytes", 4096,
+            "A refused request (400, 401, 403, 413) keeps at most this many bytes of its body and of "
+            "its headers in the log, marked as cut: a flood of large refused requests cannot fill memory."),
     Setting("sensitive_keys", "password,token,secret,apikey,api_key",
             "Comma-separated keys (any case, matched as parts of names) whose values are masked "
             "wherever a request is kept: query, headers, body, error messages, log, fixtures."),
@@ -240,11 +246,13 @@ class Settings(Mapping[str, Any]):
     strict_replies: bool
     max_reply_bytes: int
     debug: bool
+    expose_errors: bool
     max_body_bytes: int
     max_body_depth: int
     deadline_s: float
     log_size: int
     log_body_bytes: int
+    log_refused_bytes: int
     sensitive_keys: str
     retry_window_s: float
     server_threads: int

@@ -10,6 +10,12 @@ sets them on the app (the emulator reads its settings from the app it calls).
 The probe answers without the app's access control (it runs the check itself and reports what it
 would have said), so a wrong guess of the scheme does not hide the very call that settles it. Close
 the calibration (``cal.close()``) when done: the probe path is removed.
+
+The slow probe cannot tie up the server: it waits on a request thread, so at most
+``server_threads - 2`` (at least 1) probes wait at once, and, when the app has access control, only a
+probe that passes at least one of its checks (e.g. the Bearer token, while the HMAC scheme is still
+being calibrated) waits. Any other is answered at once, its ``Probe.skipped`` saying why; the other
+handlers keep at least two threads.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..access import check_access
+from ..access import access_required, check_access
 from ..errors import CalibrationError, ToolkitError
 from ..request import Request
 from .calreport import CalibrationReport, paste_html, paste_text, timing_of
@@ -48,6 +54,7 @@ class Probe:
     delay: float = 0.0  # how long the probe waited before answering (slow probe)
     retry_of: int | None = None  # n of the identical request this repeats
     finished: float | None = None
+    skipped: str | None = None  # why a slow probe answered at once (too many waiting, refused)
 
     @property
     def body(self) -> Any:
@@ -82,6 +89,8 @@ class Calibration:
         self._probes: list[Probe] = []
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        self.most_waiting = max(1, int(app.settings.server_threads) - 2)  # slow probes waiting at once
+        self._waiting = threading.BoundedSemaphore(self.most_waiting)
         app.add_handler(self.path, self._handle)
         app.unchecked_paths.add(self.path)
 
@@ -89,10 +98,33 @@ class Calibration:
 
     def _handle(self, request: Request) -> dict[str, Any]:
         probe = self._record(request)
-        if probe.delay:
-            self._closed.wait(probe.delay)
+        if probe.delay and probe.rejected is not None and not self._holds_a_credential(request):
+            probe.delay, probe.skipped = 0.0, f"not delayed: access control refuses it ({probe.rejected})"
+        elif probe.delay and not self._waiting.acquire(blocking=False):
+            probe.delay, probe.skipped = 0.0, (f"not delayed: {self.most_waiting} slow probe(s) already "
+                                               "wait (server_threads - 2), to keep threads for the others")
+        elif probe.delay:
+            try:
+                self._closed.wait(probe.delay)
+            finally:
+                self._waiting.release()
         probe.finished = self._clock()
         return self._answer(probe)
+
+    def _holds_a_credential(self, request: Request) -> bool:
+        """Whether the caller passes at least one of the app's access checks (Bearer, Basic, custom
+        header, HMAC), or the app has none: a slow probe waits only for such a caller."""
+        settings = self.app.settings
+        if not access_required(settings):
+            return True
+        checks = ("auth_bearer", "auth_basic", "auth_header", "hmac_secret")
+        for name in (n for n in checks if settings[n]):
+            try:
+                check_access(request, settings.replace(**{n: "" for n in checks if n != name}))
+            except ToolkitError:
+                continue
+            return True
+        return False
 
     def _record(self, request: Request) -> Probe:
         try:

@@ -24,6 +24,7 @@ import hmac
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -38,6 +39,7 @@ from .client import ChatlayerClient
 ENDPOINTS = {"v1": "/v1/channels/webhook/{channel}/messages", "legacy": "/api/webhookMessage/{bot}"}
 ALIASES = {"botium": "legacy"}  # the old name of the deprecated legacy form
 OUTBOUND_HINT = "Chatlayer's outbound format: {recipient: {id}, verifyToken, message: {...}}."
+INBOX_MAX = 1000  # messages kept per user, and users kept: the oldest are dropped (counted in .dropped)
 
 
 class LiveBot:
@@ -79,10 +81,15 @@ class LiveBot:
         self.settled = settled
         self.client = ChatlayerClient(token, bot_id or self.channel_id, region or s.livebot_region, version,
                                       base_url=base_url)
-        self.received: list[dict[str, Any]] = []  # every accepted outbound body, as it came
+        # the newest accepted outbound bodies, as they came (at most INBOX_MAX: older ones are dropped)
+        self.received: list[dict[str, Any]] = []
         self.refused = 0  # calls to the receiver with a wrong verify token
         self.skipped = 0  # accepted bodies that show nothing (events, unknown types)
-        self._inbox: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+        self.dropped = 0  # messages dropped from the bounded inbox (oldest first)
+        self.stray = 0  # messages for users this LiveBot never wrote to (e.g. a previous cell's), ignored
+        self._inbox: dict[str, deque[tuple[int, float, dict[str, Any]]]] = {}  # user -> (n, time, message)
+        self._counts: dict[str, int] = {}  # user -> messages ever received
+        self._users: set[str] = set()  # whom this LiveBot wrote to: only their answers are taken
         self._cond = threading.Condition()
         app.add_handler(self.path, self._receiver(), methods="POST", public=True)
 
@@ -94,13 +101,14 @@ class LiveBot:
         message arrived for ``quiet_s``; raise :class:`LiveBotTimeout` at ``deadline_s``."""
         user_id = str(user["id"])
         with self._cond:
-            start, refused = len(self._inbox.get(user_id, [])), self.refused
+            start, refused = self._counts.get(user_id, 0), self.refused
+            self._users.add(user_id)
         deadline = time.monotonic() + self.deadline_s
         self.client.webhook_message(self.channel_id, message, user, session_data=session_data,
                                     endpoint=self.endpoint, verify_token=self.verify_token)
         with self._cond:
             while True:
-                got = self._inbox.get(user_id, [])[start:]
+                got = [(t, m) for n, t, m in self._inbox.get(user_id, ()) if n >= start]
                 now = time.monotonic()
                 quiet = bool(got) and now - got[-1][0] >= self.quiet_s
                 if quiet and (self.settled is None or self.settled()):
@@ -142,29 +150,53 @@ class LiveBot:
                                hint="Give LiveBot(verify_token=...) the token shown in the channel's "
                                "settings (Chatlayer: Channels -> Webhook -> Verify token); see "
                                "livebot.guide().")
-        user_id, message = recipient_of(body), body.get("message")
+        try:
+            user_id = recipient_of(body)
+        except ValueError as exc:
+            raise BadRequest(f"A malformed outbound message: {exc}.", hint=OUTBOUND_HINT) from None
+        message = body.get("message")
         if not isinstance(message, Mapping):
             raise BadRequest("A webhook call needs a message object.", hint=OUTBOUND_HINT)
         try:
             converted = shown(message)
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            raise BadRequest(f"A malformed outbound message: {exc}.",
+            raise BadRequest(f"A malformed outbound message the toolkit cannot read: {exc}",
                              hint="A shape the toolkit does not know: please report it.") from None
         if converted is not None and not user_id:
             raise BadRequest("A webhook call that shows a message needs recipient.id (or senderId).",
                              hint=OUTBOUND_HINT)
         with self._cond:
+            if converted is not None and str(user_id) not in self._users:
+                self.stray += 1  # not an answer to this LiveBot (a previous cell's turn?): ignored
+                return
             self.received.append(dict(body))
+            if len(self.received) > INBOX_MAX:
+                self.dropped += 1
+                del self.received[0]
             if converted is None or not user_id:
                 self.skipped += 1  # answered 200: Chatlayer would retry a refused delivery
                 return
-            self._inbox.setdefault(user_id, []).append((time.monotonic(), converted))
+            user_id = str(user_id)
+            n = self._counts.get(user_id, 0)
+            self._counts[user_id] = n + 1
+            self._inbox.setdefault(user_id, deque(maxlen=INBOX_MAX)).append((n, time.monotonic(), converted))
             self._cond.notify_all()
+
+    def expect(self, *user_ids: str) -> None:
+        """Take the bot's answers for ``user_ids`` too, though this LiveBot did not write to them (a user
+        another tool started, e.g. Chatlayer's own web widget). Answers for users this LiveBot neither
+        wrote to nor expects are counted as ``stray`` and ignored, so a re-run cell never takes the
+        previous cell's late answers.
+
+        >>> bot.expect("user-9")        # doctest: +SKIP
+        """
+        with self._cond:
+            self._users.update(str(u) for u in user_ids)
 
     def inbox(self, user_id: str) -> list[dict[str, Any]]:
         """Every shown message that arrived for ``user_id``, as ``{type, config}`` messages, oldest first."""
         with self._cond:
-            return [m for _, m in self._inbox.get(str(user_id), [])]
+            return [m for _, _, m in self._inbox.get(str(user_id), ())]
 
     # --- what to paste --------------------------------------------------------------------------------
 
@@ -197,7 +229,9 @@ class LiveBot:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<LiveBot channel {self.channel_id!r}: receiver {self.path}, {self.endpoint} endpoint>"
+        extra = "".join(f", {n} {what}" for n, what in ((self.dropped, "dropped from the inbox"),
+                                                        (self.stray, "stray (not for this LiveBot)")) if n)
+        return f"<LiveBot channel {self.channel_id!r}: receiver {self.path}, {self.endpoint} endpoint{extra}>"
 
     def _repr_html_(self) -> str:
         rows = [("Webhook URL", self.webhook_url()), ("Verify token", self.verify_token)]

@@ -45,10 +45,13 @@ def _strip_magics(cell: Cell) -> tuple[str, list[str]]:
             return "", [lines[0]]
         removed.append(lines.pop(0))
     out = []
-    for line in lines:
+    quoted = in_strings(lines)
+    for number, line in enumerate(lines):
         stripped = line.lstrip()
         indent = line[: len(line) - len(stripped)]
-        if stripped.startswith("%time "):
+        if number in quoted:  # a line of a triple-quoted string is text, whatever it starts with
+            out.append(line)
+        elif stripped.startswith("%time "):
             out.append(indent + stripped[len("%time "):])
         elif MAGIC.search(line) and not stripped.startswith("#"):
             removed.append(stripped)
@@ -56,6 +59,47 @@ def _strip_magics(cell: Cell) -> tuple[str, list[str]]:
         else:
             out.append(line)
     return "\n".join(out), removed
+
+
+def in_strings(lines: list[str]) -> set[int]:
+    '''The numbers of the lines that start inside a triple-quoted string (their ``!`` or ``%`` is text).
+
+    >>> sorted(in_strings(['s = """', '!not a shell escape', '"""', '!ls']))
+    [1, 2]
+    '''
+    inside: set[int] = set()
+    quote = ""  # the open triple quote, if any
+    for number, line in enumerate(lines):
+        if quote:
+            inside.add(number)
+        i = 0
+        while i < len(line):
+            if quote:
+                end = _closing(line, i, quote)
+                if end < 0:
+                    break
+                quote, i = "", end + 3
+            elif line[i] == "#":
+                break
+            elif line.startswith(('"""', "'''"), i):
+                quote, i = line[i:i + 3], i + 3
+            elif line[i] in "'\"":
+                end = _closing(line, i + 1, line[i])
+                i = len(line) if end < 0 else end + 1
+            else:
+                i += 1
+    return inside
+
+
+def _closing(line: str, start: int, quote: str) -> int:
+    """Where ``quote`` next closes in ``line`` from ``start`` (not escaped by a backslash), or -1."""
+    i = line.find(quote, start)
+    while i >= 0:
+        backslashes = len(line[:i]) - len(line[:i].rstrip("\\"))
+        if backslashes % 2 == 0:
+            return i
+        i = line.find(quote, i + 1)
+    return -1
 
 
 def _called_name(node: ast.Call) -> str | None:

@@ -59,10 +59,10 @@ def run_waitress(wsgi: Any, host: str, port: int, threads: int, announce: Announ
     from waitress import create_server
 
     from ..config import Settings
-    from ..server.engine import Tuning
+    from ..server.engine import Tuning, harden
 
     options = Tuning.from_settings(settings or Settings()).options() | {"threads": threads}
-    server = create_server(wsgi, host=host, port=port, **options)
+    server = harden(create_server(wsgi, host=host, port=port, **options))
     announce(f"http://{_host(host)}:{server.effective_port}")  # type: ignore[union-attr]
 
     def stop(*_: Any) -> None:
@@ -120,6 +120,7 @@ def serve(path: str, *, host: str = "127.0.0.1", port: int = 8000, workers: int 
     """Load PATH's App and serve it until interrupted. A notebook runs with its own folder as the
     working directory (as in Jupyter), so its relative data paths keep working."""
     kind = choose_server(server, workers)
+    check_port(host, port)  # a busy port fails now, with the fix, before the notebook runs
     target = Path(path)
     if target.suffix == ".ipynb" and target.is_file():
         os.chdir(target.resolve().parent)
@@ -143,6 +144,29 @@ def serve(path: str, *, host: str = "127.0.0.1", port: int = 8000, workers: int 
                    f"(gunicorn, for {workers} worker processes, is not available here).")
         run_waitress(wsgi_app(app), host, port, threads, ready, app.settings)
     return 0
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise :class:`ServeError` (with the fix) when ``host:port`` cannot be listened on."""
+    import errno
+
+    from ..server.engine import bind
+
+    if port == 0:
+        return
+    try:
+        bind(host, port).close()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(f"Port {port} on {host} is already in use by another program.",
+                             hint=f"Stop the program that listens there, or serve on another port: "
+                             f"--port {port + 1} (--port 0 picks a free one).") from None
+        if exc.errno == errno.EACCES:
+            raise ServeError(f"Port {port} needs administrator rights.",
+                             hint="Use a port above 1023, or --port 0 to pick a free one.") from None
+        raise ServeError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.",
+                         hint="Use --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every "
+                         "network interface).") from None
 
 
 def _print(line: str) -> None:

@@ -41,9 +41,16 @@ class Exchange:
     turn: str | None = None  # the conversation turn in flight when it arrived (toolkit.log.turns)
     access: str = NOT_REACHED  # PASSED, REFUSED, SKIPPED or NOT_REACHED (replay trusts only PASSED)
 
-    def keep_bodies(self, body: bytes, response: bytes, masker: Masker) -> None:
+    def keep_bodies(self, body: bytes, response: bytes, masker: Masker, limit: int | None = None) -> None:
         """Keep the raw bytes (``body`` and ``response`` decode, mask and cut them when read) and
-        mask the query now (the values as received stay in memory for replays: :meth:`raw_query`)."""
+        mask the query now (the values as received stay in memory for replays: :meth:`raw_query`).
+
+        ``limit`` (a refused request's ``log_refused_bytes``): keep only the first ``limit`` bytes of
+        the body; :attr:`body` is then that prefix as masked text, marked ``… [cut: N bytes]``.
+        """
+        if limit is not None and len(body) > limit:
+            self._cut_from = len(body)
+            body = body[:limit]
         self._raw = (body, response, masker)
         if self.query:  # (most API steps send none)
             self._raw_query = self.query
@@ -75,7 +82,11 @@ class Exchange:
         cache = self.__dict__.setdefault("_cache", {})
         if which not in cache:
             raw = getattr(self, "_raw", (b"", b"", None))
-            cache[which] = raw[2].decode(raw[which]) if raw[2] and raw[which] else None
+            cut_from = getattr(self, "_cut_from", 0) if which == 0 else 0
+            if cut_from and raw[2]:
+                cache[which] = _prefix(raw[0], cut_from, raw[2])
+            else:
+                cache[which] = raw[2].decode(raw[which]) if raw[2] and raw[which] else None
         return cache[which]
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,6 +99,16 @@ class Exchange:
     def __repr__(self) -> str:
         who = f" -> {self.handler}" if self.handler else ""
         return f"<Exchange {self.method} {self.path}{who} {self.status}>"
+
+
+def _prefix(kept: bytes, size: int, masker: Masker) -> str:
+    """A refused body's kept prefix as masked text marked as cut (JSON nested deeper than the limit
+    within the prefix keeps only the marker, as a whole body would)."""
+    from ..request import too_deep
+
+    if kept.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{") and too_deep(kept, masker.depth):
+        return f"…[cut: JSON nested more than {masker.depth} levels deep, {size:,} bytes in all]"
+    return f"{masker.text(kept.decode('utf-8', errors='replace'))}… [cut: {size:,} bytes]"
 
 
 def fingerprint(method: str, path: str, raw: bytes) -> str:

@@ -31,13 +31,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import MissingRecording
 from .masking import MASK, Masker
-from .trace import current_trace
+from .trace import carry_into_threads, carry_when, current_sandbox, current_trace
 
 _original: Callable[..., Any] | None = None
 _auto = True
 # The replay answering in this context (a contextvar: a replay in the kernel never answers the calls of
 # requests served meanwhile on server threads).
 _replay: contextvars.ContextVar[Replay | None] = contextvars.ContextVar("toolkit_replay", default=None)
+carry_when(_replay)
 _install_lock = threading.Lock()
 
 
@@ -103,20 +104,27 @@ def _send(session: Any, request: Any, **kwargs: Any) -> Any:
     masker = getattr(tr, "masker", None) or Masker.default()  # a trace without an app's masker
     replay = _replay.get()
     call = _request_part(request, masker)
+    secrets = tr.request_values()  # the request's own passwords, wherever the handler put them
+    if secrets:
+        call = masker.scrub(call, secrets)
+    box = current_sandbox() if replay else None
+    if box is not None and replay is not None:  # Replayed.kept lists it: the call never reached the network
+        box.writes.append(f"HTTP {call['method']} {call['url']} (not sent: "
+                          f"{'answered from the recording' if replay.has(call) else 'no recording'})")
     t0 = time.perf_counter()
     try:
         response = replay.answer(request, call) if replay else original(session, request, **kwargs)
     except Exception as exc:
         if not isinstance(exc, MissingRecording):
             call.update(status=None, ms=_ms(t0), response=None, response_headers={},
-                        error=masker.text(f"{type(exc).__name__}: {exc}"))
+                        error=masker.text(f"{type(exc).__name__}: {exc}", secrets))
             tr.outbound.append(call)
         raise
     call.update(status=response.status_code, ms=_ms(t0), response=_response_body(response, kwargs, masker),
                 response_headers=masker.headers(dict(response.headers)), error=None)
     if replay:
         call["replayed"] = True
-    tr.outbound.append(call)
+    tr.outbound.append(masker.scrub(call, secrets) if secrets else call)
     return response
 
 
@@ -139,13 +147,14 @@ def _ms(t0: float) -> float:
 
 
 def mask_url(url: str, masker: Masker) -> str:
-    """``url`` with the values of sensitive query keys replaced by ``***``."""
+    """``url`` with the values of sensitive query keys, its user info's password and any known
+    secret value replaced by ``***``."""
     if "?" not in url:
-        return url
+        return masker.text(url) if "@" in url or masker.values else url
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     pairs = [(k, MASK if masker.sensitive(k) else v) for k, v in query]
-    return urlunsplit(parts._replace(query=urlencode(pairs, safe="*")))
+    return masker.text(urlunsplit(parts._replace(query=urlencode(pairs, safe="*"))))
 
 
 def _request_part(request: Any, masker: Masker) -> dict[str, Any]:
@@ -213,6 +222,7 @@ class Replay:
 
     def __enter__(self) -> Replay:
         install()
+        carry_into_threads()
         self._tokens.append(_replay.set(self))
         return self
 
@@ -221,6 +231,11 @@ class Replay:
             _replay.reset(self._tokens.pop())
         if self.missing and self.strict and exc_type is None:
             raise self._missing_error(self.missing[0], swallowed=True)
+
+    def has(self, call: Mapping[str, Any]) -> bool:
+        """Whether a recorded call matches ``call`` (method and URL)."""
+        key = _key(call["method"], call["url"])
+        return any(_key(c.get("method", ""), c.get("url", "")) == key for c in self.calls)
 
     def answer(self, request: Any, call: Mapping[str, Any]) -> Any:
         """The recorded response for ``request`` (``call`` is its masked description)."""

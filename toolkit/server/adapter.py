@@ -21,6 +21,7 @@ from flask import request as flask_request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import ToolkitError, error_body
+from ..log import logger
 from ..request import METHODS, Incoming
 
 if TYPE_CHECKING:
@@ -98,17 +99,23 @@ def make_flask(app: App) -> Flask:
 
     flask_app.add_url_rule("/", "toolkit", dispatch, methods=list(METHODS))
     flask_app.add_url_rule("/<path:path>", "toolkit", dispatch, methods=list(METHODS))
-    flask_app.register_error_handler(HTTPException, _http_error)
+    flask_app.register_error_handler(HTTPException, lambda exc: _http_error(exc, app))
     return flask_app
 
 
-def _http_error(exc: HTTPException) -> Response:
-    """An error Flask or Werkzeug answers itself, in the one JSON error shape."""
+def _http_error(exc: HTTPException, app: App | None = None) -> Response:
+    """An error Flask or Werkzeug answers itself, in the one JSON error shape. The text of a user
+    route's exception reaches the caller only with the ``expose_errors`` setting (masked)."""
     status = exc.code or 500
     original = getattr(exc, "original_exception", None)
     if status == 500 and original is not None:
-        message = (f"{flask_request.method} {flask_request.path} raised "
-                   f"{type(original).__name__}: {original}")
+        where = f"{flask_request.method} {flask_request.path} raised {type(original).__name__}"
+        masker = app._masker if app is not None else None
+        said = masker.text(str(original)) if masker is not None else str(original)
+        logger.error("%s: %s", where, said)
+        exposed = app is not None and app.settings.expose_errors
+        message = (f"{where}: {said}" if exposed else
+                   f"{where} (its message is in the 'toolkit' logger; expose_errors=True sends it).")
         hint = "A route or hook added to app.flask failed; see the traceback in the 'toolkit' logger."
     else:
         message = exc.description or exc.name

@@ -23,6 +23,7 @@ from typing import Any
 
 from waitress import create_server, wasyncore
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.task import ThreadedTaskDispatcher
 
 logger = logging.getLogger("toolkit.server")
@@ -108,6 +109,32 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class SmugglingSafeParser(HTTPRequestParser):  # type: ignore[misc]
+    """waitress's request parser, but a request with both Content-Length and Transfer-Encoding gets
+    its connection closed after the answer (RFC 9112 §6.3: such a message may be an attempt at
+    request smuggling). waitress already reads the body by Transfer-Encoding alone, but keeps the
+    connection open; asking for ``Connection: close`` makes it answer with that header and close."""
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(header_plus)
+        if self.chunked and "CONTENT_LENGTH" in self.headers:
+            self.headers["CONNECTION"] = "close"
+            self.connection_close = True
+
+
+class SmugglingSafeChannel(HTTPChannel):  # type: ignore[misc]
+    """waitress's channel with :class:`SmugglingSafeParser`."""
+
+    parser_class = SmugglingSafeParser
+
+
+def harden(server: Any) -> Any:
+    """Make a waitress server (``create_server``'s answer) use :class:`SmugglingSafeChannel`."""
+    if getattr(server, "channel_class", None) is HTTPChannel:
+        server.channel_class = SmugglingSafeChannel
+    return server
+
+
 class HTTPServer:
     """Serve the WSGI callable ``wsgi`` on ``host:port`` with waitress. Binds now; :meth:`start`
     serves on a daemon thread; :meth:`stop` stops completely (safe twice)."""
@@ -120,8 +147,8 @@ class HTTPServer:
         self._map: dict[int, Any] = {}
         self._dispatcher = _Dispatcher(name)
         try:
-            self._server = create_server(wsgi, map=self._map, _dispatcher=self._dispatcher,
-                                         sockets=[sock], **self.tuning.options())
+            self._server = harden(create_server(wsgi, map=self._map, _dispatcher=self._dispatcher,
+                                                sockets=[sock], **self.tuning.options()))
         except BaseException:
             sock.close()
             raise

@@ -121,10 +121,34 @@ def write_json(path: Path, value: Any) -> None:
     write_atomic(path, (json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
 
 
+@dataclass(frozen=True)
+class NotSaved:
+    """An exchange :func:`save_fixtures` left out, and why (the error's message and fix)."""
+
+    exchange: Exchange
+    reason: str
+
+    def __str__(self) -> str:
+        return f"#{self.exchange.id} {self.exchange.method} {self.exchange.path}: {self.reason}"
+
+
+class Saved(list[Path]):
+    """What :func:`save_fixtures` returns: the paths written (a list), plus ``left_out``: the
+    exchanges it could not save, each with its reason."""
+
+    def __init__(self, paths: Iterable[Path] = (), left_out: Iterable[NotSaved] = ()) -> None:
+        super().__init__(paths)
+        self.left_out = list(left_out)
+
+
 def save_fixtures(exchanges: Exchange | Iterable[Exchange], folder: str | os.PathLike[str] = "fixtures",
                   *, app: App | None = None, names: Iterable[str] | None = None,
-                  overwrite: bool = False) -> list[Path]:
+                  overwrite: bool = False) -> Saved:
     """Save exchanges as ``<folder>/<name>.json``, one file each, and return the paths written.
+
+    One exchange that cannot be saved (its body was cut or too deep in the log, or will not encode)
+    raises :class:`FixtureError` when given alone; among several, the others are saved and it is
+    listed in the answer's ``left_out`` with the reason (``saved.left_out``).
 
     A file is never replaced by accident: default names take the next number free on disk
     (``order_status-7``), and a given name already in use gets ``-2``, ``-3``, ... Saving the same
@@ -144,11 +168,25 @@ def save_fixtures(exchanges: Exchange | Iterable[Exchange], folder: str | os.Pat
                            hint="E.g. save_fixtures(app.log.last(), folder, names=['order_status-3'], "
                            "overwrite=True).")
     target = Path(folder)
-    fixtures = [to_fixture(e, slug(chosen[i]) if chosen else None, app=app) for i, e in enumerate(items)]
+    alone = isinstance(exchanges, Exchange)
+    left_out: list[NotSaved] = []
+    kept: list[tuple[Exchange, dict[str, Any]]] = []
+    for i, e in enumerate(items):
+        try:
+            fx = to_fixture(e, slug(chosen[i]) if chosen else None, app=app)
+            json.dumps(fx, ensure_ascii=False, default=str)  # encodes (not too deep)
+        except (FixtureError, ValueError, TypeError, RecursionError) as exc:
+            if alone:
+                raise
+            why = (f"{exc.message} {exc.hint}" if isinstance(exc, FixtureError)
+                   else f"{type(exc).__name__}: {exc}")
+            left_out.append(NotSaved(e, why))
+            continue
+        kept.append((e, fx))
     target.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
+    paths = Saved(left_out=left_out)
     saved = _contents(target) if chosen is None else {}
-    for exchange, fx in zip(items, fixtures, strict=True):
+    for exchange, fx in kept:
         same = saved.get(_content_key(fx))
         if same is not None:
             paths.append(same)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import TunnelError
+from ..log.masking import register_secret
 from .expose import TunnelProvider
 
 TOKEN_PAGE = "https://dashboard.ngrok.com/get-started/your-authtoken"
@@ -51,6 +52,9 @@ class NgrokProvider(TunnelProvider):
 
     def check(self) -> None:
         import_pyngrok()
+        token = self.authtoken or os.environ.get("NGROK_AUTHTOKEN") or ""
+        if len(token) >= 16:  # a real ngrok token: masked in any text a masker keeps, from now on
+            register_secret(token)
         if not (self.authtoken or os.environ.get("NGROK_AUTHTOKEN") or self._token_in_file()):
             raise TunnelError(
                 f"No ngrok authtoken: NGROK_AUTHTOKEN is not set and {self._config_file()} has none.",

@@ -297,7 +297,8 @@ class V1Emulator(App):
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return f"<V1Emulator bot {self.bot_id!r}: {len(self.store)} conversations, {state}>"
+        dropped = f" ({self.store.dropped} oldest dropped)" if self.store.dropped else ""
+        return f"<V1Emulator bot {self.bot_id!r}: {len(self.store)} conversations{dropped}, {state}>"
 
 
 def _version(query: Mapping[str, str], required: bool) -> str:

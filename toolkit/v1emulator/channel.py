@@ -26,13 +26,16 @@ from .serial import SerialWorker
 
 logger = logging.getLogger("toolkit")
 RETRIES = 3
+KEEP = 10_000  # items kept in each store of a channel (the oldest are dropped and counted)
 
 
 class WebhookChannel:
     """One emulated webhook channel: ``flow`` answers, ``backend`` serves its API steps.
 
     ``received`` holds every injected body, ``sent`` every outbound body (POSTed when ``webhook_url``
-    is set), ``errors`` what went wrong (an unknown button, a webhook URL that failed).
+    is set), ``errors`` what went wrong (an unknown button, a webhook URL that failed). Each keeps the
+    newest ``KEEP`` items, as do the conversations (by user) and button payloads: older ones are
+    dropped and counted in ``dropped`` (shown in the repr), so a flood of calls cannot fill memory.
     """
 
     def __init__(self, channel_id: str, flow: Any, backend: Any = None, *, webhook_url: str | None = None,
@@ -49,6 +52,19 @@ class WebhookChannel:
             self._answer, name="toolkit-v1-channel", what=f"Webhook channel {channel_id!r} on a message")
         self._closed = threading.Event()
         self._http: Any = None
+        self.dropped = 0  # items dropped from the bounded stores above, oldest first
+
+    def _keep(self, items: list[Any], item: Any) -> None:
+        """Append ``item``, dropping (and counting) the oldest beyond ``KEEP``."""
+        items.append(item)
+        if len(items) > KEEP:
+            del items[0]
+            self.dropped += 1
+
+    def _trim(self, mapping: dict[str, Any]) -> None:
+        while len(mapping) > KEEP:  # dicts keep insertion order: the oldest goes first
+            del mapping[next(iter(mapping))]
+            self.dropped += 1
 
     # --- the V1 endpoint -----------------------------------------------------------------------------
 
@@ -69,7 +85,12 @@ class WebhookChannel:
         if not isinstance(body.get("sessionData", {}), Mapping):
             raise V1Error(400, "'sessionData' must be an object of variables.",
                           hint="E.g. 'sessionData': {'order.id': 'A-1042'} (dotted paths allowed).")
-        self.received.append(dict(body))
+        if self._work.pending() >= KEEP:  # answering lags far behind: refuse rather than queue forever
+            raise V1Error(429, f"Webhook channel {self.channel_id!r} has {KEEP:,} messages waiting to be "
+                          "answered.",
+                          hint="Send more slowly (wait for the answers: channel.wait()), as with Chatlayer's "
+                          "rate limits.")
+        self._keep(self.received, dict(body))
         self._work.put(dict(body))
         return {"message": "EVENT_RECEIVED"}
 
@@ -107,7 +128,7 @@ class WebhookChannel:
         try:
             turn = self._act(conv, body["message"])
         except ToolkitError as exc:
-            self.errors.append(f"user {user_id!r}: {exc.message}")
+            self._keep(self.errors, f"user {user_id!r}: {exc.message}")
             return
         for message in turn.messages:
             for item in to_outbound(message):
@@ -122,6 +143,7 @@ class WebhookChannel:
             conv = Conversation(self.flow, self.backend, session_id=user_id, start=False, trace_turns=False,
                                 **options)
             self.conversations[user_id] = conv
+            self._trim(self.conversations)
         return conv
 
     def _act(self, conv: Conversation, message: Mapping[str, Any]) -> Turn:
@@ -144,7 +166,7 @@ class WebhookChannel:
         return conv.click(hit.title if hit else title, card=hit.card if hit else None)
 
     def _deliver(self, body: dict[str, Any]) -> None:
-        self.sent.append(body)
+        self._keep(self.sent, body)
         if not self.webhook_url:
             return
         import requests
@@ -163,7 +185,8 @@ class WebhookChannel:
             if answer.ok:
                 return
             problem = f"answered {answer.status_code}"
-        self.errors.append(f"Delivery to {self.webhook_url} failed after {RETRIES} retries: {problem}.")
+        self._keep(self.errors, f"Delivery to {self.webhook_url} failed after {RETRIES} retries: {problem}.")
 
     def __repr__(self) -> str:
-        return f"<WebhookChannel {self.channel_id!r}: {len(self.conversations)} conversations>"
+        dropped = f", {self.dropped} dropped (oldest first)" if self.dropped else ""
+        return f"<WebhookChannel {self.channel_id!r}: {len(self.conversations)} conversations{dropped}>"

@@ -40,6 +40,11 @@ class SerialWorker(Generic[T]):
         with self._cond:
             return self._cond.wait_for(lambda: not self._busy, timeout)
 
+    def pending(self) -> int:
+        """How many queued items wait to be handled."""
+        with self._cond:
+            return len(self._queue)
+
     def idle(self) -> bool:
         """Whether every queued item has been handled."""
         with self._cond:

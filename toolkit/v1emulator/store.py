@@ -21,6 +21,7 @@ from ..wire.v1format import from_v1
 from .serial import SerialWorker
 
 _ids = itertools.count(1)
+KEEP = 10_000  # conversations kept, and events per conversation: the oldest are dropped (Store.dropped)
 logger = logging.getLogger("toolkit")
 
 
@@ -40,6 +41,7 @@ class V1Conversation:
     events: list[dict[str, Any]] = field(default_factory=list)
     chat: Any = None
     updated: float = field(default_factory=time.time)
+    dropped: int = 0  # pushed events dropped, oldest first (at most KEEP are kept)
     _work: SerialWorker[list[dict[str, Any]]] | None = field(default=None, repr=False)
     _seen: list[dict[str, Any]] = field(default_factory=list, repr=False)  # the chat's transcript
 
@@ -48,6 +50,8 @@ class V1Conversation:
         now = time.time()
         self.events += [{"id": next(_ids), "sender": "bot", "source": "push", "message": m,
                          "createdAt": _iso(now)} for m in messages]
+        self.dropped += max(len(self.events) - KEEP, 0)
+        del self.events[:-KEEP]
         self.updated = now
         if self.chat is None:
             return
@@ -97,6 +101,13 @@ class Store:
     def __init__(self) -> None:
         self._conversations: dict[str, V1Conversation] = {}
         self._lock = threading.RLock()
+        self.dropped = 0  # conversations dropped, oldest first (at most KEEP are kept)
+
+    def _trim(self) -> None:
+        """Drop the oldest conversations beyond ``KEEP`` (call with the lock held)."""
+        while len(self._conversations) > KEEP:
+            del self._conversations[next(iter(self._conversations))]
+            self.dropped += 1
 
     def __len__(self) -> int:
         return len(self._conversations)
@@ -113,6 +124,7 @@ class Store:
                     conv.watch()
             conv.version = version
             self._conversations[sid] = conv
+            self._trim()
         return sid
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -136,6 +148,7 @@ class Store:
         with self._lock:
             conv = V1Conversation(session_id, version, dict(user or {}), dict(session or {}))
             self._conversations[session_id] = conv
+            self._trim()
         return conv
 
     def get(self, session_id: str, version: str = "") -> V1Conversation:

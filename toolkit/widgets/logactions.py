@@ -194,12 +194,15 @@ class LogActions:
             if self.selected is None:
                 self.say("Select a row first (the › beside it), then save it.", error=True)
                 return []
-            entries = [self.selected]
+            entries: Any = self.selected  # alone: an exchange that cannot be saved raises (shown)
         else:
             entries = [e for e in self._matching() if e.source not in REPLAYED_SOURCES]
         paths = testing.save_fixtures(entries, folder or self.folder.value or "fixtures", app=self.app)
         more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
         shown = ", ".join(p.name for p in paths[:3]) + more
-        self.say(f"Saved {len(paths)} fixture(s) in {paths[0].parent}: {shown}." if paths
-                 else "Nothing to save: no matching exchanges.")
+        left_out = getattr(paths, "left_out", [])
+        also = f" Left out {len(left_out)}: " + "; ".join(map(str, left_out[:3])) if left_out else ""
+        self.say((f"Saved {len(paths)} fixture(s) in {paths[0].parent}: {shown}." if paths
+                  else "Nothing saved." if left_out else "Nothing to save: no matching exchanges.") + also,
+                 error=bool(left_out))
         return paths

@@ -161,7 +161,11 @@ def recipient_of(body: Mapping[str, Any]) -> str | None:
     """The user an outbound body is for: ``recipient.id``, ``senderId`` or ``sender.id``."""
     for key in ("recipient", "sender"):
         part = body.get(key)
-        if isinstance(part, Mapping) and part.get("id"):
+        if part is not None and not isinstance(part, Mapping):
+            raise ValueError(f"{key} is a {type(part).__name__}, not an object")
+        if isinstance(part, Mapping) and part.get("id") is not None:
+            if not isinstance(part["id"], str | int):
+                raise ValueError(f"{key}.id is a {type(part['id']).__name__}, not a string")
             return str(part["id"])
     return str(body["senderId"]) if body.get("senderId") else None
 
@@ -243,16 +247,21 @@ def shown(message: Mapping[str, Any]) -> dict[str, Any] | None:
     message, attachment or template type (contract 8.1, 8.9). A receiver answers 200 either way."""
     if message.get("type") == "event":
         return None
-    attachment = message.get("attachment")
+    attachment, text_ = message.get("attachment"), message.get("text")
+    if attachment is not None and not isinstance(attachment, Mapping):
+        raise ValueError(f"its attachment is a {type(attachment).__name__}, not an object")
+    if text_ is not None and not isinstance(text_, str):
+        raise ValueError(f"its text is a {type(text_).__name__}, not a string")
     if isinstance(attachment, Mapping):
-        kind, template = attachment.get("type"), (attachment.get("payload") or {})
+        kind, template = attachment.get("type"), attachment.get("payload")
         if kind != "template" and kind not in MEDIA_TYPES:
             return None
-        if kind == "template" and (not isinstance(template, Mapping)
-                                   or template.get("template_type") not in ("button", "generic", "list")):
+        if kind == "template" and not isinstance(template, Mapping):
+            raise ValueError(f"its template payload is a {type(template).__name__}, not an object")
+        if kind == "template" and template.get("template_type") not in ("button", "generic", "list"):
             return None
         return _attachment_back(attachment)
-    if not isinstance(message.get("text"), str):
+    if text_ is None:
         return None
     return from_outbound(message)
 
