@@ -258,3 +258,17 @@ def test_the_image_check_catches_remote_and_missing_images(tmp_path):
     assert image_problems(text, tmp_path, {"x.png": {}}) == [
         "https://example.com/a.png (needs the network)", "missing.png (no such file)",
         "attachment:y.png (no such attachment)"]
+
+
+# --- a quick start, pointing at the docs ----------------------------------------------------------------
+
+def test_the_readme_is_a_quick_start_that_links_to_existing_docs_pages():
+    assert len(README.splitlines()) <= 150, "the README is the quick start: the manual lives in docs/"
+    links = re.findall(r"\]\(([^)\s]+)\)", README)
+    local = [link for link in links if not re.match(r"^[a-z]+://", link)]
+    assert "docs/howto/deploy.md" in local and "docs/chatlayer-contract.md" in local  # the scan works
+    missing = [link for link in local if not (ROOT / link.split("#")[0]).is_file()]
+    assert not missing, f"README links to pages that do not exist: {missing}"
+    assert "TOOLKIT_TEST_POSTGRES_URL" in README  # how to run the database tests outside CI
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        assert f"`{notebook.stem}`" in README, f"the notebooks table lacks {notebook.stem}"
