@@ -10,10 +10,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
+import shutil
 import unicodedata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# The demo bot ships its own copy inside the package (toolkit/demo/data/); tests/test_demo.py checks
+# that the two stay byte for byte the same.
+PACKAGE_DATA = HERE.parent / "toolkit" / "demo" / "data"
 TODAY = dt.date(2025, 3, 14)
 SEED = 20250314
 SHOP = "https://shop.example.com"
@@ -255,6 +259,8 @@ def main() -> None:
     write("faq.csv", [dict(zip(("question", "answer", "keywords"), row, strict=True)) for row in FAQ],
           ["question", "answer", "keywords"])
     write("leads.csv", [], ["name", "email", "phone", "interest", "created_at"])
+    for name in ("orders.csv", "products.csv", "stores.csv", "faq.csv", "leads.csv", "demo_flow.yaml"):
+        shutil.copyfile(HERE / name, PACKAGE_DATA / name)
 
 
 if __name__ == "__main__":

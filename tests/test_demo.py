@@ -1,6 +1,8 @@
 """The demo bot: `python -m toolkit demo --once` prints a transcript of at least 6 turns that uses
-every message type, and a log summary, without touching the committed data/leads.csv; without
---once it serves until Ctrl-C and stops cleanly."""
+every message type, and a log summary, without touching the committed files (the repository's
+data/ nor the package's own copy); without --once it works in ./toolkit-demo (or --data DIR),
+keeps earlier leads there, serves until Ctrl-C and stops cleanly. The package's sample files are
+the repository's data/ files, byte for byte."""
 
 from __future__ import annotations
 
@@ -14,15 +16,23 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 import toolkit as tk
 from toolkit import demo
 
 ROOT = Path(__file__).resolve().parents[1]
 LEADS = ROOT / "data" / "leads.csv"
+SHIPPED = ROOT / "toolkit" / "demo" / "data"
+
+
+def _snapshot() -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for folder in (ROOT / "data", SHIPPED) for p in folder.iterdir()
+            if p.is_file()}
 
 
 def test_once_prints_a_transcript_with_every_message_type_and_a_log_summary():
-    before = LEADS.read_bytes()
+    before = _snapshot()
     out = io.StringIO()
     assert demo.main(once=True, out=out) == 0
     text = out.getvalue()
@@ -37,9 +47,31 @@ def test_once_prints_a_transcript_with_every_message_type_and_a_log_summary():
     for path in ("/order-status", "/products", "/product", "/nearest-store", "/leads", "/faq"):
         assert re.search(rf"POST\s+{re.escape(path)}\s", text), path
     assert "Order A-1042 is shipped" in text and "Thanks Ada Lovelace!" in text
-    assert "Lead capture wrote 1 row to a temporary copy of data/leads.csv" in text
+    assert "Lead capture wrote 1 row to a temporary copy of the demo's leads.csv" in text
     assert "Press Ctrl-C" not in text
-    assert LEADS.read_bytes() == before  # the committed file stays clean
+    assert _snapshot() == before  # the committed files stay clean, in data/ and in the package
+
+
+def test_the_package_ships_the_repositorys_sample_files_byte_for_byte():
+    assert sorted(demo.FILES) == sorted(p.name for p in SHIPPED.iterdir() if p.is_file())
+    differ = [n for n in demo.FILES if (SHIPPED / n).read_bytes() != (ROOT / "data" / n).read_bytes()]
+    assert not differ, f"toolkit/demo/data/ and data/ differ in {differ}: run python data/make_data.py"
+
+
+def test_data_dir_gets_a_copy_and_keeps_earlier_leads(tmp_path):
+    folder = tmp_path / "mine"
+    assert demo.main(once=True, data_dir=folder, out=io.StringIO()) == 0
+    assert set(demo.FILES) <= {p.name for p in folder.iterdir()}  # (and the lock file of leads.csv)
+    out = io.StringIO()
+    assert demo.main(once=True, data_dir=folder, out=out) == 0
+    assert f"Lead capture wrote 1 row to {folder / 'leads.csv'} (1 from earlier runs kept)" in out.getvalue()
+    assert len((folder / "leads.csv").read_text().splitlines()) == 3
+
+
+def test_build_app_without_a_folder_refuses_to_write_into_the_package():
+    with pytest.raises(tk.ToolkitError, match="installed package") as caught:
+        demo.build_app()
+    assert "copy_data" in caught.value.hint
 
 
 def test_leads_go_where_asked(tmp_path):
@@ -62,14 +94,14 @@ def test_the_handlers_answer_the_odd_cases(tmp_path):
     assert none["messages"] == [tk.text("Sorry, no snacks in stock right now.")]
 
 
-def test_without_once_it_serves_until_ctrl_c_and_stops_cleanly():
+def test_without_once_it_serves_until_ctrl_c_and_stops_cleanly(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # Ctrl-C as in a terminal: SIGINT at its default. A suite started in the background (CI, nohup,
     # `cmd &`) passes SIGINT on *ignored*, and Python keeps it so: the demo never saw the Ctrl-C and the
     # test hung for its 30 s (seen twice in three loaded runs of the suite).
     demo = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
             "from toolkit.__main__ import main; sys.exit(main(['demo']))")
-    proc = subprocess.Popen([sys.executable, "-c", demo], cwd=ROOT, env=env, text=True,
+    proc = subprocess.Popen([sys.executable, "-c", demo], cwd=tmp_path, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline, lines = time.monotonic() + 60, []
@@ -94,3 +126,5 @@ def test_without_once_it_serves_until_ctrl_c_and_stops_cleanly():
             proc.communicate()
     assert proc.returncode == 0, err
     assert "Stopped." in out and "Traceback" not in err
+    leads = tmp_path / "toolkit-demo" / "leads.csv"  # the default working copy, in the current folder
+    assert len(leads.read_text().splitlines()) == 2 and str(leads) in "".join(lines)

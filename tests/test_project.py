@@ -1,4 +1,5 @@
-"""The project's own files stay in step: environment.yml vs pyproject, README vs settings and names."""
+"""The project's own files stay in step: environment.yml vs pyproject, the reference vs settings and names,
+the README's example and commands."""
 
 import re
 import tomllib
@@ -24,6 +25,8 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = {_norm(d) for d in env["dependencies"] if isinstance(d, str)}
     conda -= {d for d in conda if re.match(r"(python|pip)\b", d)}
+    from_pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    conda |= {_norm(d) for d in from_pip if d != "-e ."}  # what conda-forge names otherwise
     assert conda == wanted
     py = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
     assert _norm(py) == "python" + _norm(project["requires-python"])
@@ -34,17 +37,25 @@ def test_readme_opens_with_the_two_commands():
     assert "make demo" in head and "make test" in head
 
 
-def test_readme_documents_every_setting():
-    readme = (ROOT / "README.md").read_text()
-    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in readme
-               or f"TOOLKIT_{s.name.upper()}" not in readme]
-    assert not missing, f"README lacks settings {missing}: paste `python -m toolkit settings`"
+def _reference():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    import toolkit_reference
+
+    return toolkit_reference
 
 
-def test_readme_mentions_every_public_name():
-    readme = (ROOT / "README.md").read_text()
-    missing = [n for n in toolkit.__all__ if not n.startswith("_") and n not in readme]
-    assert not missing, f"README never mentions {missing}"
+def test_the_settings_reference_documents_every_setting():
+    page = _reference().settings_page()  # generated into the docs at every build
+    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in page or f"TOOLKIT_{s.name.upper()}" not in page]
+    assert not missing, f"the settings reference lacks {missing}"
+
+
+def test_the_api_reference_mentions_every_public_name():
+    page = _reference().api_page()
+    missing = [n for n in toolkit.__all__ if not n.startswith("_") and f":: {n}\n" not in page]
+    assert not missing, f"the API reference lacks {missing}"
 
 
 def test_ci_runs_make_test_and_installs_chromium():
@@ -75,9 +86,9 @@ def test_the_distribution_has_its_own_name_and_the_import_stays_toolkit():
     assert "ngrok" in project["optional-dependencies"] and "dev" in project["optional-dependencies"]
     readme = (ROOT / "README.md").read_text()
     assert "toolkit[" not in readme and "pip install -e '.[ngrok]'" in readme and "chatlayer-toolkit" in readme
-    assert "pip install -q -e '.[dev,ngrok]'" in (ROOT / "Makefile").read_text()
+    assert "pip install -q -e '.[dev,ngrok,release]'" in (ROOT / "Makefile").read_text()
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    assert {"pip": ["-e ."]} in env["dependencies"]
+    assert any(isinstance(d, dict) and "-e ." in d["pip"] for d in env["dependencies"])  # this checkout
     for path in [ROOT / "README.md", *ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("toolkit/**/*.py")]:
         assert "toolkit[ngrok]" not in path.read_text(), f"{path.name} still says toolkit[ngrok]"
 

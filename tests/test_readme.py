@@ -272,3 +272,17 @@ def test_the_copy_table_example_runs_against_the_shipped_data(tmp_path):
     done = _run([sys.executable, *words[1:]])
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Copied" in done.stdout and "rows of orders" in done.stdout
+
+
+# --- a quick start, pointing at the docs ----------------------------------------------------------------
+
+def test_the_readme_is_a_quick_start_that_links_to_existing_docs_pages():
+    assert len(README.splitlines()) <= 150, "the README is the quick start: the manual lives in docs/"
+    links = re.findall(r"\]\(([^)\s]+)\)", README)
+    local = [link for link in links if not re.match(r"^[a-z]+://", link)]
+    assert "docs/howto/deploy.md" in local and "docs/chatlayer-contract.md" in local  # the scan works
+    missing = [link for link in local if not (ROOT / link.split("#")[0]).is_file()]
+    assert not missing, f"README links to pages that do not exist: {missing}"
+    assert "TOOLKIT_TEST_POSTGRES_URL" in README  # how to run the database tests outside CI
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        assert f"`{notebook.stem}`" in README, f"the notebooks table lacks {notebook.stem}"

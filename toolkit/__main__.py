@@ -100,7 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the demo bot headless",
                           description="Serve the BeanBox demo bot on a free port, play a scripted "
                           "conversation over real HTTP, print the transcript and serve until Ctrl-C.")
-    demo.add_argument("--once", action="store_true", help="exit after the transcript")
+    demo.add_argument("--once", action="store_true",
+                      help="exit after the transcript (without --data: in a temporary folder)")
+    demo.add_argument("--data", metavar="DIR",
+                      help="the folder the sample files are copied into and leads are written to; "
+                      "files already there are kept (default: ./toolkit-demo)")
     _add_serve_and_export(sub)
     _add_copy_table(sub)
     return parser
@@ -115,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from .demo import main as demo_main
 
-            return demo_main(once=args.once)
+            return demo_main(once=args.once, data_dir=args.data)
         if args.command == "copy-table":
             from .data.cli import copy_table
 

@@ -2,8 +2,16 @@
 every difference marked: a text, a button, a missing or extra message, a different block where both
 sides show it, a different set of calls to the app.
 
->>> report = parity(script, Conversation(flow, app), Conversation(live_bot))   # doctest: +SKIP
->>> assert report, str(report)          # a pytest assertion: the text lists every difference
+With the live bot: ``report = parity(script, Conversation(flow, app), Conversation(live_bot))``, then
+``assert report, str(report)`` in pytest (the text lists every difference). Offline, two emulated
+conversations of one flow agree:
+
+>>> import toolkit
+>>> flow = toolkit.Flow("cafe", start="welcome")
+>>> _ = flow.message("welcome", "Hi! What would you like?")
+>>> report = parity([("", "What would you like?")], toolkit.Conversation(flow), toolkit.Conversation(flow))
+>>> bool(report), report.differences
+(True, [])
 
 Messages are compared as the user sees them: each text line is a bubble, a buttons / quick-replies
 message is its last line with its choices (titles, kinds, links), a carousel its cards, a media its

@@ -1,11 +1,17 @@
-"""The demo bot: BeanBox, a coffee shop. Handlers over the sample data in ``data/`` (order tracking,
-a product carousel, the nearest store, lead capture written to CSV, FAQ) and the Chatlayer side in
-``data/demo_flow.yaml``.
+"""The demo bot: BeanBox, a coffee shop. Handlers over the sample data shipped in the package
+(``toolkit/demo/data/``: order tracking, a product carousel, the nearest store, lead capture written
+to CSV, FAQ) and the Chatlayer side in ``demo_flow.yaml``.
 
-``make demo`` (``python -m toolkit demo``) starts the embedded server, plays a scripted conversation
-through the emulator over real HTTP, prints the transcript and a log summary, then serves until
-Ctrl-C; ``--once`` exits after the transcript. Leads go to a temporary copy of ``data/leads.csv``
-(deleted when the demo stops), so the committed file stays clean; ``main(leads=...)`` picks a file.
+``make demo`` (``toolkit demo``) copies the sample files into a folder you own (``--data DIR``,
+default ``./toolkit-demo``; files already there are kept, so your leads stay), starts the embedded
+server, plays a scripted conversation through the emulator over real HTTP, prints the transcript and
+a log summary, then serves until Ctrl-C. ``--once`` exits after the transcript and, without
+``--data``, works in a temporary folder deleted when it stops. Nothing is ever written into the
+installed package.
+
+>>> from toolkit import demo
+>>> sorted(demo.FILES)[:3]
+['demo_flow.yaml', 'faq.csv', 'leads.csv']
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import sys
 import tempfile
 import threading
 from collections import Counter
+from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -26,9 +33,44 @@ from ..app import App
 from ..data import frames
 from ..emulator import Conversation, Flow
 from ..emulator.transcript import entry_text
+from ..errors import ToolkitError
 from ..reply import Reply
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+# The sample files the demo ships (package data, read with importlib.resources).
+FILES = ("orders.csv", "products.csv", "stores.csv", "faq.csv", "leads.csv", "demo_flow.yaml")
+DEFAULT_FOLDER = "toolkit-demo"
+
+
+def copy_data(dest: str | Path) -> Path:
+    """Copy the demo's sample files into ``dest`` (created if missing) and return it as a Path.
+
+    Files already in ``dest`` are kept, so leads captured by an earlier run stay. Read through
+    :mod:`importlib.resources`, so it works from any installed wheel.
+
+    >>> import tempfile
+    >>> folder = copy_data(tempfile.mkdtemp())
+    >>> (folder / "leads.csv").read_text().strip()
+    'name,email,phone,interest,created_at'
+    """
+    folder = Path(dest)
+    folder.mkdir(parents=True, exist_ok=True)
+    shipped = resources.files(__name__) / "data"
+    for name in FILES:
+        target = folder / name
+        if not target.exists():
+            target.write_bytes((shipped / name).read_bytes())
+    return folder
+
+
+def _shipped_folder() -> Path:
+    """The shipped sample files as a folder to *read* (never write into it: it is the installed package)."""
+    shipped = resources.files(__name__) / "data"
+    if isinstance(shipped, Path):
+        return shipped
+    return copy_data(tempfile.mkdtemp(prefix="toolkit-demo-"))  # a zipped install: a copy to read
+
+
+DATA = _shipped_folder()
 PHONE = "+32 2 000 00 00"
 
 # The scripted conversation: (what the user does, what the bot's answer must contain).
@@ -49,11 +91,27 @@ SCRIPT: list[Any] = [
 ]
 
 
-def build_app(data_dir: str | Path = DATA, leads: str | Path | None = None) -> App:
-    """The BeanBox backend over ``data_dir``; leads are appended to ``leads`` (default: data_dir's)."""
+def build_app(data_dir: str | Path | None = None, leads: str | Path | None = None) -> App:
+    """The BeanBox backend over the sample files in ``data_dir``; leads are appended to ``leads``
+    (default: ``data_dir``'s ``leads.csv``).
+
+    Without ``data_dir`` it reads the shipped files, and then ``leads`` must name a file to write to.
+
+    Raises:
+        ToolkitError: no ``data_dir`` and no ``leads`` (the leads would go into the installed package).
+
+    >>> app = build_app(copy_data(tempfile.mkdtemp()))
+    >>> app.call("/order-status", {"order_id": "A-1042"})["session"]["data"]["status"]
+    'shipped'
+    """
     from ..data import Table
 
-    data = Path(data_dir)
+    if data_dir is None and leads is None:
+        raise ToolkitError("build_app() needs a folder to write leads to; without data_dir it would write "
+                           "into the installed package.",
+                           hint="pass data_dir=demo.copy_data('toolkit-demo') (a copy you own) "
+                           "or leads=PATH.")
+    data = Path(data_dir) if data_dir is not None else DATA
     app = App("beanbox")
     orders = Table(data / "orders.csv", key="order_id")
     products = Table(data / "products.csv", key="sku")
@@ -143,9 +201,9 @@ def _best_answer(frame: Any, question: str) -> str | None:
     return best if score >= 2 or (score and len(words) <= 2) else None
 
 
-def build_flow(data_dir: str | Path = DATA) -> Flow:
-    """The Chatlayer side of the demo, from ``data/demo_flow.yaml``."""
-    return Flow.load(Path(data_dir) / "demo_flow.yaml")
+def build_flow(data_dir: str | Path | None = None) -> Flow:
+    """The Chatlayer side of the demo, from ``demo_flow.yaml`` in ``data_dir`` (default: the shipped one)."""
+    return Flow.load(Path(data_dir if data_dir is not None else DATA) / "demo_flow.yaml")
 
 
 def play(conversation: Conversation, out: TextIO) -> bool:
@@ -183,35 +241,47 @@ def log_summary(app: App) -> str:
 
 def main(once: bool = False, *, data_dir: str | Path | None = None, leads: str | Path | None = None,
          out: TextIO | None = None) -> int:
-    """Run the demo: serve, play the script over HTTP, print transcript and log summary; then serve
-    until Ctrl-C (``once=True``: stop at once). Returns the exit code (1 when a scripted turn failed)."""
+    """Run the demo: copy the sample files into ``data_dir``, serve, play the script over HTTP, print
+    transcript and log summary; then serve until Ctrl-C (``once=True``: stop at once).
+
+    ``data_dir`` defaults to ``./toolkit-demo``, or with ``once=True`` to a temporary folder deleted
+    at the end. ``leads`` picks another file for the captured leads. Returns the exit code (1 when a
+    scripted turn failed)."""
     out = out or sys.stdout
-    data = Path(data_dir) if data_dir is not None else DATA
-    scratch = Path(tempfile.mkdtemp(prefix="toolkit-demo-"))
+    scratch = Path(tempfile.mkdtemp(prefix="toolkit-demo-")) if data_dir is None and once else None
     try:
-        lead_file = Path(leads) if leads is not None else scratch / "leads.csv"
-        if leads is None:
-            shutil.copyfile(data / "leads.csv", lead_file)
+        data = copy_data(scratch or (data_dir if data_dir is not None else Path.cwd() / DEFAULT_FOLDER))
+        lead_file = Path(leads) if leads is not None else data / "leads.csv"
         app, flow = build_app(data, lead_file), build_flow(data)
+        before = _count_rows(lead_file)
         with app.serve(port=0) as server:
             then = "exits" if once else "keeps serving until you press Ctrl-C"
             print(f"BeanBox demo: a scripted conversation through the Chatlayer emulator, over HTTP to "
                   f"{server.url}; then it {then}.\n", file=out)
             passed = play(Conversation(flow, backend=server.url), out)
             print("\n" + log_summary(app), file=out)
-            _print_leads(lead_file, leads is None, out)
+            _print_leads(lead_file, before, scratch is not None and leads is None, out)
             if not once:
                 _serve_until_interrupted(server, out)
         return 0 if passed else 1
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _print_leads(path: Path, temporary: bool, out: TextIO) -> None:
+def _count_rows(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines()[1:]) if path.exists() else 0
+
+
+def _print_leads(path: Path, before: int, temporary: bool, out: TextIO) -> None:
     rows = path.read_text(encoding="utf-8").splitlines()[1:]
-    where = "a temporary copy of data/leads.csv (data/leads.csv stays unchanged)" if temporary else str(path)
-    print(f"\nLead capture wrote {len(rows)} row{'' if len(rows) == 1 else 's'} to {where}:", file=out)
-    for row in rows[-3:]:
+    where = str(path)
+    if temporary:
+        where = "a temporary copy of the demo's leads.csv (deleted when the demo stops)"
+    new = len(rows) - before
+    kept = f" ({before} from earlier runs kept)" if before else ""
+    print(f"\nLead capture wrote {new} row{'' if new == 1 else 's'} to {where}{kept}:", file=out)
+    for row in rows[before:][-3:]:
         print(f"  {row}", file=out)
 
 

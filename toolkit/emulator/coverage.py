@@ -2,11 +2,23 @@
 intents of a :class:`~toolkit.Flow` the scripted conversations exercised (as Rasa's end-to-end test
 coverage and Dialogflow CX's test coverage do for their platforms).
 
+>>> import toolkit
+>>> flow = toolkit.Flow("cafe", start="welcome")
+>>> _ = flow.message("welcome", toolkit.quick_replies("Coffee or tea?", toolkit.postback("Coffee", "coffee"),
+...                                                   toolkit.postback("Tea", "tea")))
+>>> _ = flow.message("coffee", "One coffee coming.")
+>>> _ = flow.message("tea", "One tea coming.")
+>>> chat = toolkit.Conversation(flow)
+>>> passed = chat.run([("", "Coffee or tea?"), ("click: Coffee", "coffee coming")])
 >>> coverage = Coverage(flow)
 >>> coverage.add(chat)                # after chat.run(script); any number of conversations
+<Coverage of flow 'cafe': 3 of 5 items (60.0%): blocks 2/3, buttons 1/2>
 >>> coverage.percent, coverage.missing
->>> coverage.to_frame()               # one row per item: kind, block, branch, target, hits, covered
->>> assert coverage.percent >= 80, coverage.missing
+(60.0, ["button 'welcome' 'Tea' -> tea", "block 'tea'"])
+>>> coverage.to_frame().columns.tolist()   # one row per item
+['kind', 'block', 'branch', 'target', 'hits', 'covered']
+
+In pytest: ``assert coverage.percent >= 80, coverage.missing`` (or ``coverage.check(80)``).
 
 A conversation records what it did in ``conversation.path`` (the engine's :class:`Step` list). A
 conversation whose engine ran no block (``Conversation(LiveBot(...))``: the flow runs on the platform)
