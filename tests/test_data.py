@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import toolkit
-from toolkit.data import Table, haversine_km, lookup
+from toolkit.data import Table, csvbackend, haversine_km, lookup
 from toolkit.data import table as table_module
 from toolkit.errors import KeyNotFound, TableError, TableFileNotFound, error_body
 from toolkit.log import trace
@@ -177,7 +177,7 @@ def test_a_file_replaced_while_it_loads_gives_the_version_opened_then_the_new_on
                                                                                 monkeypatch):
     """pandas reads the path (faster than a file object); the load keeps it only when the file is
     still the version whose signature it records, so a change is never missed."""
-    from toolkit.data import load as load_module
+    from toolkit.data import csvload as load_module
 
     real = pd.read_csv
     replaced: list[bool] = []
@@ -198,8 +198,8 @@ def test_a_file_replaced_while_it_loads_gives_the_version_opened_then_the_new_on
 
 def test_the_file_is_looked_at_once_per_request(orders: Table, monkeypatch):
     checks = []
-    original = Table._check
-    monkeypatch.setattr(Table, "_check", lambda self, state: checks.append(1) or original(self, state))
+    original = csvbackend.CsvBackend.refresh  # every look at the file, whichever read asks first
+    monkeypatch.setattr(csvbackend.CsvBackend, "refresh", lambda self: checks.append(1) or original(self))
     with trace():
         for _ in range(5):
             orders.get("A-1042"), orders.df, len(orders)
@@ -375,7 +375,7 @@ def test_updates_go_through_a_temp_file_in_the_same_folder(orders: Table, orders
 def test_an_append_writes_only_the_new_line_and_does_not_reread(orders: Table, orders_csv: Path, monkeypatch):
     inode, before = orders_csv.stat().st_ino, orders_csv.read_bytes()
     monkeypatch.setattr(os, "replace", lambda *a: pytest.fail("an append must not rewrite the file"))
-    monkeypatch.setattr(table_module, "load", lambda *a, **k: pytest.fail("an append must not re-read the file"))
+    monkeypatch.setattr(csvbackend, "load", lambda *a, **k: pytest.fail("an append must not re-read the file"))
     with trace():
         orders.append(order_id="A-1050", customer="Noor", total=5)
         assert orders.get("A-1050")["customer"] == "Noor" and orders.get("a-1050")["total"] == 5.0

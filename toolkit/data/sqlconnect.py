@@ -16,7 +16,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 
 from ..errors import TableDatabaseError, TableError
-from .errors import did_you_mean
+from .hints import did_you_mean
 
 VERSIONS = "toolkit_versions"
 EXAMPLES = "sqlite:///data/shop.db or postgresql://user:password@host:5432/dbname"

@@ -67,13 +67,30 @@ class State:
         return len(self.base) + len(self.added)
 
     def position(self, key: Any) -> int | None:
-        """The row position of ``key`` (forgiving, see :func:`lookup.position`), or None."""
+        """The row position of ``key`` (forgiving, see :func:`lookup.resolve`), or None."""
         assert self.base_index is not None
-        found = lookup.position(self.base_index, key)
+        return lookup.resolve(kind_of(self.base_index.dtype), key, self.first, self.folded)
+
+    def first(self, wanted: list[Any]) -> int | None:
+        """The position of the first key of ``wanted`` that a row has exactly, or None."""
+        assert self.base_index is not None
+        found = lookup.first_in(self.base_index, wanted)
         if found is None and self.added:
-            extra = lookup.position(self._added_index(), key)
+            extra = lookup.first_in(self._added_index(), wanted)
             found = None if extra is None else len(self.base) + extra
         return found
+
+    def folded(self, text: str) -> list[Any]:
+        """Up to two keys equal to ``text`` ignoring letter case (the case-folded keys are worked
+        out on the first call, then kept while the frame is the same)."""
+        assert self.base_index is not None
+        if "folded" not in self._cache:
+            self._cache["folded"] = lookup.casefolded(self.base_index)
+        found = lookup.folded_in(self._cache["folded"], self.base_index, text)
+        want = text.casefold()
+        found += [row.get(self.key or "") for row in self.added
+                  if str(row.get(self.key or "")).casefold() == want]
+        return found[:2]
 
     def _added_index(self) -> pd.Index:
         if "added_index" not in self._cache:
@@ -104,8 +121,9 @@ class State:
         added = self.added + tuple(dict(r) for r in rows)
         new = replace(self, signature=signature, generation=generation, added=added, _cache={},
                       _lock=threading.Lock())
-        if "kinds" in self._cache:
-            new._cache["kinds"] = self._cache["kinds"]
+        for kept in ("kinds", "folded"):  # of the frame, which is the same
+            if kept in self._cache:
+                new._cache[kept] = self._cache[kept]
         return new.joined() if len(added) > MAX_ADDED else new
 
     def joined(self) -> State:

@@ -1,4 +1,4 @@
-"""Errors of CSV tables, each naming the problem and the fix (file paths, columns, line numbers)."""
+"""Errors and hints of tables, each naming the problem and the fix (file paths, columns, line numbers)."""
 
 from __future__ import annotations
 
@@ -83,3 +83,15 @@ def bad_lines(table: str, problem: str, lines: Sequence[int], fix: str = SAVE_HI
 def quoted_numbers(numbers: Sequence[int], limit: int = 10) -> str:
     shown = ", ".join(str(n) for n in numbers[:limit])
     return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
+
+
+def needs_key(table: str, key: str | None) -> TableError:
+    """A new row without a key, for a keyed table."""
+    return TableError(f"A new row of {table} needs a {key} (the key column).",
+                      hint=f"Pass {key}=... with a value no other row has.")
+
+
+def key_taken(table: str, key: str | None, value: object) -> TableError:
+    """A new key (appended or updated) that another row has already."""
+    return TableError(f"{table} already has a row with {key} {value!r}.",
+                      hint=f"Use update({value!r}, ...) to change that row, or pick a new {key}.")

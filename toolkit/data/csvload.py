@@ -11,6 +11,7 @@ import mmap
 import os
 import re
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,7 +29,7 @@ from .csvformat import (
     records,
     sniff,
 )
-from .errors import SAVE_HINT, bad_lines, missing_file, unknown_column
+from .hints import SAVE_HINT, bad_lines, missing_file, unknown_column
 from .state import Signature, State
 from .values import to_python, unguard_frame
 
@@ -55,10 +56,16 @@ def _unreadable(path: str, exc: OSError) -> TableError:
 
 
 def load(path: str, name: str, key: str | None, options: Mapping[str, Any], generation: int,
-         source: tuple[bytes, Signature] | None = None, guard_formulas: bool = True) -> State:
+         source: tuple[bytes, Signature] | None = None, guard_formulas: bool = True,
+         lock: AbstractContextManager[Any] | None = None) -> State:
     """Read ``path`` (or ``source``: its bytes and signature, already read) and check the key column.
 
-    A file whose last row is cut off (see :func:`check_complete`) is refused like a bad row.
+    A file whose last row is cut off (see :func:`check_complete`) is refused like a bad row. The
+    state's signature is the one of exactly the bytes read (see :func:`_read_csv`); ``lock`` (the
+    file's write lock) is taken only if writes land during every lock-free read.
+
+    Raises:
+        TableError: the file is missing, unreadable or not a valid table (the message says why).
     """
     f: IO[bytes]
     try:
@@ -73,9 +80,13 @@ def load(path: str, name: str, key: str | None, options: Mapping[str, Any], gene
         fmt = sniff(head, options)
         f.seek(0)
         try:
-            df = _read_csv(path if source is None else None, f, sig, read_options(fmt, options))
+            read = _read_csv(path if source is None else None, f, sig, read_options(fmt, options), lock)
         except Exception as exc:
             raise explain(exc, path, name, fmt, options) from exc
+        if read is None:
+            raise TableError(f"{name}: the file changed during each of {READ_ATTEMPTS} reads.",
+                             hint="Another program keeps writing it; try again when it is done.")
+        df, sig = read
         header = header_fields(head, fmt)
         check_complete(f, fmt, name, len(header))
         guarded = guard_formulas and _has_guarded(f)
@@ -87,21 +98,43 @@ def load(path: str, name: str, key: str | None, options: Mapping[str, Any], gene
     return State(df, index, sig, generation, fmt, header, key=key)
 
 
-def _read_csv(path: str | None, f: IO[bytes], sig: Signature, options: dict[str, Any]) -> pd.DataFrame:
-    """``read_csv`` of the version of the file open as ``f`` (whose signature is ``sig``).
+READ_ATTEMPTS = 3
+
+
+def _read_csv(path: str | None, f: IO[bytes], sig: Signature, options: dict[str, Any],
+              lock: AbstractContextManager[Any] | None = None) -> tuple[pd.DataFrame, Signature] | None:
+    """``read_csv`` of the file open as ``f`` (whose signature at opening was ``sig``), and the
+    signature of exactly the bytes that were read.
 
     pandas reads a path a seventh faster than a Python file object, so the path is read when there
-    is one, and kept only if the file is still that version afterwards (else ``f`` is read).
+    is one, and kept only if the file is still version ``sig`` afterwards. Otherwise the file was
+    written meanwhile: replaced (``f`` still reads the version opened, whole) or appended to in
+    place (``f`` reads the new rows too). So ``f`` is read again between two looks at its
+    signature, until both agree: the signature recorded is never older than the bytes (an older one
+    made an append's in-memory update add its row a second time). When writes land during every
+    attempt, ``f`` is read under ``lock`` (the write lock the toolkit's writers take); None when
+    even that does not help (a program writing without the lock).
     """
+    if isinstance(f, io.BytesIO):  # bytes already read, with their signature
+        return pd.read_csv(f, **options), sig
     if path is not None:
         df = pd.read_csv(path, **options)
         try:
             if signature(os.stat(path)) == sig:
-                return df
+                return df, sig
         except OSError:
             pass
-    f.seek(0)
-    return pd.read_csv(f, **options)
+    for _ in range(READ_ATTEMPTS):
+        before = signature(os.fstat(f.fileno()))
+        f.seek(0)
+        df = pd.read_csv(f, **options)
+        after = signature(os.fstat(f.fileno()))
+        if after == before:
+            return df, after
+    if lock is None:
+        return None
+    with lock:
+        return _read_csv(None, f, sig, options)
 
 
 _GUARDED_BYTES = re.compile(rb"'['=+\-@\t\r]")

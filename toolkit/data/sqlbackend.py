@@ -1,17 +1,16 @@
-"""``Table`` over a database table (SQLite or PostgreSQL), with the API of a CSV table.
+"""The database backend of :class:`~toolkit.data.Table`: a SQLite or PostgreSQL table.
 
-``get`` asks the database (one indexed query, forgiving about the key as a CSV table is);
-``df``, ``find``, ``search``, ``nearest`` and ``suggest`` work on a frame of the whole table,
-re-read only when the table's version counter moved. Writes check the row like a CSV table, then
-run in one transaction that first bumps the counter (which also makes writers of one table take
-turns, across processes and machines).
+``row`` asks the database (one indexed query; in a request, the first one also reads the table's
+version counter); ``state`` is a frame of the whole table, re-read only when the version counter
+moved. Writes check the row like a CSV table, then run in one transaction that also bumps the
+counter (which makes writers of one table take turns, across processes and machines).
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
-import time
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -23,27 +22,34 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from ..errors import KeyNotFound, TableError
-from ..log import current_sandbox, current_trace, note_table_error, note_table_read
-from . import lookup
-from .errors import did_you_mean, unknown_column
+from ..log import Sandbox
+from .hints import did_you_mean, key_taken, needs_key, unknown_column
 from .sqlconnect import engine_for, ensure_version_row, explain, kind_of_column, shown, versions_table
 from .sqlcopy import create_from_csv
 from .state import State
-from .table import CHECK_INTERVAL_S, Table, is_url, tables_url
 from .values import readback_rows, to_python
 from .write import check_row
 
 
-class SqlTable(Table):
-    """A database table with the API of :class:`Table`; made by ``Table("sqlite:///…", table=…)``."""
+class SqlBackend:
+    """A database table as a table's storage (see :class:`~toolkit.data.backend.Backend`).
 
-    def __init__(self, path: str | os.PathLike[str], key: str | None = None, *, table: str | None = None,
-                 guard_formulas: bool = True, url: str | None = None, **read_csv_options: Any) -> None:
-        text = os.fspath(path)
-        if url is None and not is_url(text):
-            url = tables_url()  # Table("data/leads.csv") served from the tables_url database
-        source = None if url is None else Path(text).expanduser().absolute()
-        self.url = url or text
+    ``source``: the CSV file the table is made from when the database lacks it (``tables_url``).
+
+    >>> backend = SqlBackend("sqlite:///data/shop.db", "store_id", table="stores")   # doctest: +SKIP
+    >>> backend.row([2], refresh=True)["city"]                                       # doctest: +SKIP
+    'Antwerp'
+
+    Raises TableError naming the fix when the table is missing (with the tables there are) or the
+    database cannot be reached.
+    """
+
+    stale_note = ", database unreachable: see .error"
+    kept_away = "rolled back"
+
+    def __init__(self, url: str, key: str | None = None, *, table: str | None = None,
+                 source: Path | None = None, guard_formulas: bool = True, **read_csv_options: Any) -> None:
+        self.url = url
         self.name = table or (source.stem if source else "")
         if not self.name:
             raise TableError(f"Which table of {shown(self.url)}?",
@@ -51,15 +57,17 @@ class SqlTable(Table):
         self.path = source or Path(self.name)
         self.key, self.options, self.guard_formulas = key, dict(read_csv_options), guard_formulas
         self.error: str | None = None
-        self._sandboxed = False
-        self._state: State | None = None  # type: ignore[assignment]
-        self._version, self._checked_in, self._checked_at = -1, None, time.monotonic()
+        self.dry = False  # a replay's twin: every write is rolled back
+        self._state: State | None = None
+        self._version = -1
         self._frame_lock = threading.Lock()
-        self._engine = engine_for(self.url)
-        self._reads = (self._engine if self._engine.dialect.name == "sqlite"  # no BEGIN for a SELECT there
-                       else self._engine.execution_options(isolation_level="AUTOCOMMIT"))  # no BEGIN/ROLLBACK
+        self.engine = engine_for(self.url)
+        self.label = f" ({self.engine.dialect.name})"
+        self._reads = (self.engine if self.engine.dialect.name == "sqlite"  # no BEGIN for a SELECT there
+                       else self.engine.execution_options(isolation_level="AUTOCOMMIT"))  # no BEGIN/ROLLBACK
         self._versions = versions_table(sa.MetaData())
         self._held: dict[tuple[int, int], Connection] = {}
+        self._twin: SqlBackend | None = None
         weakref.finalize(self, _give_back, self._held)
         try:
             self._open(source)
@@ -67,12 +75,12 @@ class SqlTable(Table):
             raise explain(exc, self.url, f"opening table {self.name!r}") from None
 
     def _open(self, source: Path | None) -> None:
-        inspector = sa.inspect(self._engine)
+        inspector = sa.inspect(self.engine)
         if not inspector.has_table(self.name):
             if source is None:
                 raise self._missing_table(inspector.get_table_names())
-            create_from_csv(source, self._engine, self.name, self.key, self.options, self.guard_formulas)
-        self._table = sa.Table(self.name, sa.MetaData(), autoload_with=self._engine)
+            create_from_csv(source, self.engine, self.name, self.key, self.options, self.guard_formulas)
+        self._table = sa.Table(self.name, sa.MetaData(), autoload_with=self.engine)
         names = [c.name for c in self._table.columns]
         if self.key is not None and self.key not in names:
             raise unknown_column(self.key, names, self.name, what="key column")
@@ -82,7 +90,7 @@ class SqlTable(Table):
             by_key = sa.select(self._table).where(self._table.c[self.key] == sa.bindparam("k"))
             versioned = by_key.add_columns(self._version_query().scalar_subquery().label("toolkit_version"))
             self._queries = {False: by_key, True: versioned}
-        ensure_version_row(self._engine, self._versions, self.name)
+        ensure_version_row(self.engine, self._versions, self.name)
         self._version = self._read_version()
 
     def _missing_table(self, tables: list[str]) -> TableError:
@@ -98,51 +106,38 @@ class SqlTable(Table):
 
     @property
     def version(self) -> str:
-        """The version being served (``db:<counter>``), as recorded in the request log."""
-        return f"db:{self._fresh_version()}"
+        return f"db:{self._version}"
 
     @property
+    def key_kind(self) -> str:
+        return self._kinds.get(self.key or "", "text")
+
+    def behind(self) -> bool:
+        return False  # every write bumps the counter, which the next look reads
+
+    def refresh(self) -> None:
+        try:
+            self._version, self.error = self._read_version(), None
+        except sa_exc.SQLAlchemyError as exc:
+            self.error = f"{explain(exc, self.url, 'checking the version')} Serving what was read before."
+
     def columns(self) -> list[str]:
         return [c.name for c in self._table.columns]
 
-    def __len__(self) -> int:
-        self._noted()
+    def count(self) -> int:
         return int(self._run(lambda c: c.execute(sa.select(sa.func.count()).select_from(self._table))
                              .scalar_one(), "counting rows"))
 
-    def get(self, key: Any, default: Any = None) -> dict[str, Any] | Any:
-        """The row with this key as a dict of plain values, or ``default`` (one query)."""
-        found = self._lookup(key)
-        return default if found is None else found
+    def row(self, wanted: list[Any], refresh: bool) -> dict[str, Any] | None:
+        return self._run(lambda c: self._match(c, wanted, refresh), "looking up a key")
 
-    def __getitem__(self, key: Any) -> dict[str, Any]:
-        found = self._lookup(key)
-        if found is None:
-            raise self._not_found(self._read(), key)
-        return found
-
-    def __contains__(self, key: Any) -> bool:
-        return self._lookup(key) is not None
-
-    def _lookup(self, key: Any, conn: Connection | None = None) -> dict[str, Any] | None:
-        """The row of ``key`` (forgiving), in one query when the key is written as stored; in a
-        request, the first lookup also reads the version counter, in the same query."""
-        if self.key is None:
-            self._keyed(self._read())
-        wanted = self._candidates(key)
-        if conn is not None:
-            return self._match(conn, wanted, due=False)
-        due = self._due()
-        try:
-            found = self._run(lambda c: self._match(c, wanted, due), "looking up a key")
-        except TableError:
-            if due:
-                self._checked_in = None
-            raise
-        self._noted(self._version)
-        return found
+    def folded(self, text: str) -> list[Any]:
+        column = self._table.c[self.key or ""]
+        query = sa.select(column).where(sa.func.lower(column) == sa.func.lower(text)).limit(2)
+        return list(self._run(lambda c: c.execute(query).scalars().all(), "looking up a key"))
 
     def _match(self, conn: Connection, wanted: list[Any], due: bool) -> dict[str, Any] | None:
+        """The row of the first of ``wanted`` that is stored; with ``due``, read the version too."""
         row: Any = None
         if wanted:
             row = conn.execute(self._queries[due], {"k": wanted[0]}).first()
@@ -160,32 +155,14 @@ class SqlTable(Table):
             return None
         return {name: _plain(value) for name, value in zip(self._names, row, strict=False)}
 
-    def _candidates(self, key: Any) -> list[Any]:
-        kind = self._kinds[self.key or ""]
-        out: list[Any] = []
-        for c in lookup.spellings(kind, key):
-            c = to_python(c)
-            if kind == "text" and c is not None and not isinstance(c, str):
-                c = str(c)
-            elif kind in ("int", "float") and (isinstance(c, str) or isinstance(c, bool)):
-                continue
-            elif kind == "int" and isinstance(c, float):
-                if not c.is_integer():
-                    continue
-                c = int(c)
-            if c is not None and c not in out:
-                out.append(c)
-        return out
-
-    def _read(self) -> State:
-        version = self._fresh_version()
+    def state(self) -> State:
+        version = self._version
         state = self._state
         if state is None or state.signature[0] != version:
             with self._frame_lock:
                 state = self._state
                 if state is None or state.signature[0] != version:
                     state = self._state = self._run(self._frame, "reading the table")
-        self._noted(state.signature[0])
         return state
 
     def _frame(self, conn: Connection) -> State:
@@ -196,34 +173,6 @@ class SqlTable(Table):
                 df[column] = pd.to_numeric(df[column], errors="coerce").astype("float64")
         index = pd.Index(df[self.key]) if self.key is not None else None
         return State(df, index, (int(version), 0, 0), 0, key=self.key)
-
-    def _noted(self, version: int | None = None) -> None:
-        note_table_read(self.name, f"db:{self._fresh_version() if version is None else version}")
-        if self.error is not None:
-            note_table_error(self.name, self.error)
-
-    def _fresh_version(self) -> int:
-        """The table's version counter, asked at most once per request (outside: per interval)."""
-        if self._due():
-            try:
-                self._version, self.error = self._read_version(), None
-            except sa_exc.SQLAlchemyError as exc:
-                self.error = f"{explain(exc, self.url, 'checking the version')} Serving what was read before."
-        return self._version
-
-    def _due(self) -> bool:
-        """True when the version should be asked now (first look in this request, or interval)."""
-        trace = current_trace()
-        if trace is not None:
-            if trace is self._checked_in:
-                return False
-            self._checked_in = trace
-            return True
-        now = time.monotonic()
-        if now - self._checked_at < CHECK_INTERVAL_S:
-            return False
-        self._checked_at = now
-        return True
 
     def _version_query(self) -> sa.Select[Any]:
         v = self._versions
@@ -263,25 +212,23 @@ class SqlTable(Table):
             self.error = str(error)
             raise error from None
 
-    def reload(self) -> SqlTable:
+    def reload(self) -> None:
         """Look at the table again now (its columns too). A failure raises."""
         try:
             self._open(None)
         except (sa_exc.SQLAlchemyError, OSError) as exc:
             raise explain(exc, self.url, f"reloading table {self.name!r}") from None
         self._state, self.error = None, None
-        self._read()
-        return self
+        self.state()
 
     # --- writing -------------------------------------------------------------------------------
 
-    def append(self, row: Mapping[str, Any] | None = None, /, **fields: Any) -> dict[str, Any]:
-        """Insert a row (checked like a CSV row first). Returns the row as stored."""
-        checked = check_row({**(row or {}), **fields}, self.columns, self._kinds, self.name, ".")
-        full = readback_rows([{c: checked.get(c) for c in self.columns}], self._kinds)[0]
+    def append(self, values: dict[str, Any]) -> dict[str, Any]:
+        columns = self.columns()
+        checked = check_row(values, columns, self._kinds, self.name, ".")
+        full = readback_rows([{c: checked.get(c) for c in columns}], self._kinds)[0]
         if self.key is not None and full[self.key] is None:
-            raise TableError(f"A new row of {self.name} needs a {self.key} (the key column).",
-                             hint=f"Pass {self.key}=... with a value no other row has.")
+            raise needs_key(self.name, self.key)
 
         def work(conn: Connection) -> dict[str, Any]:
             if self.key is not None:
@@ -289,14 +236,10 @@ class SqlTable(Table):
             conn.execute(self._table.insert().values({k: v for k, v in full.items() if v is not None}))
             return full
 
-        return self._transaction(work, "append", full.get(self.key or ""))
+        return self._transaction(work, "append")
 
-    def update(self, key: Any, /, **fields: Any) -> dict[str, Any]:
-        """Change some cells of the row with this key. Returns the updated row."""
-        if not fields:
-            raise TableError(f"update({key!r}) on {self.name} got no column to change.",
-                             hint="Pass the new values by column name, e.g. update(key, status='shipped').")
-        checked = check_row(fields, self.columns, self._kinds, self.name, ".")
+    def update(self, key: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
+        checked = check_row(fields, self.columns(), self._kinds, self.name, ".")
         cells = readback_rows([checked], self._kinds)[0]
 
         def work(conn: Connection) -> dict[str, Any]:
@@ -310,23 +253,33 @@ class SqlTable(Table):
             conn.execute(self._table.update().where(self._table.c[self.key] == old[self.key]).values(cells))
             return {**old, **cells}
 
-        return self._transaction(work, "update", key)
+        return self._transaction(work, "update")
 
     def delete(self, key: Any) -> dict[str, Any]:
-        """Remove the row with this key. Returns the removed row."""
-
         def work(conn: Connection) -> dict[str, Any]:
             old = self._existing(conn, key)
             assert self.key is not None
             conn.execute(self._table.delete().where(self._table.c[self.key] == old[self.key]))
             return old
 
-        return self._transaction(work, "delete", key)
+        return self._transaction(work, "delete")
+
+    def _in(self, conn: Connection) -> Callable[[Any], dict[str, Any] | None]:
+        """The forgiving lookup inside a transaction."""
+        from .lookup import resolve
+
+        column = self._table.c[self.key or ""]
+
+        def folded(text: str) -> list[Any]:
+            query = sa.select(column).where(sa.func.lower(column) == sa.func.lower(text)).limit(2)
+            return list(conn.execute(query).scalars().all())
+
+        return lambda key: resolve(self.key_kind, key, lambda w: self._match(conn, w, False), folded)
 
     def _existing(self, conn: Connection, key: Any) -> dict[str, Any]:
-        found = self._lookup(key, conn)
+        found = self._in(conn)(key)
         if found is None:
-            raise KeyNotFound(f"No row of {self.name} has {self.key} {key!r}.")  # suggestions: below
+            raise KeyNotFound(f"No row of {self.name} has {self.key} {key!r}.")  # the table adds hints
         return found
 
     def _bump(self, conn: Connection) -> int:
@@ -338,38 +291,30 @@ class SqlTable(Table):
         if conn.dialect.name == "postgresql":  # two writers of the same new key take turns
             spelled = f"toolkit:{self.name}:{str(value).strip().casefold()}"
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(spelled, 0))))
-        if self._lookup(value, conn) is not None:
-            raise TableError(f"{self.name} already has a row with {self.key} {value!r}.",
-                             hint=f"Use update({value!r}, ...) to change that row, or pick a new {self.key}.")
+        if self._in(conn)(value) is not None:
+            raise key_taken(self.name, self.key, value)
 
-    def _transaction(self, work: Callable[[Connection], dict[str, Any]], what: str,
-                     key: Any) -> dict[str, Any]:
-        """Run ``work`` in one transaction; inside a replay sandbox it is rolled back instead.
+    def _transaction(self, work: Callable[[Connection], dict[str, Any]], what: str) -> dict[str, Any]:
+        """Run ``work`` in one transaction; for a replay (``dry``) it is rolled back instead.
 
         SQLite (one writer at a time anyway) bumps the version counter first, in the transaction.
         PostgreSQL bumps it right after the commit, in a short transaction of its own, so writers
         never queue on that row while their commit is flushed; a new key is guarded by a lock on
         the key itself (:meth:`_check_free`).
         """
-        if self.key is None and what != "append":
-            self._keyed(self._read())
-        box = current_sandbox()
-        first = self._engine.dialect.name != "postgresql"
+        first = self.engine.dialect.name != "postgresql"
         try:
-            with self._engine.connect() as conn:
+            with self.engine.connect() as conn:
                 with conn.begin() as tx:
                     version = self._bump(conn) if first else 0
                     result = work(conn)
-                    if box is not None:
+                    if self.dry:
                         tx.rollback()
-                        box.writes.append(f"{self.name}: {what} {key!r} (rolled back)")
                         return result
             if not first:
-                with self._engine.connect() as conn, conn.begin():
+                with self.engine.connect() as conn, conn.begin():
                     conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # a counter, not data
                     version = self._bump(conn)
-        except KeyNotFound:
-            raise self._not_found(self._read(), key) from None
         except TableError:
             raise
         except sa_exc.IntegrityError as exc:
@@ -380,13 +325,17 @@ class SqlTable(Table):
         self._version = version
         return result
 
-    # --- display -------------------------------------------------------------------------------
+    # --- replays -------------------------------------------------------------------------------
 
-    def __repr__(self) -> str:
-        key = f", key {self.key}" if self.key else ""
-        stale = ", database unreachable: see .error" if self.error else ""
-        kind = self._engine.dialect.name
-        return f"<Table {self.name} ({kind}): {len(self):,} rows{key}{stale}>"
+    def for_replay(self, box: Sandbox, writing: bool) -> SqlBackend:
+        """Reads as usual; writes through a twin (sharing the connection) that rolls them back."""
+        if not writing or self.dry:
+            return self
+        if self._twin is None:
+            twin = copy.copy(self)
+            twin.dry, twin._twin = True, None
+            self._twin = twin
+        return self._twin
 
 
 def _give_back(held: dict[tuple[int, int], Connection]) -> None:
