@@ -499,6 +499,46 @@ def test_a_write_is_not_lost_by_a_concurrent_reload(orders_csv: Path, monkeypatc
     assert len(writer_table) == len(reader_table) == len(pd.read_csv(orders_csv)) == 63
 
 
+def test_a_reload_between_an_append_and_its_update_in_memory_keeps_the_row_once(orders_csv: Path, monkeypatch):
+    """The interleaving behind the flaky test above, forced with events: a reload opens the file
+    (version 1); an append writes its line (version 2); the reload reads the file, the new line
+    included, and finishes; only then does the append take its row into memory. The reload must
+    record the version it read (2), not the one it opened (1), or the row is added a second time."""
+    from toolkit.data import csvload
+
+    monkeypatch.setattr(table_module, "CHECK_INTERVAL_S", 1e9)  # no look at the file: what is in memory
+    table = Table(orders_csv, key="order_id")
+    opened, go_read, written, reloaded = (threading.Event() for _ in range(4))
+    real_read_csv, real_appended = pd.read_csv, csvbackend.CsvBackend.appended
+
+    def read_csv_after_a_pause(source, **options):
+        if threading.current_thread() is reloader and not opened.is_set():
+            opened.set()  # the file is open and its signature taken: hold the read back
+            assert go_read.wait(10)
+        return real_read_csv(source, **options)
+
+    def appended_after_the_reload(self, rows, before, after):
+        written.set()  # the line is in the file, its row not yet in memory
+        assert reloaded.wait(10)
+        real_appended(self, rows, before, after)
+
+    monkeypatch.setattr(csvload.pd, "read_csv", read_csv_after_a_pause)
+    monkeypatch.setattr(csvbackend.CsvBackend, "appended", appended_after_the_reload)
+    reloader = threading.Thread(target=lambda: (table.reload(), reloaded.set()))
+    appender = threading.Thread(target=lambda: table.append(order_id="A-1050", status="processing"))
+    reloader.start()
+    assert opened.wait(10)
+    appender.start()
+    assert written.wait(10)
+    go_read.set()
+    for thread in (reloader, appender):
+        thread.join(10)
+        assert not thread.is_alive()
+    assert reloaded.is_set() and len(pd.read_csv(orders_csv)) == 4
+    assert len(table) == 4 and table.df["order_id"].tolist() == ["A-1042", "A-1043", "A-1044", "A-1050"]
+    assert table.reload().df.equals(Table(orders_csv, key="order_id").df)
+
+
 # --- 4. errors that carry the fix ---------------------------------------------------------------
 
 
