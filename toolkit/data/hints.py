@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from ..errors import TableError, TableFileNotFound
+from .csvformat import Format, data_line_numbers, lines_of, read_options, records
+from .values import to_python
 
 SAVE_HINT = "Fix the file and save it: the table reloads on the next request (the last good version " \
             "is served until then)."
@@ -95,3 +102,112 @@ def key_taken(table: str, key: str | None, value: object) -> TableError:
     """A new key (appended or updated) that another row has already."""
     return TableError(f"{table} already has a row with {key} {value!r}.",
                       hint=f"Use update({value!r}, ...) to change that row, or pick a new {key}.")
+
+
+# --- why a CSV file did not load (line numbers and the fix) -----------------------------------
+
+
+def duplicate_keys(index: pd.Index, key: str, name: str, path: str, fmt: Format) -> TableError:
+    positions = np.flatnonzero(index.duplicated(keep=False))
+    numbers = line_numbers(path, fmt, positions)
+    groups: dict[Any, list[int]] = {}
+    for pos, line in zip(positions, numbers, strict=True):
+        groups.setdefault(to_python(index[pos]), []).append(line)
+    shown = "; ".join(f"{k!r} on lines {', '.join(map(str, v))}" for k, v in list(groups.items())[:10])
+    more = f" (and {len(groups) - 10} more keys)" if len(groups) > 10 else ""
+    return TableError(
+        f"{name}: the key column {key!r} has duplicate keys: {shown}{more}.",
+        hint=f"Each {key} must appear once: remove or renumber the extra rows and save "
+             "(or pick another key column).",
+    )
+
+
+def line_numbers(path: str, fmt: Format, positions: Any) -> list[int]:
+    """File line numbers of data rows at ``positions``."""
+    numbers = data_line_numbers(_text(path, fmt), fmt)
+    return [numbers[p] if p < len(numbers) else p + 2 for p in positions]
+
+
+def _text(path: str, fmt: Format) -> str:
+    with open(path, "rb") as f:
+        return f.read().decode(fmt.encoding, errors="replace")
+
+
+def read_failure(exc: Exception, path: str, name: str, fmt: Format, options: Mapping[str, Any]) -> TableError:
+    """A read_csv failure as a TableError with line numbers and the fix."""
+    message = str(exc)
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return TableError(f"{name}: the file is empty, not even a header line.",
+                          hint="If it is being saved, try again in a moment; otherwise write the "
+                               "header line (the column names) and save.")
+    if isinstance(exc, UnicodeDecodeError):
+        return _not_encoded(path, name, fmt)
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if fields:
+        want, record, saw = (int(g) for g in fields.groups())
+        line = _record_line(path, fmt, record - 1)
+        return bad_lines(name, f"{saw} fields where the header has {want}", [line],
+                         fix=f"A value containing {fmt.delimiter!r} must be in double quotes "
+                             f"(\"Ghent{fmt.delimiter} Belgium\"); otherwise remove the extra "
+                             f"{fmt.delimiter!r}. {SAVE_HINT}")
+    unclosed = re.search(r"EOF inside string starting at row (\d+)", message)
+    if unclosed:
+        line = _record_line(path, fmt, int(unclosed.group(1)))
+        return bad_lines(name, "a quote (\") that is never closed starts", [line],
+                         fix=f"Close the quote, or write a quote inside a value as two (\"\"). {SAVE_HINT}")
+    if isinstance(exc, ValueError) and options.get("dtype"):
+        return _bad_values(exc, path, name, fmt, options)
+    return TableError(f"{name}: pandas could not read the file: {type(exc).__name__}: {exc}",
+                      hint=f"Check the read_csv options passed to Table. {SAVE_HINT}")
+
+
+def _record_line(path: str, fmt: Format, record: int) -> int:
+    """The line where record ``record`` (0 = header) starts."""
+    found = records(lines_of(_text(path, fmt)), fmt)
+    return found[record][0] + 1 if record < len(found) else record + 1
+
+
+def extra_fields(path: str, name: str, fmt: Format) -> TableError:
+    found = records(lines_of(_text(path, fmt)), fmt)
+    width = len(found[0][2]) if found else 0
+    lines = [start + 1 for start, _, fields in found[1:] if len(fields) > width]
+    return bad_lines(name, f"more fields than the {width} of the header", lines or [2],
+                     fix=f"Remove the extra {fmt.delimiter!r} (or quote the value that contains it) "
+                         f"and save. {SAVE_HINT}")
+
+
+def _not_encoded(path: str, name: str, fmt: Format) -> TableError:
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        raw.decode(fmt.encoding)
+        line = 0
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+    return TableError(
+        f"{name}: the file is not {fmt.encoding} text" + (f" (first bad byte on line {line})." if line
+                                                          else "."),
+        hint="In Excel save it as 'CSV UTF-8 (comma delimited)', or pass the file's encoding, "
+             "e.g. Table(path, encoding='cp1252') for Excel's plain 'CSV' on Windows.",
+    )
+
+
+def _bad_values(exc: Exception, path: str, name: str, fmt: Format,
+                options: Mapping[str, Any]) -> TableError:
+    dtypes = options["dtype"] if isinstance(options["dtype"], Mapping) else {}
+    plain = {k: v for k, v in read_options(fmt, options).items() if k not in ("dtype", "converters")}
+    try:
+        with open(path, "rb") as f:
+            text = pd.read_csv(f, **plain, dtype=str)
+    except Exception:
+        text = None
+    for column, dtype in dtypes.items():
+        if text is None or column not in text or not pd.api.types.is_numeric_dtype(np.dtype(dtype)):
+            continue
+        values = text[column]
+        bad = np.flatnonzero(pd.to_numeric(values, errors="coerce").isna() & values.notna())
+        if len(bad):
+            return bad_lines(name, f"column {column!r} holds text where {np.dtype(dtype).name} is expected "
+                             f"({values.iloc[bad[0]]!r})", line_numbers(path, fmt, bad))
+    return TableError(f"{name}: a value does not fit the dtype passed to Table: {exc}",
+                      hint=f"Correct the value or the dtype option. {SAVE_HINT}")

@@ -9,9 +9,7 @@ counter (which makes writers of one table take turns, across processes and machi
 from __future__ import annotations
 
 import copy
-import os
 import threading
-import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,17 @@ from sqlalchemy.engine import Connection
 
 from ..errors import KeyNotFound, TableError
 from ..log import Sandbox
-from .hints import did_you_mean, key_taken, needs_key, unknown_column
-from .sqlconnect import engine_for, ensure_version_row, explain, kind_of_column, shown, versions_table
+from .hints import key_taken, needs_key, unknown_column
+from .sqlconnect import (
+    Held,
+    engine_for,
+    ensure_version_row,
+    explain,
+    kind_of_column,
+    missing_table,
+    shown,
+    versions_table,
+)
 from .sqlcopy import create_from_csv
 from .state import State
 from .values import readback_rows, to_python
@@ -66,9 +73,8 @@ class SqlBackend:
         self._reads = (self.engine if self.engine.dialect.name == "sqlite"  # no BEGIN for a SELECT there
                        else self.engine.execution_options(isolation_level="AUTOCOMMIT"))  # no BEGIN/ROLLBACK
         self._versions = versions_table(sa.MetaData())
-        self._held: dict[tuple[int, int], Connection] = {}
+        self._held = Held(self._reads)
         self._twin: SqlBackend | None = None
-        weakref.finalize(self, _give_back, self._held)
         try:
             self._open(source)
         except (sa_exc.SQLAlchemyError, OSError) as exc:
@@ -78,7 +84,7 @@ class SqlBackend:
         inspector = sa.inspect(self.engine)
         if not inspector.has_table(self.name):
             if source is None:
-                raise self._missing_table(inspector.get_table_names())
+                raise missing_table(self.url, self.name, inspector.get_table_names())
             create_from_csv(source, self.engine, self.name, self.key, self.options, self.guard_formulas)
         self._table = sa.Table(self.name, sa.MetaData(), autoload_with=self.engine)
         names = [c.name for c in self._table.columns]
@@ -92,15 +98,6 @@ class SqlBackend:
             self._queries = {False: by_key, True: versioned}
         ensure_version_row(self.engine, self._versions, self.name)
         self._version = self._read_version()
-
-    def _missing_table(self, tables: list[str]) -> TableError:
-        mine = [t for t in tables if t != self._versions.name]
-        listed = f" Its tables: {', '.join(mine)}." if mine else " It has no tables yet."
-        return TableError(
-            f"{shown(self.url)} has no table {self.name!r}.{did_you_mean(self.name, mine)}{listed}",
-            hint=f"Copy a CSV into it first: Table('data/{self.name}.csv', key=...).copy_to(url, "
-                 f"table={self.name!r}) or python -m toolkit copy-table data/{self.name}.csv URL; or pass "
-                 "the name of an existing table.")
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -179,34 +176,11 @@ class SqlBackend:
         return sa.select(v.c.version).where(v.c.name == self.name)
 
     def _read_version(self) -> int:
-        return int(self._reading(lambda conn: conn.execute(self._version_query()).scalar_one()))
-
-    def _reading(self, work: Callable[[Connection], Any]) -> Any:
-        """Run a read on this thread's own connection (kept open: no pool checkout per lookup).
-
-        Keyed by process and thread; a connection of another process (before a fork) is never
-        touched again. A failure closes it, so the next read connects afresh.
-        """
-        here = (os.getpid(), threading.get_ident())
-        conn = self._held.get(here)
-        if conn is None:
-            conn = self._held[here] = self._reads.connect()
-        try:
-            result = work(conn)
-            if conn.in_transaction():  # SQLite: end the (empty) transaction SQLAlchemy began
-                conn.rollback()
-            return result
-        except BaseException:
-            self._held.pop(here, None)
-            try:
-                conn.invalidate()
-            except Exception:
-                pass
-            raise
+        return int(self._held.run(lambda conn: conn.execute(self._version_query()).scalar_one()))
 
     def _run(self, work: Callable[[Connection], Any], what: str) -> Any:
         try:
-            return self._reading(work)
+            return self._held.run(work)
         except (sa_exc.SQLAlchemyError, OSError) as exc:
             error = explain(exc, self.url, what)
             self.error = str(error)
@@ -336,19 +310,6 @@ class SqlBackend:
             twin.dry, twin._twin = True, None
             self._twin = twin
         return self._twin
-
-
-def _give_back(held: dict[tuple[int, int], Connection]) -> None:
-    """Close this process's held connections (when their table is collected): closed outright, not
-    returned to a pool that may be gone by then."""
-    for (pid, _thread), conn in list(held.items()):
-        if pid == os.getpid():
-            try:
-                conn.invalidate()
-                conn.close()
-            except Exception:
-                pass
-    held.clear()
 
 
 def _plain(value: Any) -> Any:
