@@ -24,7 +24,7 @@ from .csvformat import Format
 from .csvload import load, read_bytes, signature
 from .hints import key_taken, needs_key
 from .state import Signature, State
-from .values import kind_of, readback_rows
+from .values import readback_rows
 from .write import check_row, kinds, record_bytes, records_of
 
 NOT_SUPPORTED = ("chunksize", "iterator")
@@ -94,8 +94,8 @@ class CsvBackend:
 
     @property
     def key_kind(self) -> str:
-        index = self._state.base_index
-        return "text" if index is None else kind_of(index.dtype)
+        state = self._state
+        return "text" if state.base_index is None else state.key_kind()
 
     def behind(self) -> bool:
         return self._state.generation != self.shared.generation

@@ -68,8 +68,15 @@ class State:
 
     def position(self, key: Any) -> int | None:
         """The row position of ``key`` (forgiving, see :func:`lookup.resolve`), or None."""
-        assert self.base_index is not None
-        return lookup.resolve(kind_of(self.base_index.dtype), key, self.first, self.folded)
+        return lookup.resolve(self.key_kind(), key, self.first, self.folded)
+
+    def key_kind(self) -> str:
+        """The kind of the key column (worked out once per version)."""
+        kind = self._cache.get("key_kind")
+        if kind is None:
+            assert self.base_index is not None
+            kind = self._cache["key_kind"] = kind_of(self.base_index.dtype)
+        return kind
 
     def first(self, wanted: list[Any]) -> int | None:
         """The position of the first key of ``wanted`` that a row has exactly, or None."""
@@ -121,7 +128,7 @@ class State:
         added = self.added + tuple(dict(r) for r in rows)
         new = replace(self, signature=signature, generation=generation, added=added, _cache={},
                       _lock=threading.Lock())
-        for kept in ("kinds", "folded"):  # of the frame, which is the same
+        for kept in ("kinds", "key_kind", "folded"):  # of the frame, which is the same
             if kept in self._cache:
                 new._cache[kept] = self._cache[kept]
         return new.joined() if len(added) > MAX_ADDED else new
