@@ -12,7 +12,7 @@ from databases import BACKENDS, database
 from toolkit.data import Table
 from toolkit.data.csvbackend import CsvBackend
 from toolkit.data.sqlbackend import SqlBackend
-from toolkit.errors import KeyNotFound
+from toolkit.errors import KeyNotFound, TableError
 
 PACKAGE = Path(__file__).resolve().parents[1] / "toolkit"
 DRINKS = "drink,price\nLatte,3.2\nMocha,3.5\nTEA,2.0\ntea,2.1\n"
@@ -85,3 +85,25 @@ def test_writes_find_the_row_whatever_the_letter_case(drinks: Table):
     with pytest.raises(KeyNotFound):
         drinks.delete("Tea")  # two keys differ from it only in case: which one is not guessed
     assert len(drinks) == 3
+
+
+def test_letter_case_is_forgiven_through_appends_updates_and_deletes(tmp_path: Path, monkeypatch):
+    """A CSV table keeps its case-folded keys in step with its own writes (no re-read of the file)."""
+    from toolkit.data import state
+
+    monkeypatch.setattr(state, "MAX_ADDED", 2)  # added rows are joined to the frame on the third append
+    csv = tmp_path / "drinks.csv"
+    csv.write_text(DRINKS)
+    drinks = Table(csv, key="drink")
+    assert drinks.get("latte")["price"] == 3.2  # the case-folded keys are worked out here
+    for name in ("Chai", "Flat White", "Cortado"):
+        drinks.append(drink=name, price=3)
+        assert drinks.get(name.upper())["drink"] == name
+    assert drinks.update("flat white", drink="Flat-White")["drink"] == "Flat-White"
+    assert drinks.get("FLAT-WHITE")["drink"] == "Flat-White" and drinks.get("flat white") is None
+    assert drinks.delete("CHAI")["drink"] == "Chai"
+    assert drinks.get("chai") is None and drinks.get("cortado")["drink"] == "Cortado"
+    with pytest.raises(TableError, match="already has a row with drink 'cortado'"):
+        drinks.append(drink="cortado")
+    assert list(Table(csv, key="drink").df["drink"]) == list(drinks.df["drink"]) == [
+        "Latte", "Mocha", "TEA", "tea", "Flat-White", "Cortado"]

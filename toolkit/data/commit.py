@@ -1,10 +1,11 @@
 """Serialised writes to one file, shared by every Table on it, with group commit of appends.
 
 Writes hold :class:`WriteLock`: a thread lock, then an OS file lock (the ``filelock`` package:
-``flock`` on Linux and macOS, ``LockFileEx`` on Windows), so threads and processes on one machine
-take turns. The lock file is ``.<file name>.lock`` in the table's folder (``data/.orders.csv.lock``
-for ``data/orders.csv``, the real file's folder for a symlink); it is left in place (removing it
-while another process waits on it would let two writers in). An append writes only the new lines
+``flock`` on Linux and macOS, ``msvcrt.locking`` on Windows), so threads and processes on one
+machine take turns. The lock file is ``.<file name>.lock`` in the table's folder
+(``data/.orders.csv.lock`` for ``data/orders.csv``; the real file's folder for a symlink); on Linux
+and macOS it is left in place (removing it while another process waits on it would let two writers
+in). An append writes only the new lines
 (one O_APPEND write, after checking that the file is still the version in memory); an update or
 delete rewrites the file (temp file + ``os.replace``).
 When many threads append at once, the thread holding the lock writes every row queued so far

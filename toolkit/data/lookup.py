@@ -104,8 +104,14 @@ def first_in(index: pd.Index, wanted: list[Any]) -> int | None:
 
 def folded_in(folded: pd.Index, index: pd.Index, text: str) -> list[Any]:
     """Up to two keys of ``index`` whose case-folded text (``folded``, same order) is ``text``'s."""
-    hits = folded.get_indexer_for([text.casefold()])
-    return [to_python(index[h]) for h in hits[:2] if h >= 0]
+    try:
+        found = folded.get_loc(text.casefold())
+    except KeyError:
+        return []
+    if isinstance(found, int | np.integer):
+        return [to_python(index[found])]
+    hits = np.arange(len(folded))[found] if isinstance(found, slice) else np.flatnonzero(found)
+    return [to_python(index[h]) for h in hits[:2]]
 
 
 def casefolded(index: pd.Index) -> pd.Index:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from ..errors import KeyNotFound, TableError
 from ..log import Sandbox
 from .hints import key_taken, needs_key, unknown_column
+from .lookup import resolve
 from .sqlconnect import (
     Held,
     engine_for,
@@ -129,9 +130,12 @@ class SqlBackend:
         return self._run(lambda c: self._match(c, wanted, refresh), "looking up a key")
 
     def folded(self, text: str) -> list[Any]:
+        return list(self._run(lambda c: self._folded(c, text), "looking up a key"))
+
+    def _folded(self, conn: Connection, text: str) -> list[Any]:
         column = self._table.c[self.key or ""]
         query = sa.select(column).where(sa.func.lower(column) == sa.func.lower(text)).limit(2)
-        return list(self._run(lambda c: c.execute(query).scalars().all(), "looking up a key"))
+        return list(conn.execute(query).scalars().all())
 
     def _match(self, conn: Connection, wanted: list[Any], due: bool) -> dict[str, Any] | None:
         """The row of the first of ``wanted`` that is stored; with ``due``, read the version too."""
@@ -238,20 +242,13 @@ class SqlBackend:
 
         return self._transaction(work, "delete")
 
-    def _in(self, conn: Connection) -> Callable[[Any], dict[str, Any] | None]:
-        """The forgiving lookup inside a transaction."""
-        from .lookup import resolve
-
-        column = self._table.c[self.key or ""]
-
-        def folded(text: str) -> list[Any]:
-            query = sa.select(column).where(sa.func.lower(column) == sa.func.lower(text)).limit(2)
-            return list(conn.execute(query).scalars().all())
-
-        return lambda key: resolve(self.key_kind, key, lambda w: self._match(conn, w, False), folded)
+    def _find(self, conn: Connection, key: Any) -> dict[str, Any] | None:
+        """The forgiving lookup (:func:`.lookup.resolve`) inside a transaction."""
+        return resolve(self.key_kind, key, lambda wanted: self._match(conn, wanted, False),
+                       lambda text: self._folded(conn, text))
 
     def _existing(self, conn: Connection, key: Any) -> dict[str, Any]:
-        found = self._in(conn)(key)
+        found = self._find(conn, key)
         if found is None:
             raise KeyNotFound(f"No row of {self.name} has {self.key} {key!r}.")  # the table adds hints
         return found
@@ -265,7 +262,7 @@ class SqlBackend:
         if conn.dialect.name == "postgresql":  # two writers of the same new key take turns
             spelled = f"toolkit:{self.name}:{str(value).strip().casefold()}"
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(spelled, 0))))
-        if self._in(conn)(value) is not None:
+        if self._find(conn, value) is not None:
             raise key_taken(self.name, self.key, value)
 
     def _transaction(self, work: Callable[[Connection], dict[str, Any]], what: str) -> dict[str, Any]:

@@ -100,9 +100,7 @@ class Table:
         return self._looked_at(self._target()).columns()
 
     def __len__(self) -> int:
-        target = self._target()
-        if self._due(target):
-            self._check(target)
+        target = self._looked_at(self._target())
         count = target.count()
         self._noted(target)
         return count
@@ -192,7 +190,7 @@ class Table:
 
     def _looked_at(self, target: Backend) -> Backend:
         if self._due(target):
-            self._check(target)
+            target.refresh()
         return target
 
     def _due(self, target: Backend) -> bool:
@@ -211,9 +209,6 @@ class Table:
             return False
         self._checked_at = now
         return True
-
-    def _check(self, target: Backend) -> None:
-        target.refresh()
 
     def _noted(self, target: Backend) -> None:
         """Record in the request log the version read, and ``stale:<name>`` if it is an old one."""
