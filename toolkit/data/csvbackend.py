@@ -197,7 +197,7 @@ class CsvBackend:
             checked = check_row(fields, file.header, kinds(state.kinds(), file.header), self.name,
                                 state.fmt.decimal)
             if self.key is not None and self.key in checked:
-                other = state.position(checked[self.key])
+                other = state.clash(checked[self.key])
                 if checked[self.key] is None or other not in (None, found):
                     self._check_new_key(state, checked[self.key])
             after = self.shared.write(self.file, file.replaced(found, checked))
@@ -227,7 +227,7 @@ class CsvBackend:
     def _check_new_key(self, state: State, value: Any, taken: AbstractSet[Any] = frozenset()) -> None:
         if value is None:
             raise needs_key(self.name, self.key)
-        if value in taken or state.position(value) is not None:
+        if value in taken or state.clash(value) is not None:
             raise key_taken(self.name, self.key, value)
 
     # --- replays -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ are probed in the hashed index, so a miss on a million rows costs about a millis
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -90,6 +91,21 @@ def resolve(kind: str, key: Any, exact: Callable[[list[Any]], T | None],
     return exact(matches[:1]) if len(matches) == 1 else None
 
 
+def clashing(kind: str, key: Any, exact: Callable[[list[Any]], T | None]) -> T | None:
+    """The row a new key would clash with: the exact spellings of :func:`candidates`, then the key
+    in upper or lower case (``a-1042`` clashes with ``A-1042``). No case-folded scan: checking a new
+    key stays a few hash probes, so an append never builds the case-folded keys of a big table.
+
+    >>> clashing("text", "a-1042", lambda keys: keys[0] if keys == ["A-1042"] else None)
+    'A-1042'
+    """
+    found = exact(candidates(kind, key))
+    if found is None and kind == "text" and isinstance(key, str):
+        text = key.strip()
+        found = exact([t for t in (text.upper(), text.lower()) if t != text])
+    return found
+
+
 def first_in(index: pd.Index, wanted: list[Any]) -> int | None:
     """The position in ``index`` of the first of ``wanted`` that is in it once, or None."""
     for candidate in wanted:
@@ -100,6 +116,22 @@ def first_in(index: pd.Index, wanted: list[Any]) -> int | None:
         if isinstance(found, int | np.integer):
             return int(found)
     return None
+
+
+def case_variants(text: str, limit: int = 256) -> list[str] | None:
+    """Every spelling of ASCII ``text`` in upper and lower case letters (``a-1`` -> ``a-1``, ``A-1``),
+    or None when there would be more than ``limit`` (or the text is not ASCII): probing these in a
+    hashed index finds the keys equal ignoring case without case-folding every key.
+
+    >>> case_variants("a-1")
+    ['a-1', 'A-1']
+    """
+    if not text.isascii():
+        return None
+    choices = [(c.lower(), c.upper()) if c.isalpha() else (c,) for c in text]
+    if 2 ** sum(len(c) == 2 for c in choices) > limit:
+        return None
+    return ["".join(p) for p in itertools.product(*choices)]
 
 
 def folded_in(folded: pd.Index, index: pd.Index, text: str) -> list[Any]:

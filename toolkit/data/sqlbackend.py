@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from ..errors import KeyNotFound, TableError
 from ..log import Sandbox
 from .hints import key_taken, needs_key, unknown_column
-from .lookup import resolve
+from .lookup import clashing, resolve
 from .sqlconnect import (
     Held,
     engine_for,
@@ -262,7 +262,7 @@ class SqlBackend:
         if conn.dialect.name == "postgresql":  # two writers of the same new key take turns
             spelled = f"toolkit:{self.name}:{str(value).strip().casefold()}"
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(spelled, 0))))
-        if self._find(conn, value) is not None:
+        if clashing(self.key_kind, value, lambda wanted: self._match(conn, wanted, False)) is not None:
             raise key_taken(self.name, self.key, value)
 
     def _transaction(self, work: Callable[[Connection], dict[str, Any]], what: str) -> dict[str, Any]:

@@ -70,6 +70,10 @@ class State:
         """The row position of ``key`` (forgiving, see :func:`lookup.resolve`), or None."""
         return lookup.resolve(self.key_kind(), key, self.first, self.folded)
 
+    def clash(self, key: Any) -> int | None:
+        """The row a new ``key`` would clash with (see :func:`lookup.clashing`), or None."""
+        return lookup.clashing(self.key_kind(), key, self.first)
+
     def key_kind(self) -> str:
         """The kind of the key column (worked out once per version)."""
         kind = self._cache.get("key_kind")
@@ -88,10 +92,17 @@ class State:
         return found
 
     def folded(self, text: str) -> list[Any]:
-        """Up to two keys equal to ``text`` ignoring letter case. The case-folded keys are worked
-        out on the first call (for a million keys, a few tenths of a second), then kept through
-        appends, updates and deletes by this process."""
+        """Up to two keys equal to ``text`` ignoring letter case: its case variants probed in the
+        index when there are few, else the case-folded keys (worked out on the first such call,
+        for a million keys a few tenths of a second, then kept through this process's writes)."""
         assert self.base_index is not None
+        variants = lookup.case_variants(text)
+        if variants is not None:  # a few hash probes (the usual short key)
+            found = [self.base_index[h] for h in self.base_index.get_indexer(variants) if h >= 0]
+            if self.added:
+                added = self._added_index()
+                found += [added[h] for h in added.get_indexer(variants) if h >= 0]
+            return [to_python(k) for k in found[:2]]
         if "folded" not in self._cache:
             self._cache["folded"] = lookup.casefolded(self.base_index)
         found = lookup.folded_in(self._cache["folded"], self.base_index, text)
