@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from toolkit.data import Table
-from toolkit.data import table as table_module
+from toolkit.data import Table, csvbackend
 from toolkit.log import trace
 
 from .harness import Figure, rate
@@ -31,8 +30,8 @@ def write_figures(table: Table, folder: Path) -> list[Figure]:
     """Append (and whether the next get re-reads the file), update and delete on the 1M-row table,
     each against pandas writing the same frame once."""
     loads = []
-    real_load = table_module.load
-    table_module.load = lambda *a, **k: loads.append(1) or real_load(*a, **k)  # type: ignore[assignment]
+    real_load = csvbackend.load
+    csvbackend.load = lambda *a, **k: loads.append(1) or real_load(*a, **k)  # type: ignore[assignment]
     try:
         times = []
         for n in range(30):
@@ -43,7 +42,7 @@ def write_figures(table: Table, folder: Path) -> list[Figure]:
                 assert table.get(f"N-{n:04d}")["customer"] == "Noor"
         reloads = len(loads)
     finally:
-        table_module.load = real_load  # type: ignore[assignment]
+        csvbackend.load = real_load  # type: ignore[assignment]
     df = table.df
     to_csv = min(_seconds(lambda: df.to_csv(folder / "pandas.csv", index=False)) for _ in range(2))
     update = min(_seconds(lambda n=n: table.update(f"A-{n:07d}", status="returned")) for n in range(2))

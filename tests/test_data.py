@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import toolkit
-from toolkit.data import Table, haversine_km, lookup
+from toolkit.data import Table, csvbackend, haversine_km, lookup
 from toolkit.data import table as table_module
 from toolkit.errors import KeyNotFound, TableError, TableFileNotFound, error_body
 from toolkit.log import trace
@@ -177,7 +177,7 @@ def test_a_file_replaced_while_it_loads_gives_the_version_opened_then_the_new_on
                                                                                 monkeypatch):
     """pandas reads the path (faster than a file object); the load keeps it only when the file is
     still the version whose signature it records, so a change is never missed."""
-    from toolkit.data import load as load_module
+    from toolkit.data import csvload as load_module
 
     real = pd.read_csv
     replaced: list[bool] = []
@@ -198,8 +198,8 @@ def test_a_file_replaced_while_it_loads_gives_the_version_opened_then_the_new_on
 
 def test_the_file_is_looked_at_once_per_request(orders: Table, monkeypatch):
     checks = []
-    original = Table._check
-    monkeypatch.setattr(Table, "_check", lambda self, state: checks.append(1) or original(self, state))
+    original = csvbackend.CsvBackend.refresh  # every look at the file, whichever read asks first
+    monkeypatch.setattr(csvbackend.CsvBackend, "refresh", lambda self: checks.append(1) or original(self))
     with trace():
         for _ in range(5):
             orders.get("A-1042"), orders.df, len(orders)
@@ -375,7 +375,7 @@ def test_updates_go_through_a_temp_file_in_the_same_folder(orders: Table, orders
 def test_an_append_writes_only_the_new_line_and_does_not_reread(orders: Table, orders_csv: Path, monkeypatch):
     inode, before = orders_csv.stat().st_ino, orders_csv.read_bytes()
     monkeypatch.setattr(os, "replace", lambda *a: pytest.fail("an append must not rewrite the file"))
-    monkeypatch.setattr(table_module, "load", lambda *a, **k: pytest.fail("an append must not re-read the file"))
+    monkeypatch.setattr(csvbackend, "load", lambda *a, **k: pytest.fail("an append must not re-read the file"))
     with trace():
         orders.append(order_id="A-1050", customer="Noor", total=5)
         assert orders.get("A-1050")["customer"] == "Noor" and orders.get("a-1050")["total"] == 5.0
@@ -497,6 +497,46 @@ def test_a_write_is_not_lost_by_a_concurrent_reload(orders_csv: Path, monkeypatc
         done.set()
         watcher.join()
     assert len(writer_table) == len(reader_table) == len(pd.read_csv(orders_csv)) == 63
+
+
+def test_a_reload_between_an_append_and_its_update_in_memory_keeps_the_row_once(orders_csv: Path, monkeypatch):
+    """The interleaving behind the flaky test above, forced with events: a reload opens the file
+    (version 1); an append writes its line (version 2); the reload reads the file, the new line
+    included, and finishes; only then does the append take its row into memory. The reload must
+    record the version it read (2), not the one it opened (1), or the row is added a second time."""
+    from toolkit.data import csvload
+
+    monkeypatch.setattr(table_module, "CHECK_INTERVAL_S", 1e9)  # no look at the file: what is in memory
+    table = Table(orders_csv, key="order_id")
+    opened, go_read, written, reloaded = (threading.Event() for _ in range(4))
+    real_read_csv, real_appended = pd.read_csv, csvbackend.CsvBackend.appended
+
+    def read_csv_after_a_pause(source, **options):
+        if threading.current_thread() is reloader and not opened.is_set():
+            opened.set()  # the file is open and its signature taken: hold the read back
+            assert go_read.wait(10)
+        return real_read_csv(source, **options)
+
+    def appended_after_the_reload(self, rows, before, after):
+        written.set()  # the line is in the file, its row not yet in memory
+        assert reloaded.wait(10)
+        real_appended(self, rows, before, after)
+
+    monkeypatch.setattr(csvload.pd, "read_csv", read_csv_after_a_pause)
+    monkeypatch.setattr(csvbackend.CsvBackend, "appended", appended_after_the_reload)
+    reloader = threading.Thread(target=lambda: (table.reload(), reloaded.set()))
+    appender = threading.Thread(target=lambda: table.append(order_id="A-1050", status="processing"))
+    reloader.start()
+    assert opened.wait(10)
+    appender.start()
+    assert written.wait(10)
+    go_read.set()
+    for thread in (reloader, appender):
+        thread.join(10)
+        assert not thread.is_alive()
+    assert reloaded.is_set() and len(pd.read_csv(orders_csv)) == 4
+    assert len(table) == 4 and table.df["order_id"].tolist() == ["A-1042", "A-1043", "A-1044", "A-1050"]
+    assert table.reload().df.equals(Table(orders_csv, key="order_id").df)
 
 
 # --- 4. errors that carry the fix ---------------------------------------------------------------

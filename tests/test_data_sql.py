@@ -15,7 +15,7 @@ from databases import BACKENDS, database
 
 import toolkit
 from toolkit.data import Table
-from toolkit.data.sql import SqlTable
+from toolkit.data.sqlbackend import SqlBackend
 from toolkit.errors import KeyNotFound, TableDatabaseError, TableError
 from toolkit.log import sandbox, trace
 
@@ -39,7 +39,7 @@ def stores(url: str, tmp_path: Path) -> Table:
 
 
 def test_a_url_gives_a_database_table_with_the_csv_api(stores: Table, url: str):
-    assert isinstance(stores, SqlTable) and isinstance(stores, Table)
+    assert type(stores) is Table and isinstance(stores._backend, SqlBackend)  # one class, a database backend
     assert re.fullmatch(r"<Table stores \((sqlite|postgresql)\): 3 rows, key store_id>", repr(stores))
     assert stores.columns == ["store_id", "city", "name", "lat", "lon", "seats", "open"]
     assert len(stores) == 3 and 2 in stores and "2" in stores and " 2 " in stores and 9 not in stores
@@ -359,7 +359,7 @@ def test_a_database_going_away_is_an_error_with_the_fix_and_the_server_still_ans
     assert app.test_client().post("/city", json={"store_id": 1}).get_json()["messages"]
     import sqlalchemy as sa
 
-    with stores._engine.begin() as conn:
+    with stores._backend.engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE stores"))
     response = app.test_client().post("/city", json={"store_id": 1})
     assert response.status_code in (500, 503)

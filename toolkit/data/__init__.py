@@ -2,11 +2,13 @@
 writes rows back safely in the file's own format; the same API over a database table (SQLite,
 PostgreSQL) with ``Table(url, table=..., key=...)`` or the ``tables_url`` setting.
 
-Modules: ``table`` (the Table), ``load`` (one version of a file, and why a load failed),
-``state`` (a version in memory), ``lookup`` (keys and "did you mean"), ``query`` (find, search,
-nearest), ``commit`` and ``oslock`` (the per-file lock across threads and processes, appends),
-``write`` and ``csvformat`` (writing in the file's format), ``values`` (cell kinds, the formula
-guard), ``errors``; ``sql``, ``sqlconnect``, ``sqlcopy`` (database tables).
+Modules: ``table`` (the Table: one class, a facade over a backend), ``backend`` (the interface of
+a backend), ``csvbackend`` and ``sqlbackend`` (the two backends), ``csvload`` (one version of a
+file, and why a load failed), ``state`` (a version in memory), ``lookup`` (the forgiving lookup,
+"did you mean"), ``query`` (find, search, nearest), ``commit`` (the per-file lock across threads
+and processes, appends), ``write`` and ``csvformat`` (writing in the file's format), ``values``
+(cell kinds, the formula guard), ``hints`` (errors that name the fix); ``sqlconnect``,
+``sqlcopy`` (database connections, copying into a database).
 """
 
 from ..errors import KeyNotFound, TableDatabaseError, TableError, TableFileNotFound

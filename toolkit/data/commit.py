@@ -1,11 +1,15 @@
 """Serialised writes to one file, shared by every Table on it, with group commit of appends.
 
-Writes hold :class:`WriteLock`: a thread lock and an OS file lock (``oslock``), so threads and
-processes on one machine take turns. An append writes only the new lines (O_APPEND, after checking
-that the file is still the version in memory); an update or delete rewrites the file (temp file +
-``os.replace``).
+Writes hold :class:`WriteLock`: a thread lock, then an OS file lock (the ``filelock`` package:
+``flock`` on Linux and macOS, ``msvcrt.locking`` on Windows), so threads and processes on one
+machine take turns. The lock file is ``.<file name>.lock`` in the table's folder
+(``data/.orders.csv.lock`` for ``data/orders.csv``; the real file's folder for a symlink); on Linux
+and macOS it is left in place (removing it while another process waits on it would let two writers
+in). An append writes only the new lines
+(one O_APPEND write, after checking that the file is still the version in memory); an update or
+delete rewrites the file (temp file + ``os.replace``).
 When many threads append at once, the thread holding the lock writes every row queued so far
-in one rewrite; each caller still gets its own row back, or its own error.
+in one go; each caller still gets its own row back, or its own error.
 """
 
 from __future__ import annotations
@@ -16,30 +20,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from filelock import FileLock
+
 from ..errors import TableError
 from ..files import write_atomic
 from .csvformat import Format
-from .errors import missing_file
-from .load import read_bytes, signature
-from .oslock import ProcessLock
-from .state import Signature, State
+from .csvload import read_bytes, signature
+from .hints import missing_file
+from .state import Signature
 from .write import PAGE
+
+POLL_S = 0.002  # how often a process waiting for another's lock tries again
 
 
 class Appender(Protocol):
-    """What a commit needs from a Table: its file, state, and the check of one new row."""
+    """What a commit needs from a CSV backend (its public interface, see :mod:`.csvbackend`)."""
 
-    _file: str
+    file: str
     key: str | None
 
     @property
-    def _state(self) -> State: ...
+    def signature(self) -> Signature: ...
 
-    def _current(self, raw: bytes, sig: Signature) -> State: ...
+    @property
+    def fmt(self) -> Format: ...
 
-    def _prepare_append(self, values: dict[str, Any], taken: set[Any]) -> tuple[dict[str, Any], bytes]: ...
+    def current(self, raw: bytes, sig: Signature) -> None: ...
 
-    def _appended(self, rows: list[dict[str, Any]], before: Signature, after: Signature) -> None: ...
+    def prepare_append(self, values: dict[str, Any], taken: set[Any]) -> tuple[dict[str, Any], bytes]: ...
+
+    def appended(self, rows: list[dict[str, Any]], before: Signature, after: Signature) -> None: ...
 
 
 @dataclass
@@ -55,22 +65,35 @@ class Append:
     event: threading.Event = field(default_factory=threading.Event)
 
 
+def lock_path(real: str) -> str:
+    """The lock file of the (real, symlinks resolved) table file ``real``: ``.<name>.lock`` beside it.
+
+    >>> lock_path("/srv/bot/data/orders.csv")
+    '/srv/bot/data/.orders.csv.lock'
+    """
+    folder, name = os.path.split(real)
+    return os.path.join(folder, f".{name}.lock")
+
+
 class WriteLock:
     """The write lock of one file: a thread lock, plus the OS lock between processes.
 
     Reentrant within a thread; the OS lock is taken by the outermost ``with`` and released by it.
+
+    >>> with shared_for(Path("data/orders.csv")).lock:   # doctest: +SKIP
+    ...     pass                                          # no other writer of the file here
     """
 
     def __init__(self, real: str) -> None:
         self._threads = threading.RLock()
-        self._process = ProcessLock(real)
+        self._process = FileLock(lock_path(real), thread_local=False)
         self._depth = 0
 
     def __enter__(self) -> WriteLock:
         self._threads.acquire()
         if self._depth == 0:
             try:
-                self._process.acquire()
+                self._process.acquire(poll_interval=POLL_S)
             except BaseException:
                 self._threads.release()
                 raise
@@ -119,7 +142,7 @@ class Shared:
         if not job.lead:
             job.event.wait()
         if not job.done:  # leading (from the start, or handed the lead)
-            self._lead(table._file)
+            self._lead(table.file)
         if job.error is not None:
             raise job.error
         return job.row
@@ -152,22 +175,22 @@ class Shared:
             taken: dict[str | None, set[Any]] = {}
             for job in batch:
                 try:
-                    if job.table._state.signature != before:  # changed by someone else: read it
+                    if job.table.signature != before:  # changed by someone else: read it
                         if raw is None:
                             raw, before = read_bytes(real)
-                        job.table._current(raw, before)
+                        job.table.current(raw, before)
                     keys = taken.setdefault(job.table.key, set())
-                    job.row, record = job.table._prepare_append(job.values, keys)
+                    job.row, record = job.table.prepare_append(job.values, keys)
                     rows.append(job.row)
                     records.append(record)
                     tables[id(job.table)] = job.table
                 except Exception as exc:  # this row is refused; the others still go in
                     job.error = exc
             if records:
-                fmt = next(iter(tables.values()))._state.fmt
+                fmt = next(iter(tables.values())).fmt
                 after = self._append_bytes(real, before, b"".join(records), fmt)
                 for table in tables.values():
-                    table._appended(rows, before, after)
+                    table.appended(rows, before, after)
         except BaseException as exc:  # nothing was written: every row gets the error
             for job in batch:
                 job.error = job.error or exc

@@ -151,3 +151,20 @@ def quote(text: str, numeric: bool, fmt: Format) -> str:
 def format_record(cells: Iterable[tuple[str, bool]], fmt: Format) -> str:
     """A record from (text, is_numeric) cells, ending with the file's line end."""
     return fmt.delimiter.join(quote(t, n, fmt) for t, n in cells) + fmt.newline
+
+
+def read_options(fmt: Format, options: Mapping[str, Any]) -> dict[str, Any]:
+    """read_csv keywords: the caller's, plus the sniffed delimiter, encoding and decimal mark.
+
+    Only an empty cell is missing (``NULL``, ``N/A``, ``None``, ``NA``, ``nan`` stay text) unless
+    the caller passes ``keep_default_na``, ``na_values`` or ``na_filter`` (pandas' NA parsing).
+    """
+    opts = dict(options)
+    opts["encoding"] = fmt.encoding
+    if not {"keep_default_na", "na_values", "na_filter"} & set(opts):  # only an empty cell is missing
+        opts.update(keep_default_na=False, na_values=[""])
+    if "sep" not in opts and "delimiter" not in opts:
+        opts["sep"] = fmt.delimiter
+    if fmt.decimal != ".":
+        opts.setdefault("decimal", fmt.decimal)
+    return opts

@@ -1,4 +1,5 @@
-"""Finding a row by key (forgiving about spaces and ``"12"`` vs ``12``) and suggesting close keys.
+"""Finding a row by key (forgiving about spaces, letter case and ``"12"`` vs ``12``) and suggesting
+close keys. :func:`resolve` is the one forgiving lookup every table backend uses.
 
 Suggestions never scan a big table: up to ``FULL_SCAN`` keys difflib compares them all; above
 that, only keys one edit away from what was asked (typo, swapped or missing character, case)
@@ -8,40 +9,51 @@ are probed in the hashed index, so a miss on a million rows costs about a millis
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
-from typing import Any
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from .values import kind_of, to_python
 
+T = TypeVar("T")
 FULL_SCAN = 5000
 CUTOFF = 0.6
 
 
-def position(index: pd.Index, key: Any) -> int | None:
-    """The row position of ``key``, or None. Tries the key as given first, then the same key with
-    spaces trimmed, in upper or lower case, or as a number / as text to match the key column."""
-    for candidate in spellings(kind_of(index.dtype), key):
-        try:
-            found = index.get_loc(candidate)
-        except (KeyError, TypeError, ValueError, pd.errors.InvalidIndexError):
+def candidates(kind: str, key: Any) -> list[Any]:
+    """The exact spellings of ``key`` to try, in order, on a key column of ``kind``: as given, with
+    spaces trimmed, then as a number or as text to match the column (``"12"`` vs ``12``).
+
+    >>> candidates("int", " 12 ")
+    [12]
+    >>> candidates("text", 12)
+    ['12']
+    """
+    out: list[Any] = []
+    for c in _spellings(kind, key):
+        c = to_python(c)
+        if kind == "text" and c is not None and not isinstance(c, str):
+            c = str(c)
+        elif kind in ("int", "float") and isinstance(c, str | bool):
             continue
-        if isinstance(found, int | np.integer):
-            return int(found)
-    return None
+        elif kind == "int" and isinstance(c, float):
+            if not c.is_integer():
+                continue
+            c = int(c)
+        if c is not None and c not in out:
+            out.append(c)
+    return out
 
 
-def spellings(kind: str, key: Any) -> Iterator[Any]:
-    """``key`` as given, then as the forgiving matches try it, for a key column of ``kind``."""
+def _spellings(kind: str, key: Any) -> Iterator[Any]:
     yield key
     if isinstance(key, str):
         text = key.strip()
         if text != key:
             yield text
-        if kind == "text":
-            yield from (t for t in (text.upper(), text.lower()) if t != text)
         if kind in ("int", "float"):
             try:
                 number = float(text)
@@ -51,6 +63,92 @@ def spellings(kind: str, key: Any) -> Iterator[Any]:
     elif isinstance(key, int | float | np.number) and not isinstance(key, bool) and kind == "text":
         number = to_python(key)
         yield str(int(number)) if isinstance(number, float) and number.is_integer() else str(number)
+
+
+def resolve(kind: str, key: Any, exact: Callable[[list[Any]], T | None],
+            folded: Callable[[str], list[Any]]) -> T | None:
+    """The forgiving lookup, the same for every backend: what ``exact`` finds for the first of
+    :func:`candidates` that exists; failing that (text keys only), the one stored key equal to
+    ``key`` ignoring letter case, if exactly one is (``folded(text)`` returns up to two such keys).
+    A miss is None.
+
+    Args:
+        kind: the key column's kind (``text``, ``int``, ...).
+        key: what the caller asked for.
+        exact: the row (or position) of the first of a list of stored keys that exists, or None.
+        folded: stored keys equal to ``text`` ignoring case (at least two when there are several).
+
+    >>> resolve("text", "latte", lambda keys: keys[0] if keys == ["Latte"] else None, lambda t: ["Latte"])
+    'Latte'
+    """
+    found = exact(candidates(kind, key))
+    if found is not None or kind != "text" or not isinstance(key, str):
+        return found
+    text = key.strip()
+    if text.upper() == text.lower():  # no letter whose case could differ: exact was the only way
+        return None
+    matches = folded(text)
+    return exact(matches[:1]) if len(matches) == 1 else None
+
+
+def clashing(kind: str, key: Any, exact: Callable[[list[Any]], T | None]) -> T | None:
+    """The row a new key would clash with: the exact spellings of :func:`candidates`, then the key
+    in upper or lower case (``a-1042`` clashes with ``A-1042``). No case-folded scan: checking a new
+    key stays a few hash probes, so an append never builds the case-folded keys of a big table.
+
+    >>> clashing("text", "a-1042", lambda keys: keys[0] if keys == ["A-1042"] else None)
+    'A-1042'
+    """
+    found = exact(candidates(kind, key))
+    if found is None and kind == "text" and isinstance(key, str):
+        text = key.strip()
+        found = exact([t for t in (text.upper(), text.lower()) if t != text])
+    return found
+
+
+def first_in(index: pd.Index, wanted: list[Any]) -> int | None:
+    """The position in ``index`` of the first of ``wanted`` that is in it once, or None."""
+    for candidate in wanted:
+        try:
+            found = index.get_loc(candidate)
+        except (KeyError, TypeError, ValueError, pd.errors.InvalidIndexError):
+            continue
+        if isinstance(found, int | np.integer):
+            return int(found)
+    return None
+
+
+def case_variants(text: str, limit: int = 256) -> list[str] | None:
+    """Every spelling of ASCII ``text`` in upper and lower case letters (``a-1`` -> ``a-1``, ``A-1``),
+    or None when there would be more than ``limit`` (or the text is not ASCII): probing these in a
+    hashed index finds the keys equal ignoring case without case-folding every key.
+
+    >>> case_variants("a-1")
+    ['a-1', 'A-1']
+    """
+    if not text.isascii():
+        return None
+    choices = [(c.lower(), c.upper()) if c.isalpha() else (c,) for c in text]
+    if 2 ** sum(len(c) == 2 for c in choices) > limit:
+        return None
+    return ["".join(p) for p in itertools.product(*choices)]
+
+
+def folded_in(folded: pd.Index, index: pd.Index, text: str) -> list[Any]:
+    """Up to two keys of ``index`` whose case-folded text (``folded``, same order) is ``text``'s."""
+    try:
+        found = folded.get_loc(text.casefold())
+    except KeyError:
+        return []
+    if isinstance(found, int | np.integer):
+        return [to_python(index[found])]
+    hits = np.arange(len(folded))[found] if isinstance(found, slice) else np.flatnonzero(found)
+    return [to_python(index[h]) for h in hits[:2]]
+
+
+def casefolded(index: pd.Index) -> pd.Index:
+    """``index`` as case-folded text (to find a key whatever its letter case)."""
+    return pd.Index([str(k).casefold() for k in index], dtype=object)
 
 
 def suggest(index: pd.Index, key: Any, n: int = 3) -> list[Any]:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import TableError
-from .errors import unknown_column
+from .hints import unknown_column
 from .values import coerce, kind_of
 
 EARTH_RADIUS_KM = 6371.0088

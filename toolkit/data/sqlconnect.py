@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from ..errors import TableDatabaseError, TableError
-from .errors import did_you_mean
+from .hints import did_you_mean
 
 VERSIONS = "toolkit_versions"
 EXAMPLES = "sqlite:///data/shop.db or postgresql://user:password@host:5432/dbname"
@@ -165,3 +167,61 @@ def kind_of_column(column: sa.Column[Any]) -> str:
 
 SQL_TYPES: dict[str, Any] = {"int": sa.BigInteger, "float": sa.Float, "bool": sa.Boolean,
                              "datetime": sa.DateTime, "text": sa.Text}
+
+
+def missing_table(url: str, name: str, tables: list[str]) -> TableError:
+    """No table ``name`` in the database: the tables there are, and how to make it."""
+    mine = [t for t in tables if t != VERSIONS]
+    listed = f" Its tables: {', '.join(mine)}." if mine else " It has no tables yet."
+    return TableError(
+        f"{shown(url)} has no table {name!r}.{did_you_mean(name, mine)}{listed}",
+        hint=f"Copy a CSV into it first: Table('data/{name}.csv', key=...).copy_to(url, "
+             f"table={name!r}) or python -m toolkit copy-table data/{name}.csv URL; or pass "
+             "the name of an existing table.")
+
+
+class Held:
+    """One connection per process and thread, kept open for reads (no pool checkout per lookup).
+
+    >>> held = Held(engine_for("sqlite:///data/shop.db"))      # doctest: +SKIP
+    >>> held.run(lambda conn: conn.exec_driver_sql("SELECT 1").scalar_one())   # doctest: +SKIP
+    1
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._held: dict[tuple[int, int], Connection] = {}
+        weakref.finalize(self, _give_back, self._held)
+
+    def run(self, work: Callable[[Connection], Any]) -> Any:
+        """Run a read on this thread's own connection. A connection of another process (before a
+        fork) is never touched again; a failure closes it, so the next read connects afresh."""
+        here = (os.getpid(), threading.get_ident())
+        conn = self._held.get(here)
+        if conn is None:
+            conn = self._held[here] = self._engine.connect()
+        try:
+            result = work(conn)
+            if conn.in_transaction():  # SQLite: end the (empty) transaction SQLAlchemy began
+                conn.rollback()
+            return result
+        except BaseException:
+            self._held.pop(here, None)
+            try:
+                conn.invalidate()
+            except Exception:
+                pass
+            raise
+
+
+def _give_back(held: dict[tuple[int, int], Connection]) -> None:
+    """Close this process's held connections (when their table is collected): closed outright, not
+    returned to a pool that may be gone by then."""
+    for (pid, _thread), conn in list(held.items()):
+        if pid == os.getpid():
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:
+                pass
+    held.clear()

@@ -67,13 +67,54 @@ class State:
         return len(self.base) + len(self.added)
 
     def position(self, key: Any) -> int | None:
-        """The row position of ``key`` (forgiving, see :func:`lookup.position`), or None."""
+        """The row position of ``key`` (forgiving, see :func:`lookup.resolve`), or None."""
+        return lookup.resolve(self.key_kind(), key, self.first, self.folded)
+
+    def clash(self, key: Any) -> int | None:
+        """The row a new ``key`` would clash with (see :func:`lookup.clashing`), or None."""
+        return lookup.clashing(self.key_kind(), key, self.first)
+
+    def key_kind(self) -> str:
+        """The kind of the key column (worked out once per version)."""
+        kind = self._cache.get("key_kind")
+        if kind is None:
+            assert self.base_index is not None
+            kind = self._cache["key_kind"] = kind_of(self.base_index.dtype)
+        return kind
+
+    def first(self, wanted: list[Any]) -> int | None:
+        """The position of the first key of ``wanted`` that a row has exactly, or None."""
         assert self.base_index is not None
-        found = lookup.position(self.base_index, key)
+        found = lookup.first_in(self.base_index, wanted)
         if found is None and self.added:
-            extra = lookup.position(self._added_index(), key)
+            extra = lookup.first_in(self._added_index(), wanted)
             found = None if extra is None else len(self.base) + extra
         return found
+
+    def folded(self, text: str) -> list[Any]:
+        """Up to two keys equal to ``text`` ignoring letter case: its case variants probed in the
+        index when there are few, else the case-folded keys (worked out on the first such call,
+        for a million keys a few tenths of a second, then kept through this process's writes)."""
+        assert self.base_index is not None
+        variants = lookup.case_variants(text)
+        if variants is not None:  # a few hash probes (the usual short key)
+            found = [self.base_index[h] for h in self.base_index.get_indexer(variants) if h >= 0]
+            if self.added:
+                added = self._added_index()
+                found += [added[h] for h in added.get_indexer(variants) if h >= 0]
+            return [to_python(k) for k in found[:2]]
+        if "folded" not in self._cache:
+            self._cache["folded"] = lookup.casefolded(self.base_index)
+        found = lookup.folded_in(self._cache["folded"], self.base_index, text)
+        if self.added:
+            found += self._added_folded().get(text.casefold(), [])
+        return found[:2]
+
+    def _added_folded(self) -> dict[str, list[Any]]:
+        """The added rows' keys by their case-folded text."""
+        if "added_folded" not in self._cache:
+            self._cache["added_folded"] = _by_folded({}, [row.get(self.key or "") for row in self.added])
+        return self._cache["added_folded"]
 
     def _added_index(self) -> pd.Index:
         if "added_index" not in self._cache:
@@ -104,15 +145,23 @@ class State:
         added = self.added + tuple(dict(r) for r in rows)
         new = replace(self, signature=signature, generation=generation, added=added, _cache={},
                       _lock=threading.Lock())
-        if "kinds" in self._cache:
-            new._cache["kinds"] = self._cache["kinds"]
+        for kept in ("kinds", "key_kind", "folded"):  # of the frame, which is the same
+            if kept in self._cache:
+                new._cache[kept] = self._cache[kept]
+        if "added_folded" in self._cache:
+            new._cache["added_folded"] = _by_folded(self._cache["added_folded"],
+                                                    [r.get(self.key or "") for r in rows])
         return new.joined() if len(added) > MAX_ADDED else new
 
     def joined(self) -> State:
         """The same version with the added rows joined to the frame."""
         if not self.added:
             return self
-        return replace(self, base=self.df, base_index=self.index, added=(), _cache={}, _lock=threading.Lock())
+        new = replace(self, base=self.df, base_index=self.index, added=(), _cache={}, _lock=threading.Lock())
+        if "folded" in self._cache:
+            keys = pd.Index([row.get(self.key or "") for row in self.added], dtype=object)
+            new._cache["folded"] = self._cache["folded"].append(lookup.casefolded(keys))
+        return new
 
     def changed(self, position: int, cells: Mapping[str, Any], signature: Signature,
                 generation: int) -> State:
@@ -126,19 +175,38 @@ class State:
             except (TypeError, ValueError):  # e.g. a None in an int column: pandas picks the dtype
                 df[column] = df[column].astype(object)
                 df.iat[position, at] = value
-        index = full.base_index
+        index, folded = full.base_index, full._cache.get("folded")
         if self.key is not None and self.key in cells:
             index = pd.Index(df[self.key])
-        return replace(full, base=df, base_index=index, signature=signature, generation=generation,
-                       _cache={}, _lock=threading.Lock())
+            if folded is not None:
+                folded = folded.delete(position).insert(position, str(cells[self.key]).casefold())
+        return full._kept(replace(full, base=df, base_index=index, signature=signature,
+                                  generation=generation, _cache={}, _lock=threading.Lock()), folded)
 
     def without(self, position: int, signature: Signature, generation: int) -> State:
         """This version without row ``position``."""
         full = self.joined()
         df = full.base.drop(index=full.base.index[position]).reset_index(drop=True)
         index = None if full.base_index is None else full.base_index.delete(position)
-        return replace(full, base=df, base_index=index, signature=signature, generation=generation,
-                       _cache={}, _lock=threading.Lock())
+        folded = full._cache.get("folded")
+        return full._kept(replace(full, base=df, base_index=index, signature=signature,
+                                  generation=generation, _cache={}, _lock=threading.Lock()),
+                          None if folded is None else folded.delete(position))
+
+    @staticmethod
+    def _kept(new: State, folded: pd.Index | None) -> State:
+        if folded is not None:
+            new._cache["folded"] = folded
+        return new
+
+
+def _by_folded(known: dict[str, list[Any]], keys: list[Any]) -> dict[str, list[Any]]:
+    """``known`` (not changed) plus ``keys`` by their case-folded text."""
+    out = dict(known)
+    for key in keys:
+        folded = str(key).casefold()
+        out[folded] = [*out.get(folded, []), key][:2]
+    return out
 
 
 def _joinable(base: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:

@@ -1,44 +1,46 @@
-"""``toolkit.Table``: a CSV file as a pandas frame that handlers query, that follows edits of the
-file, and that writes rows back safely.
+"""``toolkit.Table``: one class for every source. A CSV file or a database table as a pandas
+frame that handlers query, that follows edits of the source, and that writes rows back safely.
+
+The table is a facade over a :class:`~toolkit.data.backend.Backend` chosen by the source
+(:class:`~toolkit.data.csvbackend.CsvBackend` or :class:`~toolkit.data.sqlbackend.SqlBackend`).
+What is the same for both lives here, once: the forgiving lookup and "did you mean" errors, when to
+look at the source (once per request, or every ``CHECK_INTERVAL_S`` outside one), the ``stale:``
+flag of the request log, and replays (writes kept away from the real data).
 """
 
 from __future__ import annotations
 
 import os
-import re
-import threading
 import time
-import weakref
-from collections.abc import Iterable, Mapping
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ..config import Settings
-from ..errors import KeyNotFound, TableDatabaseError, TableError
-from ..log import Sandbox, Trace, current_sandbox, current_trace, logger, note_table_error, note_table_read
+from ..errors import KeyNotFound, TableError
+from ..log import Trace, current_sandbox, current_trace, note_table_error, note_table_read
 from . import lookup, query
-from .commit import shared_for
-from .errors import quoted_list
-from .load import load, read_bytes, signature
-from .state import Signature, State
-from .values import readback_rows
-from .write import check_row, kinds, record_bytes, records_of
+from .backend import Backend
+from .csvbackend import CsvBackend
+from .hints import quoted_list
+from .state import State
 
-CHECK_INTERVAL_S = 0.5  # outside a request, how often the file is looked at
-NOT_SUPPORTED = ("chunksize", "iterator")
+CHECK_INTERVAL_S = 0.5  # outside a request, how often the source is looked at
 
 
 class Table:
-    """A CSV file loaded with pandas: ``.df`` is the frame, ``.get(key)`` a row as a dict.
+    """A CSV file loaded with pandas, or a database table: ``.df`` is the frame, ``.get(key)`` a row
+    as a dict.
 
     >>> orders = Table("data/orders.csv", key="order_id")        # doctest: +SKIP
     >>> orders.get("A-1042")["status"]                           # doctest: +SKIP
     'shipped'
+    >>> stores = Table("sqlite:///data/shop.db", table="stores", key="store_id")   # doctest: +SKIP
 
-    Only an empty cell is missing: ``NULL``, ``N/A``, ``None``, ``NA`` and ``nan`` stay text
+    A URL (or any path when the ``tables_url`` setting is set) is a database table with the same
+    API. Only an empty cell is missing: ``NULL``, ``N/A``, ``None``, ``NA`` and ``nan`` stay text
     (pass ``keep_default_na=True`` for pandas' NA parsing). Text starting with ``=`` ``+`` ``-``
     ``@`` tab or CR is written with a leading ``'`` so spreadsheets do not run it as a formula
     (phone numbers and negative numbers excepted; reading strips the quote again);
@@ -48,86 +50,80 @@ class Table:
     (UTF-8 with or without BOM) and a decimal comma in ``;`` files are detected. Edits of the
     file are picked up on the next request; writes (``append``, ``update``, ``delete``) are
     atomic and keep the file's format.
+
+    Raises TableError (TableFileNotFound, TableDatabaseError) naming the fix when the source
+    cannot be opened.
     """
-
-    def __new__(cls, path: str | os.PathLike[str], key: str | None = None, *, table: str | None = None,
-                **options: Any) -> Table:
-        """A CSV table, or a database table for a URL (or for any path when ``tables_url`` is set)."""
-        if cls is Table and (is_url(os.fspath(path)) or tables_url()):
-            from .sql import SqlTable
-
-            return object.__new__(SqlTable)
-        return object.__new__(cls)
 
     def __init__(self, path: str | os.PathLike[str], key: str | None = None, *, table: str | None = None,
                  guard_formulas: bool = True, url: str | None = None, **read_csv_options: Any) -> None:
-        if table is not None and re.match(r"^[A-Za-z][A-Za-z0-9+]*:", os.fspath(path)):
-            raise TableDatabaseError(f"{os.fspath(path).split('@')[-1]!r} is not a database URL.",
-                                     hint="Write it like sqlite:///data/shop.db or "
-                                          "postgresql://user:password@host:5432/dbname.")
-        if table is not None:
-            raise TableError(f"table={table!r} names a table in a database, but {os.fspath(path)!r} is a "
-                             "CSV file.", hint="Pass a database URL (sqlite:///data/shop.db, "
-                                               "postgresql://...) with table=..., or leave table= out.")
-        for option in NOT_SUPPORTED:
-            if option in read_csv_options:
-                raise TableError(f"Table loads the whole file, so read_csv's {option!r} cannot be used.",
-                                 hint=f"Drop {option}=...; filter the frame after loading instead.")
-        self.path = Path(path).expanduser().absolute()
-        self.name = self.path.stem
-        self.key = key
-        self.options = dict(read_csv_options)
-        self.guard_formulas = guard_formulas
-        self.error: str | None = None
-        self._file = str(self.path)
-        self._shared = shared_for(self.path)
-        self._reload_lock = threading.Lock()
+        text = os.fspath(path)
+        if is_url(text) or tables_url():
+            from .sqlbackend import SqlBackend
+
+            source = None if is_url(text) else Path(text).expanduser().absolute()
+            self._attach(SqlBackend(text if source is None else url or tables_url(), key, table=table,
+                                    source=source, guard_formulas=guard_formulas, **read_csv_options))
+        else:
+            self._attach(CsvBackend(path, key, table=table, guard_formulas=guard_formulas,
+                                    **read_csv_options))
+
+    def _attach(self, backend: Backend) -> None:
+        self._backend = backend
         self._checked_in: Trace | None = None
         self._checked_at = time.monotonic()
-        self._failed: Signature | None = None
-        self._sandboxed = False  # True for the copy a replay writes to
-        self._state = load(self._file, self.name, key, self.options, self._shared.generation,
-                           guard_formulas=guard_formulas)
+
+    name = property(lambda self: self._backend.name, doc="The table's name (the file name without .csv).")
+    key = property(lambda self: self._backend.key, doc="The key column, or None.")
+    path = property(lambda self: self._backend.path, doc="The CSV file (absolute).")
+    options = property(lambda self: self._backend.options, doc="The read_csv keywords.")
+    guard_formulas = property(lambda self: self._backend.guard_formulas)
+    error = property(lambda self: self._backend.error,
+                     doc="Why the last good version is served (a failed reload), or None.")
 
     # --- reading -------------------------------------------------------------------------------
 
     @property
     def df(self) -> pd.DataFrame:
-        """The frame of the current version of the file (treat it as read-only)."""
+        """The frame of the current version (treat it as read-only)."""
         return self._read().df
 
     @property
     def version(self) -> str:
-        """The version being served (``mtime:<ns>``), as recorded in the request log."""
-        return self._read().version
+        """The version being served (``mtime:<ns>``, ``db:<counter>``), as the request log records it."""
+        target = self._looked_at(self._target())
+        self._noted(target)
+        return target.version
 
     @property
     def columns(self) -> list[str]:
-        return [str(c) for c in self._read().df.columns]
+        return self._looked_at(self._target()).columns()
 
     def __len__(self) -> int:
-        return len(self._read())
+        target = self._looked_at(self._target())
+        count = target.count()
+        self._noted(target)
+        return count
 
     def get(self, key: Any, default: Any = None) -> dict[str, Any] | Any:
         """The row with this key as a dict of plain values, or ``default``.
 
-        Spaces around the key, ``a-1042`` vs ``A-1042`` and ``"12"`` vs ``12`` do not matter (an
-        exact match wins). On a miss, :meth:`suggest` gives close keys ("did you mean A-1042?").
+        Spaces around the key, letter case (``latte`` finds ``Latte`` when no other key differs
+        only in case) and ``"12"`` vs ``12`` do not matter; an exact match wins. On a miss,
+        :meth:`suggest` gives close keys ("did you mean A-1042?").
         """
-        state = self._read()
-        found = self._position(state, key)
-        return default if found is None else state.row(found)
+        found = self._find(key)
+        return default if found is None else found
 
     def __getitem__(self, key: Any) -> dict[str, Any]:
         """The row with this key; a miss raises KeyNotFound naming close keys."""
-        state = self._read()
-        found = self._position(state, key)
+        found = self._find(key)
         if found is None:
-            raise self._not_found(state, key)
-        return state.row(found)
+            raise self._not_found(key)
+        return found
 
     def __contains__(self, key: Any) -> bool:
-        return self._position(self._read(), key) is not None
+        return self._find(key) is not None
 
     def suggest(self, key: Any, n: int = 3) -> list[Any]:
         """Up to ``n`` keys close to ``key`` (typos, swapped characters, case), best first."""
@@ -146,131 +142,96 @@ class Table:
         """The ``n`` rows closest to (lat, lon), nearest first, with a ``distance_km`` column."""
         return query.nearest(self._read().df, lat, lon, lat_col, lon_col, n, self.name)
 
+    def _find(self, key: Any) -> dict[str, Any] | None:
+        """The row of ``key`` by the forgiving lookup; the first lookup of a request looks at the
+        source in the same step (one query for a database)."""
+        self._keyed()
+        target = self._target()
+        due = [self._due(target)]
+
+        def exact(wanted: list[Any]) -> dict[str, Any] | None:
+            refresh, due[0] = due[0], False
+            return target.row(wanted, refresh)
+
+        try:
+            found = lookup.resolve(target.key_kind, key, exact, target.folded)
+        except TableError:
+            if due[0]:
+                self._checked_in = None  # the look did not happen: the next read looks again
+            raise
+        self._noted(target)
+        return found
+
     def _index(self, state: State) -> pd.Index:
-        self._keyed(state)
+        self._keyed()
         assert state.index is not None
         return state.index
 
-    def _position(self, state: State, key: Any) -> int | None:
-        self._keyed(state)
-        return state.position(key)
-
-    def _keyed(self, state: State) -> None:
-        if state.base_index is None:
+    def _keyed(self) -> None:
+        if self.key is None:
             raise TableError(f"{self.name} has no key column, so rows cannot be looked up by key.",
                              hint=f"Pass one: Table({self._shown()!r}, key=...) with one of "
-                                  f"{quoted_list([str(c) for c in state.base.columns])}; or use find().")
+                                  f"{quoted_list(self._backend.columns())}; or use find().")
 
-    def _not_found(self, state: State, key: Any) -> KeyNotFound:
-        close = lookup.suggest(self._index(state), key)
+    def _not_found(self, key: Any) -> KeyNotFound:
+        close = lookup.suggest(self._index(self._target().state()), key)
         guess = f" Did you mean {' or '.join(map(str, close))}?" if close else ""
         return KeyNotFound(f"No row of {self.name} has {self.key} {key!r}.{guess}",
                            hint=f"Use get() to receive None instead, and check the {self.key} asked for.",
                            suggestions=close)
 
-    # --- following the file --------------------------------------------------------------------
+    # --- following the source ------------------------------------------------------------------
 
     def _read(self) -> State:
-        shadow = self._shadow()
-        state = self._fresh() if shadow is None else shadow._fresh()
-        note_table_read(self.name, state.version)
-        if self.error is not None:
-            note_table_error(self.name, self.error)
+        target = self._looked_at(self._target())
+        state = target.state()
+        self._noted(target)
         return state
 
-    def _fresh(self) -> State:
-        """The current state, after looking at the file once per request (or per interval)."""
-        state = self._state
-        if state.generation == self._shared.generation:
-            trace = current_trace()
-            if trace is not None:
-                if trace is self._checked_in:
-                    return state
-                self._checked_in = trace
-            else:
-                now = time.monotonic()
-                if now - self._checked_at < CHECK_INTERVAL_S:
-                    return state
-                self._checked_at = now
-        return self._check(state)
+    def _looked_at(self, target: Backend) -> Backend:
+        if self._due(target):
+            target.refresh()
+        return target
 
-    def _check(self, state: State) -> State:
-        try:
-            sig = signature(os.stat(self._file))
-        except OSError:
-            self._fail(f"{self._file} was moved or deleted; serving the version loaded before.", None)
-            return state
-        if sig == state.signature:  # e.g. a bad edit undone by putting the old file back
-            state.generation = self._shared.generation
-            self.error = self._failed = None
-            return state
-        if sig == self._failed:
-            return state
-        return self._reload(sig)
+    def _due(self, target: Backend) -> bool:
+        """Whether to look at the source now: once per request (outside one: per interval), and at
+        once after a write through another table object on the same file."""
+        if target.behind():
+            return True
+        trace = current_trace()
+        if trace is not None:
+            if trace is self._checked_in:
+                return False
+            self._checked_in = trace
+            return True
+        now = time.monotonic()
+        if now - self._checked_at < CHECK_INTERVAL_S:
+            return False
+        self._checked_at = now
+        return True
 
-    def _reload(self, sig: Signature | None, strict: bool = False) -> State:
-        with self._reload_lock:
-            current = self._state
-            if sig is not None and current.signature == sig:
-                return current
-            try:
-                new = load(self._file, self.name, self.key, self.options, self._shared.generation,
-                                guard_formulas=self.guard_formulas)
-            except TableError as exc:
-                self._fail(f"Reload failed, still serving the last good version ({current.version}). "
-                           f"{exc}", sig)
-                if strict:
-                    raise
-                return current
-            self._state, self.error, self._failed = new, None, None
-            return new
-
-    def _fail(self, message: str, sig: Signature | None) -> None:
-        if message != self.error:
-            logger.warning("Table %s: %s", self.name, message)
-        self.error, self._failed = message, sig
+    def _noted(self, target: Backend) -> None:
+        """Record in the request log the version read, and ``stale:<name>`` if it is an old one."""
+        note_table_read(self.name, target.version)
+        if self.error is not None:
+            note_table_error(self.name, self.error)
 
     def reload(self) -> Table:
-        """Read the file now. A bad file raises (and the last good version stays in use)."""
-        self._reload(None, strict=True)
+        """Read the source now. A failure raises (and the last good version stays in use)."""
+        self._backend.reload()
         return self
 
     # --- writing -------------------------------------------------------------------------------
 
     def append(self, row: Mapping[str, Any] | None = None, /, **fields: Any) -> dict[str, Any]:
-        """Add a row at the end of the file. Returns the row as written.
+        """Add a row at the end. Returns the row as written.
 
         Only the new line is written (the rest of the file is not rewritten, nor re-read).
         Columns left out stay empty. Unknown columns, values of the wrong type and (for a keyed
         table) a missing or existing key raise TableError before anything is written.
         """
         values = {**(row or {}), **fields}
-        shadow = self._shadow(writing=True)
-        if shadow is not None:
-            return self._kept_away(shadow.append(values), "append")
-        return self._shared.append(self, values)
-
-    def _prepare_append(self, values: dict[str, Any], taken: set[Any]) -> tuple[dict[str, Any], bytes]:
-        """Check one new row against the current state; its record. Under the lock."""
-        state = self._state
-        header = state.header
-        if not header:
-            raise TableError(f"{self._file} has no header line, so there is nothing to add a row to.",
-                             hint="Write the header line (the column names) first, then save.")
-        checked = check_row(values, header, kinds(state.kinds(), header), self.name, state.fmt.decimal)
-        full = {c: checked.get(c) for c in header}
-        if self.key is not None:
-            self._check_new_key(state, full.get(self.key), taken)
-            taken.add(full[self.key])
-        return full, record_bytes(full, header, state.fmt, self.guard_formulas)
-
-    def _appended(self, rows: list[dict[str, Any]], before: Signature, after: Signature) -> None:
-        """Take the rows just appended into memory (no re-read). Under the lock."""
-        state = self._state
-        if state.signature != before or not len(state.base) or self.options:
-            return  # the next read reloads (cheap for a small file; read options may change types)
-        back = readback_rows(rows, state.kinds())
-        self._state = state.extended(back, after, self._shared.generation)
+        return self._write("append", None, lambda target: target.append(values))
 
     def update(self, key: Any, /, **fields: Any) -> dict[str, Any]:
         """Change some cells of the row with this key (other cells keep their exact text).
@@ -280,85 +241,31 @@ class Table:
         if not fields:
             raise TableError(f"update({key!r}) on {self.name} got no column to change.",
                              hint="Pass the new values by column name, e.g. update(key, status='shipped').")
-        shadow = self._shadow(writing=True)
-        if shadow is not None:
-            return self._kept_away(shadow.update(key, **fields), "update")
-        with self._shared.lock:
-            raw, sig = read_bytes(self._file)
-            state, found = self._locate(raw, sig, key)
-            file = records_of(raw, state.fmt, len(state), self.name, self.guard_formulas)
-            checked = check_row(fields, file.header, kinds(state.kinds(), file.header), self.name,
-                                state.fmt.decimal)
-            if self.key is not None and self.key in checked:
-                other = state.position(checked[self.key])
-                if checked[self.key] is None or other not in (None, found):
-                    self._check_new_key(state, checked[self.key])
-            after = self._write(file.replaced(found, checked))
-            if not self.options:
-                cells = readback_rows([checked], state.kinds())[0]
-                self._state = state.changed(found, cells, after, self._shared.generation)
-            return {**state.row(found), **checked}
+        return self._write("update", key, lambda target: target.update(key, fields))
 
     def delete(self, key: Any) -> dict[str, Any]:
-        """Remove the row with this key from the file. Returns the removed row."""
-        shadow = self._shadow(writing=True)
-        if shadow is not None:
-            return self._kept_away(shadow.delete(key), "delete")
-        with self._shared.lock:
-            raw, sig = read_bytes(self._file)
-            state, found = self._locate(raw, sig, key)
-            file = records_of(raw, state.fmt, len(state), self.name, self.guard_formulas)
-            after = self._write(file.removed(found))
-            if not self.options:
-                self._state = state.without(found, after, self._shared.generation)
-            return state.row(found)
+        """Remove the row with this key. Returns the removed row."""
+        return self._write("delete", key, lambda target: target.delete(key))
 
-    def _current(self, raw: bytes, sig: Signature) -> State:
-        """The state of exactly these bytes (loading them when the file changed). Under the lock."""
-        if sig == self._state.signature:
-            return self._state
-        new = load(self._file, self.name, self.key, self.options, self._shared.generation, (raw, sig),
-                   self.guard_formulas)
-        self._state, self.error, self._failed = new, None, None
-        return new
-
-    def _locate(self, raw: bytes, sig: Signature, key: Any) -> tuple[State, int]:
-        self._keyed(self._state)
-        state = self._current(raw, sig)
-        found = state.position(key)
-        if found is None:
-            raise self._not_found(state, key)
-        return state, found
-
-    def _check_new_key(self, state: State, value: Any, taken: AbstractSet[Any] = frozenset()) -> None:
-        if value is None:
-            raise TableError(f"A new row of {self.name} needs a {self.key} (the key column).",
-                             hint=f"Pass {self.key}=... with a value no other row has.")
-        if value in taken or state.position(value) is not None:
-            raise TableError(f"{self.name} already has a row with {self.key} {value!r}.",
-                             hint=f"Use update({value!r}, ...) to change that row, or pick a new {self.key}.")
-
-    def _write(self, data: bytes) -> Signature:
-        return self._shared.write(self._file, data)
-
-    # --- replays: writes kept away from the real file --------------------------------------------
-
-    def _shadow(self, writing: bool = False) -> Table | None:
-        """Inside a replay sandbox: the table on the sandbox's copy of the file (made by the first
-        write; until then reads come from the real file)."""
+    def _write(self, what: str, key: Any, write: Callable[[Backend], dict[str, Any]]) -> dict[str, Any]:
+        """Run a write on the backend, or in a replay on the one that keeps it away (and say so)."""
+        if what != "append":
+            self._keyed()
         box = current_sandbox()
-        if box is None or self._sandboxed:
-            return None
-        if not writing and os.path.realpath(self._file) not in box.copies:
-            return None
-        return shadow_table(box, self)
-
-    def _kept_away(self, row: dict[str, Any], what: str) -> dict[str, Any]:
-        box = current_sandbox()
+        target = self._backend if box is None else self._backend.for_replay(box, writing=True)
+        try:
+            row = write(target)
+        except KeyNotFound:
+            raise self._not_found(key) from None
         if box is not None:
-            key = f" {row.get(self.key)!r}" if self.key else ""
-            box.writes.append(f"{self.name}: {what}{key} (written to a throwaway copy)")
+            shown = f" {row.get(self.key)!r}" if self.key else ""
+            box.writes.append(f"{self.name}: {what}{shown} ({target.kept_away})")
         return row
+
+    def _target(self) -> Backend:
+        """The backend reads go to: in a replay that wrote, its throwaway copy."""
+        box = current_sandbox()
+        return self._backend if box is None else self._backend.for_replay(box, writing=False)
 
     def copy_to(self, url: str, *, table: str | None = None, if_exists: str = "fail",
                 progress: bool = True) -> Table:
@@ -383,15 +290,15 @@ class Table:
 
     def _shown(self) -> str:
         try:
-            return os.path.relpath(self.path)
+            return str(os.path.relpath(self.path))
         except ValueError:
             return str(self.path)
 
     def __repr__(self) -> str:
-        state = self._read()
+        rows = len(self)
         key = f", key {self.key}" if self.key else ""
-        stale = ", reload failed: see .error" if self.error else ""
-        return f"<Table {self.name}: {len(state.df):,} rows{key}{stale}>"
+        stale = self._backend.stale_note if self.error else ""
+        return f"<Table {self.name}{self._backend.label}: {rows:,} rows{key}{stale}>"
 
 
 def is_url(text: str) -> bool:
@@ -405,24 +312,10 @@ def tables_url() -> str:
 
 
 def open_csv(path: str | os.PathLike[str], key: str | None = None, **options: Any) -> Table:
-    """A CSV table even when ``tables_url`` is set (to copy the file into the database)."""
-    table = object.__new__(Table)
-    table.__init__(path, key, **options)  # type: ignore[misc]
+    """A CSV table even when ``tables_url`` is set (to copy the file into the database).
+
+    >>> open_csv("data/leads.csv", "lead_id").copy_to("sqlite:///data/shop.db")   # doctest: +SKIP
+    """
+    table = Table.__new__(Table)
+    table._attach(CsvBackend(path, key, **options))
     return table
-
-
-_shadows: dict[int, dict[str, Table]] = {}  # id(sandbox) -> copy path -> the table on the copy
-
-
-def shadow_table(box: Sandbox, table: Table) -> Table:
-    """The table on ``box``'s copy of ``table``'s file (one per sandbox and file)."""
-    path = box.copy_of(table._file)
-    if id(box) not in _shadows:
-        _shadows[id(box)] = {}
-        weakref.finalize(box, _shadows.pop, id(box), None)
-    tables = _shadows[id(box)]
-    if path not in tables:
-        shadow = open_csv(path, table.key, guard_formulas=table.guard_formulas, **table.options)
-        shadow.name, shadow._sandboxed = table.name, True
-        tables[path] = shadow
-    return tables[path]

@@ -22,7 +22,7 @@ from .csvformat import (
     raw_fields,
     records,
 )
-from .errors import quoted_list, unknown_column
+from .hints import quoted_list, unknown_column
 from .values import coerce, to_text
 
 

@@ -256,10 +256,11 @@ def shown(message: Mapping[str, Any]) -> dict[str, Any] | None:
         kind, template = attachment.get("type"), attachment.get("payload")
         if kind != "template" and kind not in MEDIA_TYPES:
             return None
-        if kind == "template" and not isinstance(template, Mapping):
-            raise ValueError(f"its template payload is a {type(template).__name__}, not an object")
-        if kind == "template" and template.get("template_type") not in ("button", "generic", "list"):
-            return None
+        if kind == "template":
+            if not isinstance(template, Mapping):
+                raise ValueError(f"its template payload is a {type(template).__name__}, not an object")
+            if template.get("template_type") not in ("button", "generic", "list"):
+                return None
         return _attachment_back(attachment)
     if text_ is None:
         return None
