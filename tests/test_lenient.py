@@ -112,3 +112,20 @@ def test_a_block_name_redirect_is_refused_when_strict():
     app = backend(real.REPLY_BLOCK_NAME)
     conv = Conversation(flow(), app, settings=tk.Settings(strict_replies=True))
     assert [e.kind for e in conv.errors] == ["unknown_block"] and "block name" in conv.errors[0].message
+
+
+def test_reading_a_reply_leniently_never_edits_the_handlers_own_objects():
+    """tolerate() runs on every reply: it rebuilds what it changes instead of editing in place (or
+    copying the whole reply), so a handler's module-level reply stays as written."""
+    import copy
+
+    from toolkit.wire.lenient import tolerate
+
+    reply = {"session": {"data": {"a": 1}}, "action": {},
+             "messages": [{"type": "text", "config": {"textMessages": [{"text": None}, {"text": "x"}]}},
+                          {"type": "buttons", "config": {"textMessages": [{"text": "t"}],
+                                                         "buttons": [{"type": "call", "title": "c", "payload": "1"}]}}]}
+    before = copy.deepcopy(reply)
+    out, warnings = tolerate(reply)
+    assert reply == before and len(warnings) == 3
+    assert out["messages"][1]["config"]["buttons"] == [{"type": "phone_number", "title": "c", "payload": "1"}]

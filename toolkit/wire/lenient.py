@@ -17,7 +17,6 @@ The setting ``strict_replies=True`` refuses these replies instead (the toolkit's
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,7 +28,8 @@ def tolerate(wire: Any) -> tuple[Any, list[str]]:
     """``wire`` as it is applied, and a warning for each guess made (``wire`` itself is not changed)."""
     if not isinstance(wire, Mapping):
         return wire, []
-    out, warnings = copy.deepcopy(dict(wire)), []
+    # a shallow copy: every part changed below is rebuilt, never edited in place (this runs on every reply)
+    out, warnings = dict(wire), []
     for key in ("session", "messages", "action"):
         if key in out and (out[key] is None or (key == "action" and out[key] == {})):
             out.pop(key)
