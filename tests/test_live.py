@@ -236,3 +236,5 @@ def test_the_guide_says_whether_the_verify_token_is_chatlayers_or_a_generated_fa
     made = LiveBot(app, "web-1", TOKEN, path="/hook-3")
     assert made.generated_token and len(made.verify_token) >= 20
     assert "(generated here, the fallback" in made.guide() and "LiveBot(verify_token=...)" in made.guide()
+    # the notebook display says the same beside the token
+    assert "(Chatlayer&#x27;s, as given" in given._repr_html_() and "generated here, the fallback" in made._repr_html_()

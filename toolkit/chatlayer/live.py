@@ -213,10 +213,7 @@ class LiveBot:
 
     def guide(self) -> str:
         """Exactly what to paste into the channel's settings, and what is used to send."""
-        token = (f"  Verify token: {self.verify_token}  (Chatlayer's, as given: leave the channel's as it is)"
-                 if not self.generated_token else
-                 f"  Verify token: {self.verify_token}  (generated here, the fallback: paste it into the "
-                 "channel, or better pass Chatlayer's own as LiveBot(verify_token=...))")
+        token = f"  Verify token: {self.verify_token}  ({self._token_origin()})"
         lines = ["In Chatlayer: Channels -> Webhook (of this bot), paste:",
                  f"  Webhook URL:  {self.webhook_url()}",
                  token,
@@ -228,12 +225,20 @@ class LiveBot:
                          "(tunnel = server.expose()) and set livebot.public_url = tunnel.url.")
         return "\n".join(lines)
 
+    def _token_origin(self) -> str:
+        """Whose verify token this is: Chatlayer's (the normal path) or one generated here (the fallback)."""
+        if not self.generated_token:
+            return "Chatlayer's, as given: leave the channel's as it is"
+        return ("generated here, the fallback: paste it into the channel, or better pass Chatlayer's own as "
+                "LiveBot(verify_token=...)")
+
     def __repr__(self) -> str:
         extra = "".join(f", {n} {what}" for n, what in ((self.dropped, "dropped from the inbox"),
                                                         (self.stray, "stray (not for this LiveBot)")) if n)
         return f"<LiveBot channel {self.channel_id!r}: receiver {self.path}, {self.endpoint} endpoint{extra}>"
 
     def _repr_html_(self) -> str:
-        rows = [("Webhook URL", self.webhook_url()), ("Verify token", self.verify_token)]
+        rows = [("Webhook URL", self.webhook_url(), ""),
+                ("Verify token", self.verify_token, self._token_origin())]
         return str(macro("chatlayer.html", "webhook_guide")(rows, self.guide().splitlines()[3:]))
 
