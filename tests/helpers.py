@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import http.server
 import json
 import os
 import re
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -89,3 +92,18 @@ def define_shop(app, status: str = "shipped", block: str = "ok-block") -> None:
             raise ValueError("wrong password")
         return tk.Reply(session={"order": {"id": order_id, "status": status}},
                         messages=[tk.text(f"Order {order_id} is {status}.")], next_dialogstate=block)
+
+
+@contextlib.contextmanager
+def http_partner(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A small HTTP server on loopback (a CRM, a payment partner) answering with ``handler``, on its
+    own thread; yields its base URL (``http://127.0.0.1:<port>``) and shuts it down afterwards."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)

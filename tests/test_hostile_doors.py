@@ -19,15 +19,13 @@ import pytest
 import requests
 from helpers import wait_until
 from hostile import send, serving
+from livebots import VERIFY, emulated_api, live_bot
 
 import toolkit as tk
 from toolkit.__main__ import main
-from toolkit.chatlayer.live import LiveBot
-from toolkit.demo import build_flow
 from toolkit.deploy.export import export_source
 from toolkit.emulator import Conversation
 from toolkit.testing import save_fixtures
-from toolkit.v1emulator.api import V1Emulator
 
 # --- calibrate(slow=True) -------------------------------------------------------------------------
 
@@ -71,24 +69,13 @@ def test_a_slow_probe_refused_by_access_control_does_not_wait():
 
 # --- LiveBot: a re-run cell, malformed bodies ------------------------------------------------------
 
-VERIFY = "verify-0123456789"
-API_TOKEN = "live-access-token"
 
 
 @pytest.fixture
 def api(demo_app):
-    api = V1Emulator("beanbox", token=API_TOKEN).start()
-    api.webhook_channel("web-1", build_flow(), demo_app.server, verify_token=VERIFY)
-    yield api
-    api.stop()
+    yield from emulated_api(demo_app)
 
 
-def live_bot(app, api) -> LiveBot:
-    channel = api.channels["web-1"]
-    bot = LiveBot(app, "web-1", API_TOKEN, verify_token=VERIFY, base_url=api.url, settled=channel.idle,
-                  quiet_s=0.02, deadline_s=30)
-    channel.webhook_url = bot.webhook_url()
-    return bot
 
 
 def test_rerunning_a_livebot_cell_never_feeds_old_webhook_calls_into_the_new_one(demo_app, api):

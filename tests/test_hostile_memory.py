@@ -10,15 +10,13 @@ import tracemalloc
 import pytest
 import requests
 from hostile import send, serving
+from livebots import emulated_api, live_bot
 
 import toolkit as tk
 from toolkit import Incoming
 from toolkit.chatlayer import live
-from toolkit.chatlayer.live import LiveBot
-from toolkit.demo import build_flow
 from toolkit.emulator import Conversation
 from toolkit.v1emulator import channel as v1channel
-from toolkit.v1emulator.api import V1Emulator
 
 MIB = 1 << 20
 TOKEN = "Bearer-t0ken-9d1f"
@@ -85,24 +83,13 @@ def test_memory_of_500_refused_1mib_requests_is_bounded():
 
 # --- the LiveBot inbox and the emulated channel ---------------------------------------------------
 
-VERIFY = "verify-0123456789"
-API_TOKEN = "live-access-token"
 
 
 @pytest.fixture
 def api(demo_app):
-    api = V1Emulator("beanbox", token=API_TOKEN).start()
-    api.webhook_channel("web-1", build_flow(), demo_app.server, verify_token=VERIFY)
-    yield api
-    api.stop()
+    yield from emulated_api(demo_app)
 
 
-def live_bot(app, api) -> LiveBot:
-    channel = api.channels["web-1"]
-    bot = LiveBot(app, "web-1", API_TOKEN, verify_token=VERIFY, base_url=api.url, settled=channel.idle,
-                  quiet_s=0.02, deadline_s=30)
-    channel.webhook_url = bot.webhook_url()
-    return bot
 
 
 def test_the_livebot_inbox_is_bounded_and_counts_what_it_dropped(demo_app, api, monkeypatch):

@@ -8,11 +8,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 import requests
+from helpers import http_partner
 from hostile import send, serving
 
 import toolkit as tk
@@ -39,15 +40,8 @@ class Crm(BaseHTTPRequestHandler):
 @pytest.fixture
 def crm() -> Iterator[str]:
     HITS.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Crm)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/crm"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with http_partner(Crm) as url:
+        yield f"{url}/crm"
 
 
 def lead_app(path: Path, crm: str, how: str) -> tuple[tk.App, tk.Table]:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 import requests
+from helpers import http_partner
 from hostile import assert_error_shape, send, serving, still_fine
 
 import toolkit as tk
@@ -105,15 +105,8 @@ class Partner(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def partner() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Partner)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with http_partner(Partner) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def test_outbound_urls_with_user_info_are_masked(partner, tmp_path, caplog):

@@ -10,6 +10,7 @@ import time
 
 import pytest
 import requests
+from livebots import TOKEN, VERIFY, emulated_api, live_bot
 
 import toolkit as tk
 from toolkit.chatlayer import live as live_module
@@ -17,10 +18,6 @@ from toolkit.chatlayer.live import LiveBot
 from toolkit.demo import SCRIPT, build_flow
 from toolkit.emulator import Conversation
 from toolkit.errors import LiveBotTimeout
-from toolkit.v1emulator.api import V1Emulator
-
-TOKEN = "live-access-token"
-VERIFY = "verify-0123456789"
 
 
 @pytest.fixture
@@ -30,19 +27,9 @@ def app(demo_app):
 
 @pytest.fixture
 def api(app):
-    api = V1Emulator("beanbox", token=TOKEN).start()
-    api.webhook_channel("web-1", build_flow(), app.server, verify_token=VERIFY)
-    yield api
-    api.stop()
+    yield from emulated_api(app)
 
 
-def live_bot(app, api, **options):
-    channel = api.channels["web-1"]
-    options.setdefault("quiet_s", 0.02)
-    bot = LiveBot(app, "web-1", TOKEN, verify_token=VERIFY, base_url=api.url, settled=channel.idle,
-                  deadline_s=options.pop("deadline_s", 30), **options)
-    channel.webhook_url = bot.webhook_url()
-    return bot
 
 
 def test_the_script_passes_against_the_flow_and_unchanged_against_the_live_bot(app, api):

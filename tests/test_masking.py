@@ -6,12 +6,12 @@ real server and ends with the check that the server answers and nothing leaked i
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import quote
 
 import pytest
+from helpers import http_partner
 from hostile import assert_error_shape, send, serving, still_fine
 
 import toolkit as tk
@@ -200,15 +200,8 @@ class Partner(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def partner() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Partner)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with http_partner(Partner) as url:
+        yield url
 
 
 def test_outbound_calls_are_masked_url_headers_cookies_and_bodies(partner, tmp_path):
