@@ -177,22 +177,21 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+SETTINGS_HINT = "`python -m toolkit settings` lists every setting, with its help (so does the docs' reference)."
+
+
+def _did_you_mean(name: str, n: int) -> str:
+    """`` Did you mean 'x'?`` (up to ``n`` close settings) or ``""``."""
+    close = difflib.get_close_matches(name, list(_BY_NAME), n=n)
+    return f" Did you mean {', '.join(map(repr, close)) if n == 1 else ', '.join(close)}?" if close else ""
+
+
 def _unknown(name: str) -> ConfigError:
-    close = difflib.get_close_matches(name, list(_BY_NAME), n=3)
-    guess = f" Did you mean {', '.join(close)}?" if close else ""
-    return ConfigError(
-        f"Unknown setting {name!r}.{guess}",
-        hint="See the settings table in the README or toolkit.config.SETTINGS.",
-    )
+    return ConfigError(f"Unknown setting {name!r}.{_did_you_mean(name, 3)}", hint=SETTINGS_HINT)
 
 
 def _no_setting(name: str) -> UnknownSetting:
-    close = difflib.get_close_matches(name, list(_BY_NAME), n=1)
-    guess = f" Did you mean {close[0]!r}?" if close else ""
-    return UnknownSetting(
-        f"No setting {name!r}.{guess}",
-        hint="See the settings table in the README or toolkit.config.SETTINGS.",
-    )
+    return UnknownSetting(f"No setting {name!r}.{_did_you_mean(name, 1)}", hint=SETTINGS_HINT)
 
 
 def _coerce(setting: Setting, value: Any, source: str) -> Any:
@@ -238,7 +237,7 @@ class Settings(Mapping[str, Any]):
     Traceback (most recent call last):
     ...
     toolkit.errors.UnknownSetting: No setting 'dedline_s'. Did you mean 'deadline_s'?
-      Fix: See the settings table in the README or toolkit.config.SETTINGS.
+      Fix: `python -m toolkit settings` lists every setting, with its help (so does the docs' reference).
     """
 
     # One typed attribute per row of SETTINGS, in its order (the values are set in __init__).
