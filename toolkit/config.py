@@ -177,7 +177,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-SETTINGS_HINT = "`python -m toolkit settings` lists every setting with its help (so does the docs' reference)."
+SETTINGS_HINT = "`python -m toolkit settings` lists every setting with its help (so do the docs)."
 
 
 def _did_you_mean(name: str, n: int) -> str:
@@ -237,7 +237,7 @@ class Settings(Mapping[str, Any]):
     Traceback (most recent call last):
     ...
     toolkit.errors.UnknownSetting: No setting 'dedline_s'. Did you mean 'deadline_s'?
-      Fix: `python -m toolkit settings` lists every setting with its help (so does the docs' reference).
+      Fix: `python -m toolkit settings` lists every setting with its help (so do the docs).
     """
 
     # One typed attribute per row of SETTINGS, in its order (the values are set in __init__).
