@@ -26,7 +26,7 @@ STRICT_FIX = "Or set strict_replies=True to refuse such replies."
 
 def tolerate(wire: Any) -> tuple[Any, list[str]]:
     """``wire`` as it is applied, and a warning for each guess made (``wire`` itself is not changed)."""
-    if not isinstance(wire, Mapping):
+    if not isinstance(wire, Mapping) or _as_written(wire):
         return wire, []
     # a shallow copy: every part changed below is rebuilt, never edited in place (this runs on every reply)
     out, warnings = dict(wire), []
@@ -47,6 +47,37 @@ def tolerate(wire: Any) -> tuple[Any, list[str]]:
         kept = (_message(m, i, warnings) for i, m in enumerate(messages))
         out["messages"] = [m for m in kept if m is not None]
     return out, warnings
+
+
+def _as_written(wire: Mapping[str, Any]) -> bool:
+    """Whether nothing in ``wire`` needs a lenient reading: the usual reply, checked cheaply (plain
+    ``dict``/``list`` type checks; any other Mapping takes the full path) since this runs on every reply."""
+    if any(wire.get(key, "") is None for key in ("session", "messages", "action")) or wire.get("action") == {}:
+        return False
+    session = wire.get("session")
+    if type(session) is not dict and session is not None and "session" in wire:
+        return not isinstance(session, Mapping)
+    if session is not None and "namespace" not in session and "data" in session:
+        return False
+    messages = wire.get("messages")
+    return not isinstance(messages, list) or all(_message_as_written(m) for m in messages)
+
+
+def _message_as_written(message: Any) -> bool:
+    if type(message) is not dict:
+        return not isinstance(message, Mapping)
+    config = message.get("config")
+    if type(config) is not dict:
+        return not isinstance(config, Mapping)
+    lines = config.get("textMessages")
+    if type(lines) is list and any(type(t) is not dict or ("text" in t and t["text"] is None) for t in lines):
+        return False
+    cards = config.get("elements")
+    groups = [config.get("buttons")] + ([c.get("buttons") if type(c) is dict else None for c in cards]
+                                        if type(cards) is list else [])
+    return not any(type(b) is not dict or b.get("type") == "call"
+                   for group in groups if type(group) is list for b in group) and (
+        type(cards) is not list or all(type(c) is dict for c in cards))
 
 
 def _message(message: Any, i: int, warnings: list[str]) -> Any:
