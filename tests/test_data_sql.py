@@ -367,3 +367,89 @@ def test_a_database_going_away_is_an_error_with_the_fix_and_the_server_still_ans
     assert app.test_client().get("/_toolkit/health").status_code == 200
     assert len(app.log.to_frame()) == 2
     time.sleep(0)  # nothing to wait for: the next request simply asks the database again
+
+
+# --- a write and its version commit together -----------------------------------------------------
+
+REFUSE_BUMP = {
+    "sqlite": ["CREATE TRIGGER refuse_bump BEFORE UPDATE ON toolkit_versions "
+               "BEGIN SELECT RAISE(ABORT, 'version counter refused'); END"],
+    "postgresql": ["CREATE FUNCTION refuse_bump() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$ BEGIN RAISE EXCEPTION 'version counter refused'; END $$",
+                   "CREATE TRIGGER refuse_bump BEFORE UPDATE ON toolkit_versions "
+                   "FOR EACH ROW EXECUTE FUNCTION refuse_bump()"],
+}
+
+
+def seen_by_another_connection(url: str) -> tuple[int, int]:
+    """(version of stores, rows of stores) read in one statement by a connection of its own."""
+    import sqlalchemy as sa
+
+    from toolkit.data.sqlconnect import parse
+
+    engine = sa.create_engine(parse(url), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            version, rows = conn.exec_driver_sql(
+                "SELECT (SELECT version FROM toolkit_versions WHERE name = 'stores'), "
+                "(SELECT count(*) FROM stores)").one()
+            return int(version), int(rows)
+    finally:
+        engine.dispose()
+
+
+def test_an_append_whose_version_bump_fails_writes_nothing_and_says_so(stores: Table, url: str):
+    import sqlalchemy as sa
+
+    before = seen_by_another_connection(url)
+    with stores._backend.engine.begin() as conn:
+        for statement in REFUSE_BUMP[conn.dialect.name]:
+            conn.exec_driver_sql(statement)
+    with pytest.raises(TableError, match=r"(?s)append on stores|refused the append") as info:
+        stores.append(store_id=4, city="Leuven")
+    assert seen_by_another_connection(url) == before  # the row was rolled back with the bump
+    assert "Nothing was written" in info.value.message and "version counter refused" in info.value.message
+    with stores._backend.engine.begin() as conn:
+        conn.execute(sa.text("DROP TRIGGER refuse_bump" + (" ON toolkit_versions" if "postgresql" in url else "")))
+    with trace():
+        assert stores.get(4) is None
+    assert stores.append(store_id=4, city="Leuven")["city"] == "Leuven"  # and works again once it can
+    assert seen_by_another_connection(url) == (before[0] + 1, before[1] + 1)
+
+
+@pytest.fixture
+def postgres_url(tmp_path: Path):
+    yield from database("postgresql", tmp_path)
+
+
+def test_an_append_and_its_version_are_seen_together_by_another_connection(postgres_url: str, tmp_path: Path):
+    """While the version row is locked, a PostgreSQL append waits with its row uncommitted: another
+    connection never sees the new row under the old version (nor the other way round). (SQLite bumps
+    the version first, so there a writer waits before writing anything.)"""
+    import threading
+
+    import sqlalchemy as sa
+
+    url = postgres_url
+    csv = tmp_path / "stores.csv"
+    csv.write_text(STORES)
+    stores = Table(csv, key="store_id").copy_to(url, progress=False)
+    before = seen_by_another_connection(url)
+    engine = stores._backend.engine
+    with engine.connect() as locker:
+        locker.begin()
+        locker.exec_driver_sql("SELECT version FROM toolkit_versions WHERE name = 'stores' FOR UPDATE")
+        done: list[object] = []
+        writer = threading.Thread(target=lambda: done.append(stores.append(store_id=4, city="Leuven")))
+        writer.start()
+        deadline = time.monotonic() + 60
+        with engine.connect() as watcher:  # until the append waits for the version row
+            while not watcher.execute(sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'")).scalar_one() and time.monotonic() < deadline:
+                watcher.rollback()
+        assert time.monotonic() < deadline, "the append never waited for the version row"
+        assert seen_by_another_connection(url) == before and not done  # neither the row nor the version
+        locker.rollback()
+    writer.join(60)
+    assert done and seen_by_another_connection(url) == (before[0] + 1, before[1] + 1)

@@ -3,7 +3,7 @@
 ``row`` asks the database (one indexed query; in a request, the first one also reads the table's
 version counter); ``state`` is a frame of the whole table, re-read only when the version counter
 moved. Writes check the row like a CSV table, then run in one transaction that also bumps the
-counter (which makes writers of one table take turns, across processes and machines).
+counter: another connection sees the row and the new version together, or neither.
 """
 
 from __future__ import annotations
@@ -268,14 +268,15 @@ class SqlBackend:
             raise key_taken(self.name, self.key, value)
 
     def _transaction(self, work: Callable[[Connection], dict[str, Any]], what: str) -> dict[str, Any]:
-        """Run ``work`` in one transaction; for a replay (``dry``) it is rolled back instead.
+        """Run ``work`` and the version bump in one transaction: the row and its version commit
+        together or not at all. For a replay (``dry``) it is rolled back instead.
 
-        SQLite (one writer at a time anyway) bumps the version counter first, in the transaction.
-        PostgreSQL bumps it right after the commit, in a short transaction of its own, so writers
-        never queue on that row while their commit is flushed; a new key is guarded by a lock on
-        the key itself (:meth:`_check_free`).
+        SQLite (one writer at a time anyway) bumps the version counter first; PostgreSQL bumps it
+        last, so writers queue on that row only while their commit is flushed (a new key is
+        guarded by a lock on the key itself: :meth:`_check_free`).
         """
         first = self.engine.dialect.name != "postgresql"
+        committing = False
         try:
             with self.engine.connect() as conn:
                 with conn.begin() as tx:
@@ -284,17 +285,21 @@ class SqlBackend:
                     if self.dry:
                         tx.rollback()
                         return result
-            if not first:
-                with self.engine.connect() as conn, conn.begin():
-                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # a counter, not data
-                    version = self._bump(conn)
+                    if not first:
+                        version = self._bump(conn)
+                    committing = True
         except TableError:
             raise
         except sa_exc.IntegrityError as exc:
-            raise TableError(f"{self.name} refused the {what}: {str(exc.orig).splitlines()[0]}",
+            raise TableError(f"{self.name} refused the {what}: {str(exc.orig).splitlines()[0]}. "
+                             "Nothing was written.",
                              hint="Another row probably has this key or a unique value already.") from None
         except (sa_exc.SQLAlchemyError, OSError) as exc:
-            raise explain(exc, self.url, f"{what} on {self.name}") from None
+            error = explain(exc, self.url, f"{what} on {self.name}")
+            if not committing:
+                error.message += " Nothing was written (the transaction was rolled back)."
+                error.args = (error.message,)
+            raise error from None
         self._version = version
         return result
 
