@@ -453,3 +453,32 @@ def test_an_append_and_its_version_are_seen_together_by_another_connection(postg
         locker.rollback()
     writer.join(60)
     assert done and seen_by_another_connection(url) == (before[0] + 1, before[1] + 1)
+
+
+# --- a value the database cannot store is the request's fault ------------------------------------
+
+
+def test_a_value_no_database_can_store_answers_400_naming_the_column_over_http(stores: Table):
+    from wire import request
+
+    app = toolkit.App("stores")
+
+    @app.handler("/add")
+    def add(store_id: int, city: str = "", seats: int = 0):
+        return stores.append(store_id=store_id, city=city, seats=seats)["city"]
+
+    before = stores._backend.version
+    with app.serve(port=0) as server:
+        for body, column, fix in [({"store_id": 4, "city": "Gh\x00ent"}, "city", "replace('\\x00', '')"),
+                                  ({"store_id": 4, "city": "Gh\ud800ent"}, "city", "not valid Unicode"),
+                                  ({"store_id": 4, "seats": 2**70}, "seats", "beyond 64 bits")]:
+            status, answer = request(server, "POST", "/add", body)
+            assert status == 400, answer  # the request's fault, not a 503 "database unavailable"
+            error = answer["error"]
+            assert error["type"] == "table_error"
+            assert f"Column {column!r} of stores" in error["message"] and fix in error["message"] + error["hint"]
+        assert stores.error is None and "unreachable" not in repr(stores)  # the table stays reachable
+        assert stores._backend.version == before and len(stores) == 3  # nothing was written
+        status, answer = request(server, "POST", "/add", {"store_id": 4, "city": "Leuven"})
+        assert status == 200 and answer["messages"][0]["config"]["textMessages"][0]["text"] == "Leuven"
+        assert request(server, "GET", "/_toolkit/health")[0] == 200

@@ -205,7 +205,7 @@ class SqlBackend:
 
     def append(self, values: dict[str, Any]) -> dict[str, Any]:
         columns = self.columns()
-        checked = check_row(values, columns, self._kinds, self.name, ".")
+        checked = storable(check_row(values, columns, self._kinds, self.name, "."), self.name)
         full = readback_rows([{c: checked.get(c) for c in columns}], self._kinds)[0]
         if self.key is not None and full[self.key] is None:
             raise needs_key(self.name, self.key)
@@ -219,7 +219,7 @@ class SqlBackend:
         return self._transaction(work, "append")
 
     def update(self, key: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
-        checked = check_row(fields, self.columns(), self._kinds, self.name, ".")
+        checked = storable(check_row(fields, self.columns(), self._kinds, self.name, "."), self.name)
         cells = readback_rows([checked], self._kinds)[0]
 
         def work(conn: Connection) -> dict[str, Any]:
@@ -290,6 +290,11 @@ class SqlBackend:
                     committing = True
         except TableError:
             raise
+        except sa_exc.DataError as exc:  # a value the database cannot store: the request's fault
+            raise TableError(f"{self.name} cannot store a value of this {what}: "
+                             f"{str(exc.orig).splitlines()[0]}. Nothing was written.",
+                             hint="Change the value the message names (its type, size or characters).",
+                             status=400) from None
         except sa_exc.IntegrityError as exc:
             raise TableError(f"{self.name} refused the {what}: {str(exc.orig).splitlines()[0]}. "
                              "Nothing was written.",
@@ -297,7 +302,7 @@ class SqlBackend:
         except (sa_exc.SQLAlchemyError, OSError) as exc:
             error = explain(exc, self.url, f"{what} on {self.name}")
             if not committing:
-                error.message += " Nothing was written (the transaction was rolled back)."
+                error.message = error.message.rstrip(". ") + ". Nothing was written (the transaction was rolled back)."
                 error.args = (error.message,)
             raise error from None
         self._version = version
@@ -314,6 +319,36 @@ class SqlBackend:
             twin.dry, twin._twin = True, None
             self._twin = twin
         return self._twin
+
+
+INT64 = 2**63
+
+
+def storable(row: dict[str, Any], table: str) -> dict[str, Any]:
+    """``row`` (checked) when SQLite and PostgreSQL can both store each value; otherwise a
+    TableError answering 400 that names the column and the fix (never a database error, a 503).
+
+    >>> storable({"name": "Ann", "n": 2**70}, "leads")             # doctest: +SKIP
+    Traceback (most recent call last):
+    toolkit.errors.TableError: Column 'n' of leads got a whole number beyond 64 bits. ...
+    """
+    for column, value in row.items():
+        problem = ""
+        if isinstance(value, str) and "\x00" in value:
+            problem, fix = "text with a NUL character (\\x00), which a database cannot store", \
+                "remove it first, e.g. value.replace('\\x00', '')"
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                problem, fix = (f"text that is not valid Unicode ({value[exc.start]!r} at position {exc.start})",
+                                "decode the text it came from correctly, or drop that character")
+        elif isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
+            problem, fix = "a whole number beyond 64 bits", "store it as text, or check where it comes from"
+        if problem:
+            raise TableError(f"Column {column!r} of {table} got {problem}.", hint=f"Fix the value: {fix}.",
+                             status=400)
+    return row
 
 
 def _plain(value: Any) -> Any:
