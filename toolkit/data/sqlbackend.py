@@ -302,7 +302,8 @@ class SqlBackend:
         except (sa_exc.SQLAlchemyError, OSError) as exc:
             error = explain(exc, self.url, f"{what} on {self.name}")
             if not committing:
-                error.message = error.message.rstrip(". ") + ". Nothing was written (the transaction was rolled back)."
+                error.message = (error.message.rstrip(". ")
+                                 + ". Nothing was written (the transaction was rolled back).")
                 error.args = (error.message,)
             raise error from None
         self._version = version
@@ -341,8 +342,8 @@ def storable(row: dict[str, Any], table: str) -> dict[str, Any]:
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError as exc:
-                problem, fix = (f"text that is not valid Unicode ({value[exc.start]!r} at position {exc.start})",
-                                "decode the text it came from correctly, or drop that character")
+                problem, fix = (f"text that is not valid Unicode ({value[exc.start]!r} at position "
+                                f"{exc.start})", "decode the text it came from correctly, or drop it")
         elif isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
             problem, fix = "a whole number beyond 64 bits", "store it as text, or check where it comes from"
         if problem:
