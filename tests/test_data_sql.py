@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from databases import BACKENDS, database
+from databases import BACKENDS, POSTGRES, database
 
 import toolkit
 from toolkit.data import Table
@@ -482,3 +482,34 @@ def test_a_value_no_database_can_store_answers_400_naming_the_column_over_http(s
         status, answer = request(server, "POST", "/add", {"store_id": 4, "city": "Leuven"})
         assert status == 200 and answer["messages"][0]["config"]["textMessages"][0]["text"] == "Leuven"
         assert request(server, "GET", "/_toolkit/health")[0] == 200
+
+
+# --- a database going away after the table was opened --------------------------------------------
+
+
+def take_away(url: str) -> None:
+    """Make the database unreachable: a SQLite file removed, a PostgreSQL database refusing
+    connections (its open ones ended)."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    if url.startswith("sqlite"):
+        Path(make_url(url).database or "").unlink()
+        return
+    name = make_url(url).database
+    admin = sa.create_engine(make_url(POSTGRES).set(drivername="postgresql+psycopg"),
+                             isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        conn.exec_driver_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+    admin.dispose()
+
+
+def test_repr_never_raises_while_the_database_is_down(stores: Table, url: str):
+    take_away(url)
+    with trace():
+        shown = repr(stores)
+    assert re.fullmatch(r"<Table stores \((sqlite|postgresql)\): (\?|3) rows, key store_id.*>", shown), shown
+    if url.startswith("postgresql"):
+        assert shown.endswith("? rows, key store_id, database unreachable: see .error>")
+        assert "not currently accepting connections" in stores.error
