@@ -513,3 +513,25 @@ def test_repr_never_raises_while_the_database_is_down(stores: Table, url: str):
     if url.startswith("postgresql"):
         assert shown.endswith("? rows, key store_id, database unreachable: see .error>")
         assert "not currently accepting connections" in stores.error
+
+
+def test_an_append_to_a_deleted_sqlite_file_is_refused_naming_the_file_and_the_fix(tmp_path: Path):
+    csv = tmp_path / "stores.csv"
+    csv.write_text(STORES)
+    db = tmp_path / "shop.db"
+    stores = Table(csv, key="store_id").copy_to(f"sqlite:///{db}", progress=False)
+    stores.append(store_id=4, city="Leuven")  # a pooled connection now holds the file open
+    db.unlink()
+    for _ in range(2):  # a pooled connection (still on the deleted file), then a new one
+        with pytest.raises(TableDatabaseError, match=f"The SQLite file {re.escape(str(db))} of table stores "
+                                                     "was deleted") as info:
+            stores.append(store_id=5, city="Mons")
+        assert "Restore the file" in info.value.hint and "copy_to" in info.value.hint
+    assert not db.exists()  # nothing created in its place
+    with trace():
+        assert stores.get(1)["city"] == "Ghent" and "was deleted" in (stores.error or "")  # flagged stale
+        assert repr(stores).endswith("database unreachable: see .error>")
+    Table(csv, key="store_id").copy_to(f"sqlite:///{db}", progress=False)  # the fix: the file anew
+    stores.reload()
+    assert stores.append(store_id=5, city="Mons")["city"] == "Mons" and stores.error is None
+    assert Table(f"sqlite:///{db}", table="stores", key="store_id").get(5)["city"] == "Mons"

@@ -9,6 +9,7 @@ counter: another connection sees the row and the new version together, or neithe
 from __future__ import annotations
 
 import copy
+import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,11 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-from ..errors import KeyNotFound, TableError
+from ..errors import KeyNotFound, TableDatabaseError, TableError
 from ..log import Sandbox
 from .hints import key_taken, needs_key, unknown_column
 from .lookup import clashing, resolve
 from .sqlconnect import (
+    GONE,
     Held,
     engine_for,
     ensure_version_row,
@@ -31,6 +33,7 @@ from .sqlconnect import (
     kind_of_column,
     missing_table,
     shown,
+    sqlite_file,
     versions_table,
 )
 from .sqlcopy import create_from_csv
@@ -75,6 +78,8 @@ class SqlBackend:
                        else self.engine.execution_options(isolation_level="AUTOCOMMIT"))  # no BEGIN/ROLLBACK
         self._versions = versions_table(sa.MetaData())
         self._held = Held(self._reads)
+        self._file = sqlite_file(self.engine.url)
+        self._identity: tuple[int, int] | None = None
         self._twin: SqlBackend | None = None
         try:
             self._open(source)
@@ -99,6 +104,15 @@ class SqlBackend:
             self._queries = {False: by_key, True: versioned}
         ensure_version_row(self.engine, self._versions, self.name)
         self._version = self._read_version()
+        self._identity = _identity(self._file)
+
+    def _check_file(self) -> None:
+        """A SQLite file deleted or replaced since it was opened raises: a write there would be
+        acknowledged and lost (connections still hold the old file)."""
+        if self._file is not None and _identity(self._file) != self._identity:
+            gone = "was deleted" if not os.path.exists(self._file) else "was replaced by another file"
+            raise TableDatabaseError(f"The SQLite file {self._file} of table {self.name} {gone} after "
+                                     "the table was opened.", hint=GONE)
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -115,6 +129,11 @@ class SqlBackend:
 
     def refresh(self) -> None:
         try:
+            self._check_file()
+        except TableDatabaseError as exc:
+            self.error = f"{exc} Serving what was read before."
+            return
+        try:
             self._version, self.error = self._read_version(), None
         except sa_exc.SQLAlchemyError as exc:
             self.error = f"{explain(exc, self.url, 'checking the version')} Serving what was read before."
@@ -127,6 +146,11 @@ class SqlBackend:
                              .scalar_one(), "counting rows"))
 
     def row(self, wanted: list[Any], refresh: bool) -> dict[str, Any] | None:
+        if refresh and self._file is not None:
+            try:
+                self._check_file()
+            except TableDatabaseError as exc:  # the last good version, flagged stale
+                self.error, refresh = f"{exc} Serving what was read before.", False
         found: dict[str, Any] | None = self._run(lambda c: self._match(c, wanted, refresh),
                                                  "looking up a key")
         return found
@@ -194,6 +218,9 @@ class SqlBackend:
 
     def reload(self) -> None:
         """Look at the table again now (its columns too). A failure raises."""
+        if self._file is not None and _identity(self._file) != self._identity:  # a restored file:
+            self.engine.dispose()  # no connection to the old one is used again
+            self._held = Held(self._reads)
         try:
             self._open(None)
         except (sa_exc.SQLAlchemyError, OSError) as exc:
@@ -278,10 +305,12 @@ class SqlBackend:
         first = self.engine.dialect.name != "postgresql"
         committing = False
         try:
+            self._check_file()
             with self.engine.connect() as conn:
                 with conn.begin() as tx:
                     version = self._bump(conn) if first else 0
                     result = work(conn)
+                    self._check_file()  # deleted meanwhile: rolled back, not lost
                     if self.dry:
                         tx.rollback()
                         return result
@@ -350,6 +379,15 @@ def storable(row: dict[str, Any], table: str) -> dict[str, Any]:
             raise TableError(f"Column {column!r} of {table} got {problem}.", hint=f"Fix the value: {fix}.",
                              status=400)
     return row
+
+
+def _identity(path: str | None) -> tuple[int, int] | None:
+    """Which file ``path`` is (device, inode), or None when there is none."""
+    try:
+        stat = os.stat(path) if path is not None else None
+    except OSError:
+        return None
+    return None if stat is None else (stat.st_dev, stat.st_ino)
 
 
 def _plain(value: Any) -> Any:
