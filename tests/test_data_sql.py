@@ -535,3 +535,56 @@ def test_an_append_to_a_deleted_sqlite_file_is_refused_naming_the_file_and_the_f
     stores.reload()
     assert stores.append(store_id=5, city="Mons")["city"] == "Mons" and stores.error is None
     assert Table(f"sqlite:///{db}", table="stores", key="store_id").get(5)["city"] == "Mons"
+
+
+# --- passwords never shown ------------------------------------------------------------------------
+
+SECRET = "Pa@ss-w0rd-7x"  # with a raw '@'
+
+
+def with_passwords(url: str) -> list[str]:
+    """``url`` with SECRET in each spelling: the user info (a raw '@' in it), ``?password=``, and
+    a libpq keyword string."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    at = f"{parsed.host}:{parsed.port}/{parsed.database}"
+    return [f"postgresql://{parsed.username}:{SECRET}@{at}", f"postgresql://{parsed.username}@{at}?password={SECRET}",
+            f"postgresql://{parsed.username}@{at}?sslmode=prefer&password={SECRET}"]
+
+
+def test_a_password_shows_in_no_table_error_repr_or_warning(postgres_url: str, tmp_path: Path, caplog):
+    import warnings
+
+    csv = tmp_path / "stores.csv"
+    csv.write_text(STORES)
+    Table(csv, key="store_id").copy_to(postgres_url, progress=False)
+    shown: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for url in with_passwords(postgres_url):  # a server that trusts loopback ignores the password
+            stores = Table(url, table="stores", key="store_id")
+            shown += [repr(stores)]
+            for call, args in ((Table, (url,)), (stores.append, ())):
+                with pytest.raises(TableError) as info:
+                    call(*args, table="store") if args else call(store_id=1)
+                shown += [str(info.value), repr(info.value), info.value.hint]
+        closed = f"127.0.0.1:{closed_port()}"
+        for url in with_passwords(postgres_url) + [f"host=127.0.0.1 password={SECRET}"]:
+            url = re.sub(r"127\.0\.0\.1:\d+", closed, url)
+            with pytest.raises(TableError) as info:
+                Table(url, table="stores")
+            shown += [str(info.value), repr(info.value)]
+            with pytest.raises(TableError) as info:
+                Table(csv, key="store_id").copy_to(url)
+            shown += [str(info.value), repr(info.value)]
+        take_away(postgres_url)
+        with pytest.raises(TableDatabaseError) as info:
+            stores.append(store_id=9, city="Mons")
+        with trace():
+            shown += [str(info.value), repr(stores), stores.error or ""]
+    shown += [str(w.message) for w in caught] + [caplog.text]
+    assert any("Cannot connect to postgresql://" in text for text in shown)  # the URLs were in the messages
+    assert any("password=***" in text for text in shown) and any(":***@" in text for text in shown)
+    leaks = [text for text in shown if SECRET in text or SECRET.split("@")[1] in text or "Pa@ss" in text]
+    assert not leaks, leaks

@@ -20,6 +20,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from ..errors import TableDatabaseError, TableError
+from ..log.masking import Masker, safe_url, url_passwords
 from .hints import did_you_mean
 
 VERSIONS = "toolkit_versions"
@@ -33,21 +34,36 @@ _files: dict[str, tuple[int, int]] = {}  # the SQLite file each engine was opene
 
 
 def shown(url: str | URL) -> str:
-    """The URL with its password masked, for messages and reprs."""
+    """The URL with its password masked (in the user info, a raw ``@`` in it, ``?password=``), for
+    messages and reprs."""
     try:
-        text = make_url(url).render_as_string(hide_password=True)
-        return text.replace("postgresql+psycopg:", "postgresql:")
+        text = make_url(_quoted_at(url) if isinstance(url, str) else url).render_as_string(hide_password=True)
+        return safe_url(text.replace("postgresql+psycopg:", "postgresql:"))
     except Exception:
         return "<unparseable URL>"
+
+
+def _quoted_at(url: str) -> str:
+    """``url`` with a raw ``@`` in its user info (the last ``@`` ends it) or its query (``?password=``)
+    written ``%40``, as SQLAlchemy and libpq read it."""
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    if not sep or "@" not in url:
+        return url
+    if netloc.count("@") > 1:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.replace('@', '%40')}@{host}"
+    path, mark, query = path.partition("?")
+    return f"{scheme}://{netloc}{slash}{path}{mark}{query.replace('@', '%40')}"
 
 
 def parse(url: str) -> URL:
     """``url`` checked; ``postgresql://`` and ``postgres://`` use psycopg 3."""
     try:
-        parsed = make_url(url)
+        parsed = make_url(_quoted_at(url))
         parsed.port  # noqa: B018 - a port that is not a number fails here
     except (sa_exc.ArgumentError, ValueError):
-        raise TableDatabaseError(f"{url.split('@')[-1]!r} is not a database URL.",
+        raise TableDatabaseError(f"{safe_url(url).split('@')[-1]!r} is not a database URL.",
                                  hint=f"Write it like {EXAMPLES}.") from None
     scheme = parsed.get_backend_name()
     if scheme == "postgres" or parsed.drivername in ("postgresql", "postgres"):
@@ -138,6 +154,8 @@ def explain(error: Exception, url: str | URL, what: str) -> TableError:
     """A database error as a TableError naming the problem and the fix (never the password)."""
     where = shown(url)
     text = str(getattr(error, "orig", error) or error).strip().splitlines()[0] if str(error) else ""
+    raw = url if isinstance(url, str) else url.render_as_string(hide_password=False)
+    text = Masker(("password",)).text(text, url_passwords(raw))  # the database's words may quote it
     if isinstance(error, TableError):
         return error
     low = text.lower()
