@@ -286,6 +286,19 @@ def test_four_processes_appending_the_same_keys_keep_each_once(url: str, tmp_pat
         assert len(leads) == 61 and refused == 3 * 60  # "same-1" and "SAME-1" are one key, forgivingly
 
 
+def test_another_process_s_writes_are_seen_outside_a_request(stores: Table, url: str):
+    """No request, no trace: get() asks the database, df follows the version within CHECK_INTERVAL_S."""
+    from helpers import wait_until
+
+    assert stores.get(4) is None and len(stores.df) == 3
+    code = (f"from toolkit.data import Table\nt = Table({url!r}, table='stores', key='store_id')\n"
+            "t.append(store_id=4, city='Leuven')\nt.update(1, city='Gent')\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert stores.get(4)["city"] == "Leuven" and stores.get(1)["city"] == "Gent"  # at once: one query
+    wait_until(lambda: len(stores.df) == 4, timeout=30, what="df to hold the other process's row")
+    assert stores.df.set_index("store_id").loc[1, "city"] == "Gent"
+
+
 def test_a_write_in_another_process_is_seen_on_the_next_request(stores: Table, url: str):
     app = toolkit.App("stores")
 
@@ -362,11 +375,14 @@ def test_a_database_going_away_is_an_error_with_the_fix_and_the_server_still_ans
     with stores._backend.engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE stores"))
     response = app.test_client().post("/city", json={"store_id": 1})
-    assert response.status_code in (500, 503)
-    assert "stores" in response.get_json()["error"]["message"]
+    error = response.get_json()["error"]
+    assert response.status_code == 503 and error["type"] == "database_unavailable"  # the data is not there:
+    assert "no such table: stores" in error["message"] and "reload" in error["hint"]  # not the request's fault
     assert app.test_client().get("/_toolkit/health").status_code == 200
     assert len(app.log.to_frame()) == 2
-    time.sleep(0)  # nothing to wait for: the next request simply asks the database again
+    Table(csv, key="store_id").copy_to(f"sqlite:///{db}", progress=False)  # the table back:
+    response = app.test_client().post("/city", json={"store_id": 1})  # the next request asks again
+    assert response.status_code == 200 and response.get_json()["messages"]
 
 
 # --- a write and its version commit together -----------------------------------------------------
