@@ -6,7 +6,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -457,13 +456,16 @@ def test_an_append_and_its_version_are_seen_together_by_another_connection(postg
         done: list[object] = []
         writer = threading.Thread(target=lambda: done.append(stores.append(store_id=4, city="Leuven")))
         writer.start()
-        deadline = time.monotonic() + 60
-        with engine.connect() as watcher:  # until the append waits for the version row
-            while not watcher.execute(sa.text(
+        from helpers import wait_until
+
+        with engine.connect() as watcher:
+            def waiting() -> int:
+                watcher.rollback()  # a fresh snapshot of pg_stat_activity each time
+                return int(watcher.execute(sa.text(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'")).scalar_one() and time.monotonic() < deadline:
-                watcher.rollback()
-        assert time.monotonic() < deadline, "the append never waited for the version row"
+                    "AND wait_event_type = 'Lock'")).scalar_one())
+
+            wait_until(waiting, timeout=60, what="the append to wait for the version row")
         assert seen_by_another_connection(url) == before and not done  # neither the row nor the version
         locker.rollback()
     writer.join(60)

@@ -358,9 +358,10 @@ def storable(row: dict[str, Any], table: str) -> dict[str, Any]:
     """``row`` (checked) when SQLite and PostgreSQL can both store each value; otherwise a
     TableError answering 400 that names the column and the fix (never a database error, a 503).
 
-    >>> storable({"name": "Ann", "n": 2**70}, "leads")             # doctest: +SKIP
+    >>> storable({"name": "Ann", "n": 2**70}, "leads")
     Traceback (most recent call last):
-    toolkit.errors.TableError: Column 'n' of leads got a whole number beyond 64 bits. ...
+    toolkit.errors.TableError: Column 'n' of leads got a whole number beyond 64 bits.
+      Fix: Fix the value: store it as text, or check where it comes from.
     """
     for column, value in row.items():
         problem = ""
