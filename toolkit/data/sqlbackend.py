@@ -3,12 +3,13 @@
 ``row`` asks the database (one indexed query; in a request, the first one also reads the table's
 version counter); ``state`` is a frame of the whole table, re-read only when the version counter
 moved. Writes check the row like a CSV table, then run in one transaction that also bumps the
-counter (which makes writers of one table take turns, across processes and machines).
+counter: another connection sees the row and the new version together, or neither.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,11 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-from ..errors import KeyNotFound, TableError
+from ..errors import KeyNotFound, TableDatabaseError, TableError
 from ..log import Sandbox
 from .hints import key_taken, needs_key, unknown_column
 from .lookup import clashing, resolve
 from .sqlconnect import (
+    GONE,
     Held,
     engine_for,
     ensure_version_row,
@@ -31,6 +33,7 @@ from .sqlconnect import (
     kind_of_column,
     missing_table,
     shown,
+    sqlite_file,
     versions_table,
 )
 from .sqlcopy import create_from_csv
@@ -75,6 +78,8 @@ class SqlBackend:
                        else self.engine.execution_options(isolation_level="AUTOCOMMIT"))  # no BEGIN/ROLLBACK
         self._versions = versions_table(sa.MetaData())
         self._held = Held(self._reads)
+        self._file = sqlite_file(self.engine.url)
+        self._identity: tuple[int, int] | None = None
         self._twin: SqlBackend | None = None
         try:
             self._open(source)
@@ -99,6 +104,15 @@ class SqlBackend:
             self._queries = {False: by_key, True: versioned}
         ensure_version_row(self.engine, self._versions, self.name)
         self._version = self._read_version()
+        self._identity = _identity(self._file)
+
+    def _check_file(self) -> None:
+        """A SQLite file deleted or replaced since it was opened raises: a write there would be
+        acknowledged and lost (connections still hold the old file)."""
+        if self._file is not None and _identity(self._file) != self._identity:
+            gone = "was deleted" if not os.path.exists(self._file) else "was replaced by another file"
+            raise TableDatabaseError(f"The SQLite file {self._file} of table {self.name} {gone} after "
+                                     "the table was opened.", hint=GONE)
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -115,6 +129,11 @@ class SqlBackend:
 
     def refresh(self) -> None:
         try:
+            self._check_file()
+        except TableDatabaseError as exc:
+            self.error = f"{exc} Serving what was read before."
+            return
+        try:
             self._version, self.error = self._read_version(), None
         except sa_exc.SQLAlchemyError as exc:
             self.error = f"{explain(exc, self.url, 'checking the version')} Serving what was read before."
@@ -127,6 +146,11 @@ class SqlBackend:
                              .scalar_one(), "counting rows"))
 
     def row(self, wanted: list[Any], refresh: bool) -> dict[str, Any] | None:
+        if refresh and self._file is not None:
+            try:
+                self._check_file()
+            except TableDatabaseError as exc:  # the last good version, flagged stale
+                self.error, refresh = f"{exc} Serving what was read before.", False
         found: dict[str, Any] | None = self._run(lambda c: self._match(c, wanted, refresh),
                                                  "looking up a key")
         return found
@@ -194,6 +218,9 @@ class SqlBackend:
 
     def reload(self) -> None:
         """Look at the table again now (its columns too). A failure raises."""
+        if self._file is not None and _identity(self._file) != self._identity:  # a restored file:
+            self.engine.dispose()  # no connection to the old one is used again
+            self._held = Held(self._reads)
         try:
             self._open(None)
         except (sa_exc.SQLAlchemyError, OSError) as exc:
@@ -205,7 +232,7 @@ class SqlBackend:
 
     def append(self, values: dict[str, Any]) -> dict[str, Any]:
         columns = self.columns()
-        checked = check_row(values, columns, self._kinds, self.name, ".")
+        checked = storable(check_row(values, columns, self._kinds, self.name, "."), self.name)
         full = readback_rows([{c: checked.get(c) for c in columns}], self._kinds)[0]
         if self.key is not None and full[self.key] is None:
             raise needs_key(self.name, self.key)
@@ -219,7 +246,7 @@ class SqlBackend:
         return self._transaction(work, "append")
 
     def update(self, key: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
-        checked = check_row(fields, self.columns(), self._kinds, self.name, ".")
+        checked = storable(check_row(fields, self.columns(), self._kinds, self.name, "."), self.name)
         cells = readback_rows([checked], self._kinds)[0]
 
         def work(conn: Connection) -> dict[str, Any]:
@@ -268,33 +295,46 @@ class SqlBackend:
             raise key_taken(self.name, self.key, value)
 
     def _transaction(self, work: Callable[[Connection], dict[str, Any]], what: str) -> dict[str, Any]:
-        """Run ``work`` in one transaction; for a replay (``dry``) it is rolled back instead.
+        """Run ``work`` and the version bump in one transaction: the row and its version commit
+        together or not at all. For a replay (``dry``) it is rolled back instead.
 
-        SQLite (one writer at a time anyway) bumps the version counter first, in the transaction.
-        PostgreSQL bumps it right after the commit, in a short transaction of its own, so writers
-        never queue on that row while their commit is flushed; a new key is guarded by a lock on
-        the key itself (:meth:`_check_free`).
+        SQLite (one writer at a time anyway) bumps the version counter first; PostgreSQL bumps it
+        last, so writers queue on that row only while their commit is flushed (a new key is
+        guarded by a lock on the key itself: :meth:`_check_free`).
         """
         first = self.engine.dialect.name != "postgresql"
+        committing = False
         try:
+            self._check_file()
             with self.engine.connect() as conn:
                 with conn.begin() as tx:
                     version = self._bump(conn) if first else 0
                     result = work(conn)
+                    self._check_file()  # deleted meanwhile: rolled back, not lost
                     if self.dry:
                         tx.rollback()
                         return result
-            if not first:
-                with self.engine.connect() as conn, conn.begin():
-                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # a counter, not data
-                    version = self._bump(conn)
+                    if not first:
+                        version = self._bump(conn)
+                    committing = True
         except TableError:
             raise
+        except sa_exc.DataError as exc:  # a value the database cannot store: the request's fault
+            raise TableError(f"{self.name} cannot store a value of this {what}: "
+                             f"{str(exc.orig).splitlines()[0]}. Nothing was written.",
+                             hint="Change the value the message names (its type, size or characters).",
+                             status=400) from None
         except sa_exc.IntegrityError as exc:
-            raise TableError(f"{self.name} refused the {what}: {str(exc.orig).splitlines()[0]}",
+            raise TableError(f"{self.name} refused the {what}: {str(exc.orig).splitlines()[0]}. "
+                             "Nothing was written.",
                              hint="Another row probably has this key or a unique value already.") from None
         except (sa_exc.SQLAlchemyError, OSError) as exc:
-            raise explain(exc, self.url, f"{what} on {self.name}") from None
+            error = explain(exc, self.url, f"{what} on {self.name}")
+            if not committing:
+                error.message = (error.message.rstrip(". ")
+                                 + ". Nothing was written (the transaction was rolled back).")
+                error.args = (error.message,)
+            raise error from None
         self._version = version
         return result
 
@@ -309,6 +349,46 @@ class SqlBackend:
             twin.dry, twin._twin = True, None
             self._twin = twin
         return self._twin
+
+
+INT64 = 2**63
+
+
+def storable(row: dict[str, Any], table: str) -> dict[str, Any]:
+    """``row`` (checked) when SQLite and PostgreSQL can both store each value; otherwise a
+    TableError answering 400 that names the column and the fix (never a database error, a 503).
+
+    >>> storable({"name": "Ann", "n": 2**70}, "leads")
+    Traceback (most recent call last):
+    toolkit.errors.TableError: Column 'n' of leads got a whole number beyond 64 bits.
+      Fix: Fix the value: store it as text, or check where it comes from.
+    """
+    for column, value in row.items():
+        problem = ""
+        if isinstance(value, str) and "\x00" in value:
+            problem, fix = "text with a NUL character (\\x00), which a database cannot store", \
+                "remove it first, e.g. value.replace('\\x00', '')"
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                problem, fix = (f"text that is not valid Unicode ({value[exc.start]!r} at position "
+                                f"{exc.start})", "decode the text it came from correctly, or drop it")
+        elif isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
+            problem, fix = "a whole number beyond 64 bits", "store it as text, or check where it comes from"
+        if problem:
+            raise TableError(f"Column {column!r} of {table} got {problem}.", hint=f"Fix the value: {fix}.",
+                             status=400)
+    return row
+
+
+def _identity(path: str | None) -> tuple[int, int] | None:
+    """Which file ``path`` is (device, inode), or None when there is none."""
+    try:
+        stat = os.stat(path) if path is not None else None
+    except OSError:
+        return None
+    return None if stat is None else (stat.st_dev, stat.st_ino)
 
 
 def _plain(value: Any) -> Any:

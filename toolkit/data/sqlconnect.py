@@ -8,41 +8,62 @@ psycopg 3 (``pip install 'chatlayer-toolkit[postgres]'``). Every table write bum
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from ..errors import TableDatabaseError, TableError
+from ..log.masking import Masker, safe_url, url_passwords
 from .hints import did_you_mean
 
 VERSIONS = "toolkit_versions"
 EXAMPLES = "sqlite:///data/shop.db or postgresql://user:password@host:5432/dbname"
 SCHEMES = ("sqlite", "postgresql", "postgres")
+GONE = ("Restore the file (then table.reload()), or copy the table into the database again: "
+        "Table('data/NAME.csv', key=...).copy_to(url) makes the file anew.")
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
+_files: dict[str, tuple[int, int]] = {}  # the SQLite file each engine was opened on (device, inode)
 
 
 def shown(url: str | URL) -> str:
-    """The URL with its password masked, for messages and reprs."""
+    """The URL with its password masked (in the user info, a raw ``@`` in it, ``?password=``), for
+    messages and reprs."""
     try:
-        text = make_url(url).render_as_string(hide_password=True)
-        return text.replace("postgresql+psycopg:", "postgresql:")
+        text = make_url(_quoted_at(url) if isinstance(url, str) else url).render_as_string(hide_password=True)
+        return safe_url(text.replace("postgresql+psycopg:", "postgresql:"))
     except Exception:
         return "<unparseable URL>"
+
+
+def _quoted_at(url: str) -> str:
+    """``url`` with a raw ``@`` in its user info (the last ``@`` ends it) or its query (``?password=``)
+    written ``%40``, as SQLAlchemy and libpq read it."""
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    if not sep or "@" not in url:
+        return url
+    if netloc.count("@") > 1:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.replace('@', '%40')}@{host}"
+    path, mark, query = path.partition("?")
+    return f"{scheme}://{netloc}{slash}{path}{mark}{query.replace('@', '%40')}"
 
 
 def parse(url: str) -> URL:
     """``url`` checked; ``postgresql://`` and ``postgres://`` use psycopg 3."""
     try:
-        parsed = make_url(url)
+        parsed = make_url(_quoted_at(url))
         parsed.port  # noqa: B018 - a port that is not a number fails here
     except (sa_exc.ArgumentError, ValueError):
-        raise TableDatabaseError(f"{url.split('@')[-1]!r} is not a database URL.",
+        raise TableDatabaseError(f"{safe_url(url).split('@')[-1]!r} is not a database URL.",
                                  hint=f"Write it like {EXAMPLES}.") from None
     scheme = parsed.get_backend_name()
     if scheme == "postgres" or parsed.drivername in ("postgresql", "postgres"):
@@ -55,23 +76,52 @@ def parse(url: str) -> URL:
 
 
 def engine_for(url: str) -> Engine:
-    """The one engine of this URL in this process (made on first use)."""
+    """The one engine of this URL in this process (made on first use). A SQLite file is created
+    here when it is missing, and only here: its connections never create one (see :func:`_create`)."""
     parsed = parse(url)
     name = parsed.render_as_string(hide_password=False)
     with _engines_lock:
         if name not in _engines:
             _engines[name] = _create(parsed)
+        path = sqlite_file(parsed)
+        if path is not None:
+            if not os.path.exists(path):
+                for leftover in (path + "-wal", path + "-shm"):  # of a deleted file: not for the new one
+                    if os.path.exists(leftover):
+                        os.remove(leftover)
+                sqlite3.connect(path).close()
+            stat = os.stat(path)
+            if _files.setdefault(name, (stat.st_dev, stat.st_ino)) != (stat.st_dev, stat.st_ino):
+                _engines[name].dispose()  # a new file: connections to the old one are not used again
+                _files[name] = (stat.st_dev, stat.st_ino)
         return _engines[name]
 
 
+def sqlite_file(url: str | URL) -> str | None:
+    """The absolute path of a SQLite URL's file (None for PostgreSQL and an in-memory database)."""
+    try:
+        parsed = make_url(url)
+    except (sa_exc.ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return os.path.abspath(parsed.database or "")
+
+
 def _create(url: URL) -> Engine:
+    path = sqlite_file(url)
     if url.get_backend_name() == "sqlite":
-        folder = os.path.dirname(os.path.abspath(url.database or ""))
-        if url.database not in (None, "", ":memory:") and not os.path.isdir(folder):
+        folder = os.path.dirname(path or "")
+        if path is not None and not os.path.isdir(folder):
             raise TableDatabaseError(f"The folder of the SQLite database {url.database!r} does not exist "
                                      f"({folder}).", hint="Create the folder first, or fix the path "
                                      "(sqlite:///relative/path.db, sqlite:////absolute/path.db).")
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        if path is None:
+            engine = sa.create_engine(url, connect_args={"timeout": 30})
+        else:  # mode=rw: a file deleted meanwhile is an error, never silently created again (and lost)
+            uri = f"file:{quote(path)}?mode=rw"
+            engine = sa.create_engine(url, creator=lambda: sqlite3.connect(
+                uri, uri=True, timeout=30, check_same_thread=False))
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     try:
@@ -104,6 +154,8 @@ def explain(error: Exception, url: str | URL, what: str) -> TableError:
     """A database error as a TableError naming the problem and the fix (never the password)."""
     where = shown(url)
     text = str(getattr(error, "orig", error) or error).strip().splitlines()[0] if str(error) else ""
+    raw = url if isinstance(url, str) else url.render_as_string(hide_password=False)
+    text = Masker(("password",)).text(text, url_passwords(raw))  # the database's words may quote it
     if isinstance(error, TableError):
         return error
     low = text.lower()
@@ -118,6 +170,9 @@ def explain(error: Exception, url: str | URL, what: str) -> TableError:
     if "database" in low and "does not exist" in low:
         return TableDatabaseError(f"{where}: {text}.", hint="Create the database (createdb NAME) or fix "
                                                              "its name at the end of the URL.")
+    path = sqlite_file(url) if isinstance(error, sa_exc.SQLAlchemyError) else None
+    if "unable to open database file" in low and path is not None and not os.path.exists(path):
+        return TableDatabaseError(f"The SQLite file {path} is gone ({what}).", hint=GONE)
     if "unable to open database file" in low:
         return TableDatabaseError(f"Cannot open the SQLite file of {where}: {text}.",
                                   hint="Check that its folder exists and may be written.")

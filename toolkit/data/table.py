@@ -295,10 +295,14 @@ class Table:
             return str(self.path)
 
     def __repr__(self) -> str:
-        rows = len(self)
+        """Never raises: while the source cannot be read, the rows are ``?`` and ``.error`` says why."""
+        try:
+            rows = f"{len(self):,}"
+        except Exception:  # a database down: the repr still shows (the error is in .error)
+            rows = "?"
         key = f", key {self.key}" if self.key else ""
         stale = self._backend.stale_note if self.error else ""
-        return f"<Table {self.name}{self._backend.label}: {rows:,} rows{key}{stale}>"
+        return f"<Table {self.name}{self._backend.label}: {rows} rows{key}{stale}>"
 
 
 def is_url(text: str) -> bool:
