@@ -51,7 +51,7 @@ def tolerate(wire: Any) -> tuple[Any, list[str]]:
 
 def _as_written(wire: Mapping[str, Any]) -> bool:
     """Whether nothing in ``wire`` needs a lenient reading: the usual reply, checked cheaply (plain
-    ``dict``/``list`` type checks; any other Mapping takes the full path), as this runs on every reply."""
+    ``dict``/``list`` type checks; any other Mapping takes the full path): this runs on every reply."""
     if any(wire.get(key, "") is None for key in ("session", "messages", "action")) or wire.get("action") == {}:
         return False
     session = wire.get("session")
