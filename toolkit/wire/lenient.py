@@ -49,10 +49,13 @@ def tolerate(wire: Any) -> tuple[Any, list[str]]:
     return out, warnings
 
 
+_PARTS = ("session", "messages", "action")
+
+
 def _as_written(wire: Mapping[str, Any]) -> bool:
     """Whether nothing in ``wire`` needs a lenient reading: the usual reply, checked cheaply (plain
     ``dict``/``list`` type checks; any other Mapping takes the full path): this runs on every reply."""
-    if any(wire.get(key, "") is None for key in ("session", "messages", "action")) or wire.get("action") == {}:
+    if wire.get("action") == {} or any(wire.get(key, "") is None for key in _PARTS):
         return False
     session = wire.get("session")
     if type(session) is not dict and session is not None and "session" in wire:
