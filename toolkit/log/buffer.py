@@ -47,6 +47,7 @@ class _Seen(NamedTuple):
     finished: float
     status: int
     troubled: bool  # failed (5xx) or ran past the deadline
+    named: bool | None = None  # whether the body names a session or user (worked out once, when needed)
 
 
 IDENTITY_KEYS = frozenset({"sessionid", "session_id", "userid", "user_id", "senderid", "sender_id",
@@ -136,13 +137,15 @@ class Log:
         if not fp or entry.source != "http" or _in_process.get():
             return
         last = seen.pop(fp, None)
+        named = None if last is None else last.named  # same fingerprint, same body: same answer
         if (last is not None and entry.time - last.arrived <= self.retry_window_s
                 and REFUSED_STATUSES.isdisjoint((last.status, entry.status))
-                and (entry.time < last.finished or last.troubled or names_someone(entry.raw_body()))):
+                and (entry.time < last.finished or last.troubled
+                     or (named := names_someone(entry.raw_body()) if named is None else named))):
             entry.flags.append("retry")
         late = self.deadline_s is not None and entry.total_ms > self.deadline_s * 1000
         troubled = entry.status >= 500 or late or "slow" in entry.flags
-        seen[fp] = _Seen(entry.time, entry.time + entry.total_ms / 1000, entry.status, troubled)
+        seen[fp] = _Seen(entry.time, entry.time + entry.total_ms / 1000, entry.status, troubled, named)
         # newest last; only the count is capped
         if len(seen) > max(4 * self.size, 64):
             seen.popitem(last=False)
