@@ -10,7 +10,6 @@ from .app import DEFAULT_REPLACE_HOOKS as _replace_hooks
 from .app import RESPONSE_DEPRECATED, App, Outgoing
 from .chatlayer.background import Background
 from .config import SETTINGS, Settings
-from .data.frames import carousel_from_frame
 from .emulator import ApiStep, Conversation, Flow, Session, StepResult
 from .errors import (
     BadRequest,
@@ -63,6 +62,7 @@ _LAZY = {
     "LiveBot": "toolkit.chatlayer.live",  # imports requests
     "parity": "toolkit.chatlayer.parity",
     "Table": "toolkit.data",  # imports pandas
+    "carousel_from_frame": "toolkit.data.frames",  # takes a pandas frame
     "calibrate": "toolkit.chatlayer.calibrate",
     "Calibration": "toolkit.chatlayer.calibrate",
 }
@@ -79,6 +79,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors (not
     from .chatlayer.live import LiveBot
     from .chatlayer.parity import parity
     from .data import Table
+    from .data.frames import carousel_from_frame
     from .messages import list_ as list_  # deprecated: toolkit.list_message
     from .v1emulator.api import V1Emulator
     from .widgets.chat import ChatView

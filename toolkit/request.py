@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from .errors import BadRequest, PayloadTooLarge, article
@@ -89,11 +89,12 @@ class Request:
         return f"<Request {self.method} {self.path}>"
 
 
-@dataclass(frozen=True)
-class Incoming:
+class Incoming(NamedTuple):
     """One request as it arrives, before it is parsed: what :meth:`toolkit.App.handle` answers.
 
     The server, the test client, ``app.call``, the emulator, replays and fixtures each build one.
+    Immutable (a named tuple: about four times cheaper to build than a frozen dataclass, and one is
+    built per request).
 
     Args:
         method: the HTTP method (any case).

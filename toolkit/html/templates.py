@@ -14,25 +14,24 @@ import html
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-from jinja2.ext import Extension
 from markupsafe import Markup
 
 from .icons import BUTTON_ICONS, ICONS
 from .urls import safe_url
+
+if TYPE_CHECKING:  # Jinja2 itself is imported on the first render: `import toolkit` stays light
+    import jinja2
 
 __all__ = ["Markup", "environment", "macro", "render", "trusted"]
 
 _BREAK = re.compile(r"\n[ \t]*")
 
 
-class _JoinLines(Extension):
-    """Drop each line break and the indentation after it from a template's source."""
-
-    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
-        return _BREAK.sub("", source)
+def _join_lines(source: str) -> str:
+    """A template's source with each line break and the indentation after it dropped."""
+    return _BREAK.sub("", source)
 
 
 _escape = html.escape
@@ -56,10 +55,19 @@ def _finalize(value: Any) -> Any:
 @cache
 def environment() -> jinja2.Environment:
     """The one Jinja2 environment (built on first use): templates from ``toolkit/html/templates/``."""
+    import jinja2
+    from jinja2.ext import Extension
+
+    class JoinLines(Extension):
+        """Drop each line break and the indentation after it from a template's source."""
+
+        def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+            return _join_lines(source)
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("toolkit.html", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        finalize=_finalize, extensions=[_JoinLines], auto_reload=False, cache_size=-1)
+        finalize=_finalize, extensions=[JoinLines], auto_reload=False, cache_size=-1)
     env.filters["safe_url"] = safe_url
     env.globals.update(ICONS=ICONS, BUTTON_ICONS=BUTTON_ICONS)
     return env

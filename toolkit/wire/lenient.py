@@ -26,7 +26,7 @@ STRICT_FIX = "Or set strict_replies=True to refuse such replies."
 
 def tolerate(wire: Any) -> tuple[Any, list[str]]:
     """``wire`` as it is applied, and a warning for each guess made (``wire`` itself is not changed)."""
-    if not isinstance(wire, Mapping) or _as_written(wire):
+    if (_as_written(wire) if type(wire) is dict else not isinstance(wire, Mapping)):
         return wire, []
     # a shallow copy: every part changed below is rebuilt, never edited in place (this runs on every reply)
     out, warnings = dict(wire), []
@@ -49,21 +49,27 @@ def tolerate(wire: Any) -> tuple[Any, list[str]]:
     return out, warnings
 
 
-_PARTS = ("session", "messages", "action")
-
-
 def _as_written(wire: Mapping[str, Any]) -> bool:
-    """Whether nothing in ``wire`` needs a lenient reading: the usual reply, checked cheaply (plain
-    ``dict``/``list`` type checks; any other Mapping takes the full path): this runs on every reply."""
-    if wire.get("action") == {} or any(wire.get(key, "") is None for key in _PARTS):
+    """Whether nothing in ``wire`` needs a lenient reading: the usual reply, checked cheaply with plain
+    ``dict``/``list`` type checks and loops (any other container takes the full path, which is always
+    right), as this runs on every reply."""
+    if type(wire) is not dict:
         return False
-    session = wire.get("session")
-    if type(session) is not dict and session is not None and "session" in wire:
-        return not isinstance(session, Mapping)
-    if session is not None and "namespace" not in session and "data" in session:
+    session, messages, action = wire.get("session", ""), wire.get("messages", ""), wire.get("action", "")
+    if session is None or messages is None or action is None or action == {}:
         return False
-    messages = wire.get("messages")
-    return not isinstance(messages, list) or all(_message_as_written(m) for m in messages)
+    if type(session) is dict:
+        if "namespace" not in session and "data" in session:
+            return False
+    elif isinstance(session, Mapping):
+        return False
+    if type(messages) is list:
+        for message in messages:
+            if not _message_as_written(message):
+                return False
+    elif isinstance(messages, list):
+        return False
+    return True
 
 
 def _message_as_written(message: Any) -> bool:
@@ -73,14 +79,31 @@ def _message_as_written(message: Any) -> bool:
     if type(config) is not dict:
         return not isinstance(config, Mapping)
     lines = config.get("textMessages")
-    if type(lines) is list and any(type(t) is not dict or ("text" in t and t["text"] is None) for t in lines):
+    if type(lines) is list:
+        for line in lines:
+            if type(line) is not dict or ("text" in line and line["text"] is None):
+                return False
+    elif isinstance(lines, list):
+        return False
+    if not _buttons_as_written(config.get("buttons")):
         return False
     cards = config.get("elements")
-    groups = [config.get("buttons")] + ([c.get("buttons") if type(c) is dict else None for c in cards]
-                                        if type(cards) is list else [])
-    return not any(type(b) is not dict or b.get("type") == "call"
-                   for group in groups if type(group) is list for b in group) and (
-        type(cards) is not list or all(type(c) is dict for c in cards))
+    if type(cards) is list:
+        for card in cards:
+            if type(card) is not dict or not _buttons_as_written(card.get("buttons")):
+                return False
+    elif isinstance(cards, list):
+        return False
+    return True
+
+
+def _buttons_as_written(buttons: Any) -> bool:
+    if type(buttons) is not list:
+        return not isinstance(buttons, list)
+    for button in buttons:
+        if type(button) is not dict or button.get("type") == "call":
+            return False
+    return True
 
 
 def _message(message: Any, i: int, warnings: list[str]) -> Any:
