@@ -20,7 +20,7 @@ import toolkit as tk
 from toolkit.errors import ConfigError
 from toolkit.log import MASK, Log, Masker
 from toolkit.log.dblog import DbLogWriter
-from toolkit.log.masking import safe_url
+from toolkit.log.masking import masked_url
 
 TOKEN = "Tok-7c1e-bearer-41"
 HMAC = "hm4c-Secret-0b2"
@@ -149,8 +149,8 @@ def test_outbound_urls_with_user_info_are_masked(partner, tmp_path, caplog):
 def test_text_is_masked_in_every_spelling(text, secret):
     masked = Masker(tuple(tk.App("x").settings.sensitive_keys.split(","))).text(text)
     assert secret not in masked and MASK in masked
-    if secret == URL_PW:  # a database URL or libpq keywords: safe_url, used in errors and reprs, too
-        assert secret not in safe_url(text) and MASK in safe_url(text)
+    if secret == URL_PW:  # a database URL or libpq keywords: masked_url, used in errors and reprs, too
+        assert secret not in masked_url(text) and MASK in masked_url(text)
 
 
 def test_secret_values_of_the_settings_are_masked_in_any_text():

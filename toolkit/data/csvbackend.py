@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import KeyNotFound, TableDatabaseError, TableError
 from ..log import Sandbox, logger
-from ..log.masking import safe_url
+from ..log.masking import masked_url
 from .commit import shared_for
 from .csvformat import Format
 from .csvload import load, read_bytes, signature
@@ -48,12 +48,12 @@ class CsvBackend:
     def __init__(self, path: str | os.PathLike[str], key: str | None = None, *, table: str | None = None,
                  guard_formulas: bool = True, **read_csv_options: Any) -> None:
         if table is not None and re.match(r"^[A-Za-z][A-Za-z0-9+]*:", os.fspath(path)):
-            raise TableDatabaseError(f"{safe_url(os.fspath(path)).split('@')[-1]!r} is not a database URL.",
+            raise TableDatabaseError(f"{masked_url(os.fspath(path)).split('@')[-1]!r} is not a database URL.",
                                      hint="Write it like sqlite:///data/shop.db or "
                                           "postgresql://user:password@host:5432/dbname.")
         if table is not None:
             raise TableError(f"table={table!r} names a table in a database, but "
-                             f"{safe_url(os.fspath(path))!r} is a CSV file.",
+                             f"{masked_url(os.fspath(path))!r} is a CSV file.",
                              hint="Pass a database URL (sqlite:///data/shop.db, "
                                   "postgresql://...) with table=..., or leave table= out.")
         for option in NOT_SUPPORTED:

@@ -20,7 +20,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from ..errors import TableDatabaseError, TableError
-from ..log.masking import Masker, safe_url, url_passwords
+from ..log.masking import Masker, masked_url, url_passwords
 from .hints import did_you_mean
 
 VERSIONS = "toolkit_versions"
@@ -38,7 +38,7 @@ def shown(url: str | URL) -> str:
     messages and reprs."""
     try:
         text = make_url(_quoted_at(url) if isinstance(url, str) else url).render_as_string(hide_password=True)
-        return safe_url(text.replace("postgresql+psycopg:", "postgresql:"))
+        return masked_url(text.replace("postgresql+psycopg:", "postgresql:"))
     except Exception:
         return "<unparseable URL>"
 
@@ -63,7 +63,7 @@ def parse(url: str) -> URL:
         parsed = make_url(_quoted_at(url))
         parsed.port  # noqa: B018 - a port that is not a number fails here
     except (sa_exc.ArgumentError, ValueError):
-        raise TableDatabaseError(f"{safe_url(url).split('@')[-1]!r} is not a database URL.",
+        raise TableDatabaseError(f"{masked_url(url).split('@')[-1]!r} is not a database URL.",
                                  hint=f"Write it like {EXAMPLES}.") from None
     scheme = parsed.get_backend_name()
     if scheme == "postgres" or parsed.drivername in ("postgresql", "postgres"):

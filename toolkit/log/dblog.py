@@ -25,7 +25,7 @@ from ..errors import ConfigError
 from .buffer import Log
 from .exchange import Exchange
 from .logger import logger
-from .masking import Masker, safe_url, url_passwords
+from .masking import Masker, masked_url, url_passwords
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -48,7 +48,7 @@ def engine(url: str, timeout_s: float | None = None) -> Any:
         parsed = make_url(url)
         parsed.port  # noqa: B018 - a port that is not a number fails here
     except (sa.exc.ArgumentError, ValueError):
-        raise ConfigError(f"log_url {safe_url(url)!r} is not a database URL.",
+        raise ConfigError(f"log_url {masked_url(url)!r} is not a database URL.",
                           hint="Write it like sqlite:///logs/exchanges.db or "
                                "postgresql://user:password@host:5432/dbname.") from None
     kind = parsed.get_backend_name()
@@ -210,7 +210,7 @@ class DbLogWriter:
     def __repr__(self) -> str:
         state = f", failing: {self.failing}" if self.failing else ""
         dropped = f", {self.dropped} dropped" if self.dropped else ""
-        return (f"<DbLogWriter {safe_url(self.url)!r}: {self.written} written, {self.pending} waiting"
+        return (f"<DbLogWriter {masked_url(self.url)!r}: {self.written} written, {self.pending} waiting"
                 f"{dropped}{state}>")
 
     def _write(self, made: Any, exchanges: sa.Table, rows: list[dict[str, Any]]) -> None:
@@ -262,7 +262,7 @@ class AttachedLog(Log):
                     rows = list(reversed(conn.execute(query).all()))
             except Exception as exc:  # noqa: BLE001 - polling goes on whatever the database did
                 text = url_masker(self.url).text(f"{type(exc).__name__}: {exc}")
-                logger.warning("Log.attach: cannot read %s: %s", safe_url(self.url), text.splitlines()[0])
+                logger.warning("Log.attach: cannot read %s: %s", masked_url(self.url), text.splitlines()[0])
                 return 0
             new = 0
             for row_id, data in rows:

@@ -104,7 +104,7 @@ def url_passwords(url: str) -> set[str]:
     return {v for p in out for v in (p, unquote(p)) if v}
 
 
-def safe_url(url: str) -> str:
+def masked_url(url: str) -> str:
     """``url`` fit to show in an error, a repr or a warning: its password masked, wherever written."""
     return Masker(("password", "secret", "token")).text(url)
 
