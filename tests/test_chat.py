@@ -130,8 +130,8 @@ def test_close_unsubscribes_and_a_new_view_replaces_the_old(conversation):
     conversation.say("hi")
     assert first.redraws == redraws and second.redraws > 1
     second.close()
-    second.close()  # twice is fine
-    assert conversation._listeners == []
+    second.close()  # twice is fine: the frozen picture stays
+    assert conversation._listeners == [] and second.comm is not None and len(second.children) == 1
     with pytest.raises(TypeError, match="needs a toolkit.Conversation"):
         tk.ChatView("not a conversation")
 
@@ -145,3 +145,27 @@ def test_a_closed_chat_keeps_its_bubbles_on_the_page(conversation):
     assert bubbles in frozen.value and "Replaced by a newer view" in frozen.value and view.comm is not None
     replacement.close()
     assert "Stopped" in replacement.children[0].value and conversation._listeners == []
+
+
+def test_stopping_the_server_the_chat_talks_to_freezes_it(app, conversation):
+    served = app.serve(port=0)
+    chat = tk.Conversation(conversation.flow, backend=served)
+    view = tk.ChatView(chat)
+    chat.click("Coffee")
+    bubbles = view._bubbles.value
+    assert "Our coffees:" in bubbles
+    served.stop()
+    (frozen,) = view.children
+    assert bubbles in frozen.value and view._closed and chat._listeners == []
+    assert "Stopped with its server: this chat no longer follows the conversation" in frozen.value
+    view.close()  # a notebook's clean-up cell closing it afterwards
+    assert view.children == (frozen,) and view.comm is not None
+
+
+def test_a_chat_with_the_app_in_process_outlives_its_server(app, conversation):
+    view = tk.ChatView(conversation)  # backend=app: no server in between
+    try:
+        app.serve(port=0).stop()
+        assert not view._closed and conversation.say("hi").text == "You said: hi"
+    finally:
+        view.close(keep=False)

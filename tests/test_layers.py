@@ -8,7 +8,7 @@ Between the middle packages, imports follow :data:`MIDDLE_MAY_IMPORT` (written d
 server serves and may open a tunnel; deploy runs the server; the offline emulator shows progress bars
 from testing; the real Chatlayer side (chatlayer: client, live bot, parity, calibration) drives the
 offline emulator's scripts and opens tunnels; the emulated V1 API (v1emulator) runs the emulator's
-conversations and hands out the real client. Nothing imports its way back up that list.
+conversations, hands out the real client and starts its own server (also under ``toolkit serve``). Nothing imports its way back up that list.
 
 The core imports neither Flask nor ipywidgets; widgets/ is the only package importing ipywidgets.
 The only upward imports allowed are App's conveniences (serve, flask, log_view), made inside the
@@ -35,7 +35,7 @@ MIDDLE_MAY_IMPORT: dict[str, set[str]] = {
     "deploy": {"server", "tunnel"},
     "emulator": {"testing"},
     "chatlayer": {"emulator", "tunnel"},
-    "v1emulator": {"emulator", "chatlayer"},
+    "v1emulator": {"emulator", "chatlayer", "server"},
 }
 LEVEL = {"core": 0, "middle": 1, "top": 2}
 # (importing module, imported module): App's conveniences, imported inside the method.

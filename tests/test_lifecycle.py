@@ -145,6 +145,30 @@ def test_on_stop_callbacks_run_once_and_a_failing_one_does_not_block_the_stop():
     assert calls[-1] == "late"
 
 
+def test_stop_reason_says_who_stopped_it_and_on_serve_sees_each_new_server():
+    import gc
+
+    app = make_app()
+    seen: list[tuple[str, int]] = []
+
+    class Watcher:
+        def saw(self, server):
+            seen.append((server.app.name, server.port))
+
+    watcher = Watcher()
+    server_mod.on_serve(watcher.saw)
+    first = app.serve(port=0)
+    assert first.stop_reason == ""
+    second = app.serve(port=0)  # a re-run cell
+    assert first.stop_reason == "replaced" and seen == [(app.name, first.port), (app.name, second.port)]
+    second.stop()
+    assert second.stop_reason == "stop"
+    del watcher
+    gc.collect()
+    app.serve(port=0).stop()  # held weakly: a watcher that is gone is not called
+    assert len(seen) == 2
+
+
 def test_stop_all_stops_every_server_of_the_process():
     a, b = make_app("a").serve(port=0), make_app("b").serve(port=0)
     server_mod.stop_all()

@@ -42,7 +42,17 @@ def test_the_script_passes_against_the_flow_and_unchanged_against_the_live_bot(a
     assert kinds == {"text", "buttons", "quickReplies", "carousel", "media"}
     assert {e["source"] for e in live.transcript if e.get("sender") == "bot"} == {"live"}
     assert repr(live).startswith("<Conversation with live bot 'web-1': ")
-    assert "Order A-1042 is shipped" in live.text() and tk.ChatView  # renders like an emulated one
+    assert "Order A-1042 is shipped" in live.text()
+
+
+def test_a_chat_view_of_the_live_bot_shows_its_bubbles_and_freezes_when_the_server_stops(app, api):
+    chat = Conversation(live_bot(app, api))
+    view = tk.ChatView(chat)
+    chat.say("Where is my order?")
+    assert "order number" in view._bubbles.value  # renders like an emulated chat
+    app.server.stop()
+    (frozen,) = view.children
+    assert "order number" in frozen.value and "Stopped with its server" in frozen.value
 
 
 def test_parity_shows_no_difference_then_exactly_the_three_planted_ones(app, api):
@@ -225,3 +235,14 @@ def test_the_guide_says_whether_the_verify_token_is_chatlayers_or_a_generated_fa
     assert "(generated here, the fallback" in made.guide() and "LiveBot(verify_token=...)" in made.guide()
     # the notebook display says the same beside the token
     assert "(Chatlayer&#x27;s, as given" in given._repr_html_() and "generated here, the fallback" in made._repr_html_()
+
+
+def test_a_turn_while_the_app_is_not_served_fails_at_once_with_the_fix(app, api):
+    """Not a wait of livebot_deadline_s for answers that cannot arrive: NotServing names the way out."""
+    from toolkit.errors import NotServing
+
+    bot = live_bot(app, api)
+    app.server.stop()
+    with pytest.raises(NotServing, match="server, which is not running") as raised:
+        Conversation(bot)
+    assert "server = app.serve(port=0)" in str(raised.value) and bot.refused == 0

@@ -423,8 +423,69 @@ def test_a_closed_view_keeps_its_last_rows_on_the_page_with_a_stopped_note(app):
     assert "/greet" in frozen.value and "Stopped" in frozen.value and "Showing 1 of 1" in frozen.value
     app.call("/greet", {"name": "Bo"})
     assert frozen.value.count("/greet") == 1  # frozen: later requests do not show
+    view.close()  # again: the notebooks' last cell closes the view, then stops its server (which closes it too)
+    assert view.children == (frozen,) and view.comm is not None and frozen.comm is not None
     view.close(keep=False)
     assert view.comm is None
+
+
+def test_closing_the_view_then_stopping_its_server_keeps_the_picture(app):
+    """Notebooks 01, 03, 05 and 06 end with view.close(); server.stop(): the view must not vanish."""
+    view = app.log_view()
+    server = app.serve(port=0)
+    requests.post(f"{server.url}/greet", json={"name": "Ada"}, timeout=5)
+    view.close()
+    server.stop()
+    (frozen,) = view.children
+    assert view.comm is not None and "Stopped: this log view no longer updates" in frozen.value
+    assert "/greet" in frozen.value
+
+
+def test_stopping_the_server_freezes_its_view_with_a_stopped_note(app):
+    """Notebook 08 ends with server.stop() alone: its view keeps its rows and says it stopped."""
+    view = app.log_view()  # made before the server: it follows the one served later
+    server = app.serve(port=0)
+    assert requests.post(f"{server.url}/greet", json={"name": "Ada"}, timeout=5).status_code == 200
+    server.stop()
+    (frozen,) = view.children
+    assert view._closed and view.comm is not None and "tk-frozen" in frozen._dom_classes
+    assert "Stopped with its server: this log view no longer updates; its last state is shown." in frozen.value
+    assert "/greet" in frozen.value and "Showing 1 of 1" in frozen.value
+    app.call("/greet", {"name": "Bo"})
+    assert frozen.value.count("/greet") == 1
+
+
+def test_serving_again_moves_the_view_to_the_new_server_instead_of_freezing_it(app):
+    view = app.log_view()
+    first = app.serve(port=0)
+    second = app.serve(port=0)  # a re-run serve cell replaces the first server
+    try:
+        assert not first.running and not view._closed
+        requests.post(f"{second.url}/greet", json={"name": "Ada"}, timeout=5)
+        wait_until(lambda: len(view.shown) == 1 and f":{second.port}" in view.link.value)
+    finally:
+        second.stop()
+    assert view._closed and "Stopped with its server" in view.children[0].value
+
+
+def test_a_server_stopped_at_interpreter_exit_freezes_nothing(app):
+    view = app.log_view()
+    server = app.serve(port=0)
+    try:
+        server._stop("exit")  # what the atexit hook does
+        assert server.stop_reason == "exit" and not view._closed and len(view.children) > 1
+    finally:
+        view.close(keep=False)
+
+
+def test_a_view_of_another_app_ignores_this_apps_server(app):
+    other = tk.App("other")
+    view = other.log_view()
+    try:
+        app.serve(port=0).stop()
+        assert not view._closed
+    finally:
+        view.close(keep=False)
 
 
 def test_a_replaced_view_says_which_view_replaced_it(app):
@@ -504,10 +565,13 @@ def test_in_a_kernel_the_replaced_view_names_the_cell_that_replaced_it():
 
     cells = ["import toolkit\napp = toolkit.App('kernel-demo')\nfirst = app.log_view()\nfirst",
              "second = app.log_view()\nsecond",
-             "print(first.children[0].value)\nsecond.close()\nprint(second.children[0].value)"]
+             "print(first.children[0].value)\nsecond.close()\nprint(second.children[0].value)",
+             "third = app.log_view()\nserver = app.serve(port=0)\nserver.stop()\nprint(third.children[0].value)"]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     printed = "".join(o.get("text", "") for o in nb.cells[2].outputs)
     assert "Replaced by the view in cell [2]: the live log of &#x27;kernel-demo&#x27; continues there." in printed
     assert "Stopped: this log view no longer updates" in printed
     assert [o["data"]["text/plain"] for o in nb.cells[1].outputs] == ["LogView(app='kernel-demo')"]
+    stopped = "".join(o.get("text", "") for o in nb.cells[3].outputs)
+    assert "Stopped with its server in cell [4]: this log view no longer updates" in stopped

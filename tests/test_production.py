@@ -273,6 +273,25 @@ def test_gunicorn_4_workers_answer_200_requests_from_8_clients_with_0_errors(tmp
     assert served.proc.returncode == 0
 
 
+def test_cells_after_a_skipped_one_or_needing_a_server_are_left_out_quietly(tmp_path, monkeypatch, caplog):
+    """A name only a '# toolkit: skip' cell defines, or a NotServing error (e.g. a LiveBot turn, whose
+    answers need the app's server), marks a cell as one for the live notebook: an info line, no warning."""
+    cells = CELLS[:3] + [
+        "# toolkit: skip  (a demonstration)\nturn = app.call('/price', {'sku': 'A1'})",
+        "print(turn['session'])",
+        "from toolkit.errors import NotServing\nraise NotServing('App x is not served.')",
+        "also_undefined + 1",
+    ]
+    monkeypatch.chdir(tmp_path)
+    caplog.set_level("INFO", logger="toolkit")
+    load(make_notebook(tmp_path, cells).name)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "cell 7 ('also_undefined + 1') failed headless: NameError" in warnings[0]
+    quiet = [r.getMessage() for r in caplog.records if r.levelname == "INFO" and "live notebook" in r.getMessage()]
+    assert [m.split(",")[1].split("(")[0].strip() for m in quiet] == ["cell 5", "cell 6"]
+    assert "NotServing: App x is not served. Skipped it: it needs the live notebook" in quiet[1]  # not '..'
+
+
 def test_serving_a_notebook_prints_none_of_its_demonstration(tmp_path, monkeypatch, capsys, caplog):
     """Cells that need the live notebook (HTTP to its own server, widgets, names they define) are left out
     quietly; the notebook's prints, progress bars and the errors its examples log stay out of the output.

@@ -165,6 +165,22 @@ class ServeError(ToolkitError):
     kind = "serve_error"
 
 
+class NotServing(ServeError):
+    """Something needs the app's server running in this process (``app.serve()``), and it is not.
+
+    Raised at once rather than after a timeout, e.g. by a :class:`toolkit.LiveBot` turn, whose answers
+    arrive at that server. ``toolkit serve`` counts a notebook cell failing with it as one that needs
+    the live notebook (skipped quietly).
+
+    >>> raise NotServing("App 'shop' is not served.", hint="Run server = app.serve(port=0) first.")
+    Traceback (most recent call last):
+    toolkit.errors.NotServing: App 'shop' is not served.
+      Fix: Run server = app.serve(port=0) first.
+    """
+
+    kind = "not_serving"
+
+
 class TunnelError(ToolkitError):
     """A tunnel could not be opened: the message says why, the hint what to do."""
 

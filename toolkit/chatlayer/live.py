@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..emulator.transcript import message_text
-from ..errors import BadRequest, ConfigError, LiveBotTimeout, Unauthorized
+from ..errors import BadRequest, ConfigError, LiveBotTimeout, NotServing, Unauthorized
 from ..html.templates import macro
 from ..request import Request
 from ..routing import normalize_path
@@ -99,6 +99,13 @@ class LiveBot:
                  session_data: Mapping[str, Any] | None = None, turn: str = "a turn") -> list[dict[str, Any]]:
         """Send one user message and return the bot's answer (``{type, config}`` messages) once no new
         message arrived for ``quiet_s``; raise :class:`LiveBotTimeout` at ``deadline_s``."""
+        server = getattr(self.app, "server", None)
+        if server is None or not server.running:
+            raise NotServing(
+                f"The live bot's answers arrive at app {self.app.name!r}'s server, which is not running, so "
+                f"{turn} would only wait {self.deadline_s:g} s for nothing.",
+                hint="Serve the app in this kernel first: server = app.serve(port=0) (and server.expose() "
+                "for a real bot).")
         user_id = str(user["id"])
         with self._cond:
             start, refused = self._counts.get(user_id, 0), self.refused

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..app import App
-from ..errors import ServeError
+from ..errors import NotServing, ServeError
 
 logger = logging.getLogger("toolkit.serve")
 SKIP = re.compile(r"^\s*#\s*(toolkit:\s*skip|NBVAL_SKIP)\b", re.IGNORECASE | re.MULTILINE)
@@ -41,14 +41,16 @@ class Cell:
 
     number: int
     source: str
+    skipped: bool = False  # marked '# toolkit: skip' (or NBVAL_SKIP, or tagged toolkit-skip)
 
     @property
     def first_line(self) -> str:
         return next((ln.strip() for ln in self.source.splitlines() if ln.strip()), "")
 
 
-def notebook_cells(path: str | os.PathLike[str]) -> list[Cell]:
-    """The code cells of a notebook that run headless (``# toolkit: skip`` / ``NBVAL_SKIP`` left out)."""
+def notebook_cells(path: str | os.PathLike[str], *, skipped: bool = False) -> list[Cell]:
+    """The code cells of a notebook that run headless (``# toolkit: skip`` / ``NBVAL_SKIP`` left out;
+    with ``skipped=True`` those too, marked :attr:`Cell.skipped`)."""
     p = Path(path)
     try:
         nb = json.loads(p.read_text(encoding="utf-8"))
@@ -61,9 +63,11 @@ def notebook_cells(path: str | os.PathLike[str]) -> list[Cell]:
         src = cell.get("source", "")
         src = "".join(src) if isinstance(src, list) else str(src)
         tags = cell.get("metadata", {}).get("tags", [])
-        if cell.get("cell_type") == "code" and src.strip() and not SKIP.search(src) \
-                and "toolkit-skip" not in tags:
-            out.append(Cell(number, src))
+        if cell.get("cell_type") != "code" or not src.strip():
+            continue
+        skip = bool(SKIP.search(src)) or "toolkit-skip" in tags
+        if skipped or not skip:
+            out.append(Cell(number, src, skip))
     return out
 
 
@@ -195,14 +199,17 @@ def run_notebook(path: str | os.PathLike[str], *, strict: bool = False,
     shell = _Shell(ns)
     ns.update(display=lambda *a, **k: None, get_ipython=lambda: shell)
     transform = TransformerManager().transform_cell
-    lost: set[str] = set()  # names the skipped cells would have defined
+    lost: set[str] = set()  # names the skipped (or failed) cells would have defined
     with headless(), _quiet_notebook():
-        for cell in notebook_cells(p):
+        for cell in notebook_cells(p, skipped=True):
+            if cell.skipped:
+                lost |= _assigned(cell)
+                continue
             try:
                 exec(compile(transform(cell.source), f"{p.name} cell {cell.number}", "exec"), ns)
             except Exception as exc:
                 problem = (f"{p.name}, cell {cell.number} ({cell.first_line[:60]!r}) failed headless: "
-                           f"{type(exc).__name__}: {exc}")
+                           f"{type(exc).__name__}: {str(exc).rstrip('.')}")
                 fix = ("If the cell is only for the notebook, put '# toolkit: skip' on its first line; "
                        "otherwise fix it so it runs top to bottom with no kernel state.")
                 if strict:
@@ -269,8 +276,9 @@ def _assigned(cell: Cell) -> set[str]:
 
 def _needs_the_live_notebook(cell: Cell, ns: dict[str, Any], exc: Exception, lost: set[str]) -> bool:
     """Whether a cell failed only because it runs headless: it uses a stand-in (a server that is not
-    bound, a widget) or a name that only a cell skipped for that reason would have defined."""
-    if isinstance(exc, NameError) and getattr(exc, "name", None) in lost:
+    bound, a widget), a name that only a skipped cell would have defined, or it needs a running
+    server (:class:`~toolkit.errors.NotServing`)."""
+    if isinstance(exc, NotServing) or (isinstance(exc, NameError) and getattr(exc, "name", None) in lost):
         return True
     return any(isinstance(ns.get(name), Nothing) for name in _names(cell))
 

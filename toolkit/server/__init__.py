@@ -5,6 +5,6 @@
 ``lifecycle`` is ``app.serve()``: bind in the caller's thread, replace on re-run, stop completely.
 """
 
-from .lifecycle import Server, next_free_port, running, serve, stop_all
+from .lifecycle import Server, next_free_port, on_serve, running, serve, stop_all
 
-__all__ = ["Server", "next_free_port", "running", "serve", "stop_all"]
+__all__ = ["Server", "next_free_port", "on_serve", "running", "serve", "stop_all"]

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import atexit
 import errno
+import functools
 import logging
 import socket
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,6 +31,7 @@ C = TypeVar("C", bound=Callable[[], object])
 
 _running: list[Server] = []
 _registry_lock = threading.RLock()
+_serve_watchers: list[weakref.ref[Callable[[Server], object]]] = []
 
 
 class Server:
@@ -43,6 +46,9 @@ class Server:
         self._callbacks: list[Callable[[], object]] = []
         self._lock = threading.Lock()
         self._stopped = False
+        self.stop_reason = ""
+        """Why it stopped: ``""`` while running, ``"stop"`` (its :meth:`stop` was called), ``"replaced"``
+        (the app was served again, e.g. a re-run cell) or ``"exit"`` (the interpreter is ending)."""
 
     @property
     def port(self) -> int:
@@ -68,7 +74,13 @@ class Server:
         return not self._stopped and self._core.running
 
     def on_stop(self, callback: C) -> C:
-        """Call ``callback()`` when the server stops (at once if it already has). Returns it."""
+        """Call ``callback()`` when the server stops (at once if it already has). Returns it.
+
+        The callback runs in the thread that stops the server, before the port is freed; it can read
+        :attr:`stop_reason`. A callback that raises is logged and does not block the stop.
+
+        >>> server.on_stop(lambda: print("stopped"))  # doctest: +SKIP
+        """
         with self._lock:
             if not self._stopped:
                 self._callbacks.append(callback)
@@ -78,10 +90,14 @@ class Server:
 
     def stop(self) -> None:
         """Stop serving and free the port: prompt, and safe to call twice."""
+        self._stop("stop")
+
+    def _stop(self, reason: str) -> None:
         with self._lock:
             if self._stopped:
                 return
             self._stopped = True
+            self.stop_reason = reason
             callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             _call(callback)
@@ -141,7 +157,7 @@ def serve(app: App, host: str = "127.0.0.1", port: int = 5000, **settings: Any) 
     with _registry_lock:
         for old in [s for s in _running if s.app is app or s.app.name == app.name]:
             logger.info("Replacing the running server of app %r.", app.name)
-            old.stop()
+            old._stop("replaced")
         holder = next((s for s in _running if port and s.port == port), None)
         if holder is not None:
             raise _in_use_here(holder, port, host)
@@ -150,7 +166,32 @@ def serve(app: App, host: str = "127.0.0.1", port: int = 5000, **settings: Any) 
         core.start()
         _running.append(server)
     app.server = server
+    for watcher in _watchers():
+        _call(functools.partial(watcher, server))
     return server
+
+
+def on_serve(callback: Callable[[Server], object]) -> None:
+    """Call ``callback(server)`` each time a server starts in this process (a re-run cell's too).
+
+    Held weakly: a bound method stops being called once its object is gone, so a widget that
+    follows its app's server needs no unsubscribing. A callback that raises is logged.
+
+    >>> on_serve(view.follow)  # doctest: +SKIP
+    """
+    ref: weakref.ref[Callable[[Server], object]]
+    if hasattr(callback, "__self__"):
+        ref = weakref.WeakMethod(callback)
+    else:
+        ref = weakref.ref(callback)
+    with _registry_lock:
+        _serve_watchers.append(ref)
+
+
+def _watchers() -> list[Callable[[Server], object]]:
+    with _registry_lock:
+        _serve_watchers[:] = [r for r in _serve_watchers if r() is not None]
+        return [f for f in (r() for r in _serve_watchers) if f is not None]
 
 
 def running() -> list[Server]:
@@ -165,7 +206,12 @@ def stop_all() -> None:
         server.stop()
 
 
-atexit.register(stop_all)
+def _stop_at_exit() -> None:
+    for server in running():
+        server._stop("exit")
+
+
+atexit.register(_stop_at_exit)
 
 
 def _bind(app: App, host: str, port: int) -> HTTPServer:

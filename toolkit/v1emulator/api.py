@@ -86,9 +86,15 @@ class V1Emulator(App):
     # --- lifecycle -------------------------------------------------------------------------------------
 
     def start(self, port: int = 0) -> V1Emulator:
-        """Serve on ``127.0.0.1:port`` (0: a free port) with ``app.serve()``. Returns the emulator."""
+        """Serve on ``127.0.0.1:port`` (0: a free port), as ``app.serve()`` does. Returns the emulator.
+
+        It starts under ``toolkit serve`` too, where a notebook's own ``app.serve()`` is inert: the
+        served handlers may push through its client, as they did in the notebook.
+        """
+        from ..server.lifecycle import serve
+
         self._stopped.clear()
-        self.serve("127.0.0.1", port)
+        serve(self, "127.0.0.1", port)
         return self
 
     def stop(self) -> None:

@@ -19,7 +19,8 @@ from ..emulator.conversation import Conversation
 from ..emulator.transcript import Turn, transcript_html
 from ..errors import ToolkitError
 from ..html.templates import macro, trusted
-from .snapshot import current_cell, freeze
+from ..server.lifecycle import Server
+from .snapshot import ServerWatch, current_cell, freeze
 
 MAX_ENTRIES = 300  # bubbles kept on screen (the conversation keeps them all)
 _open_views: dict[str, weakref.ref[ChatView]] = {}
@@ -31,7 +32,8 @@ class ChatView(w.VBox):
 
     Drive it from code too: :meth:`send`, :meth:`press` (by title), :meth:`share_location`.
     ``location`` is what the location button shares. A new view of a conversation with the same flow
-    name freezes the old one (its bubbles stay, under a "Replaced by ..." note), as :meth:`close` does.
+    name freezes the old one (its bubbles stay, under a "Replaced by ..." note), as :meth:`close` does;
+    so does stopping the server the conversation talks to (its ``backend`` server, or a live bot's).
     """
 
     def __init__(self, conversation: Conversation, *, height: int = 420,
@@ -62,6 +64,10 @@ class ChatView(w.VBox):
         self._unsubscribe = conversation.subscribe(self.refresh)
         self._closed = False
         _replace_open_view(self)
+        backend, live = conversation.backend, conversation.live
+        self._watch = ServerWatch(self, "this chat no longer follows the conversation",
+                                  server=backend if isinstance(backend, Server) else None,
+                                  app=getattr(live, "app", None) if live is not None else None)
         self.refresh()
 
     # --- driving it --------------------------------------------------------------------------------
@@ -153,7 +159,10 @@ class ChatView(w.VBox):
             if keep:
                 freeze(self, last, note or "Stopped: this chat no longer follows the conversation; "
                                            "its last state is shown.")
+                self._frozen = True
                 return
+        elif keep and getattr(self, "_frozen", False):
+            return  # closed already: its frozen picture stays (a second close, or its server stopping)
         super().close()
 
     def __repr__(self) -> str:

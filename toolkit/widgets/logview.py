@@ -31,7 +31,7 @@ from .logtable import (
     row_html,
     where_options,
 )
-from .snapshot import current_cell, freeze
+from .snapshot import ServerWatch, current_cell, freeze
 
 if TYPE_CHECKING:
     from ..app import App
@@ -49,9 +49,11 @@ class LogView(LogActions, w.VBox):
     Drive it from code as well as with the mouse: :meth:`select`, :meth:`set_filter`,
     :meth:`pause` / :meth:`resume`, :meth:`clear`, :meth:`replay`, :meth:`replay_all`,
     :meth:`save_fixtures`. :meth:`close` unsubscribes and stops the redraw thread, and leaves the last
-    rows on the page under a "Stopped" note. A new view of an app with the same name freezes the old
-    one the same way ("Replaced by the view in cell [n]"), so re-running its cell leaves no live
-    leftovers. Replays and fixture checks hide behind the *Replays & checks* box (off by default).
+    rows on the page under a "Stopped" note; stopping the app's server (``server.stop()``) closes it
+    the same way, while re-running ``app.serve()`` only moves its link to the new server. A new view
+    of an app with the same name freezes the old one the same way ("Replaced by the view in cell [n]"),
+    so re-running its cell leaves no live leftovers. Replays and fixture checks hide behind the
+    *Replays & checks* box (off by default).
     """
 
     def __init__(self, app: App, *, rows: int | None = None, max_fps: float | None = None) -> None:
@@ -81,6 +83,7 @@ class LogView(LogActions, w.VBox):
         self._build()
         _replace_open_view(self)
         self._unsubscribe = app.log.subscribe(self._on_exchange)
+        self._watch = ServerWatch(self, "this log view no longer updates", app=app, changed=self._request)
         self.refresh()
         self._thread = threading.Thread(target=self._loop, name=f"toolkit-logview-{app.name}", daemon=True)
         self._thread.start()
@@ -361,7 +364,10 @@ class LogView(LogActions, w.VBox):
                 _close_tree(child)
             if keep:
                 freeze(self, last, note or STOPPED)
+                self._frozen = True
                 return
+        elif keep and getattr(self, "_frozen", False):
+            return  # closed already: its frozen picture stays (a second close, or its server stopping)
         super().close()
 
     def _last_state(self) -> str:
