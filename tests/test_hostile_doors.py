@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import threading
 import time
@@ -155,7 +156,9 @@ def test_serve_on_a_busy_port_prints_error_and_fix_without_a_traceback(tmp_path:
         assert main(["serve", str(module), "--port", str(port)]) == 1
     err = capsys.readouterr().err
     assert f"Error: Port {port} on 127.0.0.1 is already in use" in err and "Fix:" in err
-    assert "Traceback" not in err and f"--port {port + 1}" in err
+    assert "Traceback" not in err and "--port 0 to pick a free port" in err
+    free = int(re.search(r"or --port (\d+) \(free now\)", err).group(1))
+    assert free != port and "Or stop the program that listens there." in err
 
 
 # --- Content-Length and Transfer-Encoding ---------------------------------------------------------

@@ -105,6 +105,27 @@ def test_a_port_held_by_another_program_gives_the_way_out_not_systemexit():
     assert "Traceback" not in str(err)
 
 
+@pytest.mark.parametrize("spelling, port0, host", [("NOTEBOOK", "app.serve(port=0)", "host='127.0.0.1'"),
+                                                    ("COMMAND_LINE", "--port 0", "--host 127.0.0.1")])
+def test_listen_errors_spell_the_fix_for_where_the_reader_is(spelling, port0, host):
+    """One mapping of bind failures for app.serve() and `toolkit serve`: the same cases, each fix in the
+    reader's own terms."""
+    import errno
+
+    lifecycle = server_mod.lifecycle
+    how = getattr(lifecycle, spelling)
+    rights = lifecycle.listen_error(OSError(errno.EACCES, "Permission denied"), "127.0.0.1", 80, how)
+    assert isinstance(rights, tk.ConfigError) and rights.hint == f"Use a port above 1023, or {port0} to pick a free one."
+    other = lifecycle.listen_error(OSError(errno.EADDRNOTAVAIL, "Cannot assign"), "10.9.9.9", 5000, how)
+    assert other.message == "Cannot listen on 10.9.9.9:5000: Cannot assign." and host in other.hint
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        taken = lifecycle.listen_error(OSError(errno.EADDRINUSE, "in use"), "127.0.0.1", port, how)
+    assert isinstance(taken, PortInUse) and taken.port == port and taken.hint.startswith(f"Use {port0} ")
+
+
 def test_a_port_held_by_another_app_of_this_kernel_names_it():
     billing = make_app("billing").serve(port=0)
     try:

@@ -98,7 +98,8 @@ class HandlerError(ToolkitError):
 
 
 class PortInUse(ToolkitError):
-    """``app.serve()`` could not listen: the port is held by another program or another app.
+    """``app.serve()`` or ``toolkit serve`` could not listen: the port is held by another program or
+    another app.
 
     ``port`` is the port asked for; ``free_port`` a nearby port that was free when checked (or None).
     """

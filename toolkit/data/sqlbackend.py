@@ -38,7 +38,7 @@ from .sqlconnect import (
 )
 from .sqlcopy import create_from_csv
 from .state import State
-from .values import readback_rows, to_python
+from .values import from_database, readback_rows, storable
 from .write import check_row
 
 
@@ -180,7 +180,7 @@ class SqlBackend:
             self.error = None
         if row is None:
             return None
-        return {name: _plain(value) for name, value in zip(self._names, row, strict=False)}
+        return {name: from_database(value) for name, value in zip(self._names, row, strict=False)}
 
     def state(self) -> State:
         version = self._version
@@ -351,37 +351,6 @@ class SqlBackend:
         return self._twin
 
 
-INT64 = 2**63
-
-
-def storable(row: dict[str, Any], table: str) -> dict[str, Any]:
-    """``row`` (checked) when SQLite and PostgreSQL can both store each value; otherwise a
-    TableError answering 400 that names the column and the fix (never a database error, a 503).
-
-    >>> storable({"name": "Ann", "n": 2**70}, "leads")
-    Traceback (most recent call last):
-    toolkit.errors.TableError: Column 'n' of leads got a whole number beyond 64 bits.
-      Fix: Fix the value: store it as text, or check where it comes from.
-    """
-    for column, value in row.items():
-        problem = ""
-        if isinstance(value, str) and "\x00" in value:
-            problem, fix = "text with a NUL character (\\x00), which a database cannot store", \
-                "remove it first, e.g. value.replace('\\x00', '')"
-        elif isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                problem, fix = (f"text that is not valid Unicode ({value[exc.start]!r} at position "
-                                f"{exc.start})", "decode the text it came from correctly, or drop it")
-        elif isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
-            problem, fix = "a whole number beyond 64 bits", "store it as text, or check where it comes from"
-        if problem:
-            raise TableError(f"Column {column!r} of {table} got {problem}.", hint=f"Fix the value: {fix}.",
-                             status=400)
-    return row
-
-
 def _identity(path: str | None) -> tuple[int, int] | None:
     """Which file ``path`` is (device, inode), or None when there is none."""
     try:
@@ -389,10 +358,3 @@ def _identity(path: str | None) -> tuple[int, int] | None:
     except OSError:
         return None
     return None if stat is None else (stat.st_dev, stat.st_ino)
-
-
-def _plain(value: Any) -> Any:
-    value = to_python(value)
-    if type(value).__name__ == "Decimal":
-        return float(value)
-    return value

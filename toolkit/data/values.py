@@ -96,6 +96,43 @@ def to_python(value: Any) -> Any:
     return value
 
 
+def from_database(value: Any) -> Any:
+    """A value a database driver returned, as plain Python (a ``Decimal`` as a float)."""
+    value = to_python(value)
+    return float(value) if isinstance(value, Decimal) else value
+
+
+INT64 = 2**63
+
+
+def storable(row: dict[str, Any], table: str) -> dict[str, Any]:
+    """``row`` (checked) when SQLite and PostgreSQL can both store each value; otherwise a
+    TableError answering 400 that names the column and the fix (never a database error, a 503).
+
+    >>> storable({"name": "Ann", "n": 2**70}, "leads")
+    Traceback (most recent call last):
+    toolkit.errors.TableError: Column 'n' of leads got a whole number beyond 64 bits.
+      Fix: Fix the value: store it as text, or check where it comes from.
+    """
+    for column, value in row.items():
+        problem = ""
+        if isinstance(value, str) and "\x00" in value:
+            problem, fix = "text with a NUL character (\\x00), which a database cannot store", \
+                "remove it first, e.g. value.replace('\\x00', '')"
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                problem, fix = (f"text that is not valid Unicode ({value[exc.start]!r} at position "
+                                f"{exc.start})", "decode the text it came from correctly, or drop it")
+        elif isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
+            problem, fix = "a whole number beyond 64 bits", "store it as text, or check where it comes from"
+        if problem:
+            raise TableError(f"Column {column!r} of {table} got {problem}.", hint=f"Fix the value: {fix}.",
+                             status=400)
+    return row
+
+
 def coerce(value: Any, kind: str, column: str, table: str, decimal: str = ".") -> Any:
     """``value`` checked and converted for a column of ``kind``; a clear error when it does not fit."""
     if isinstance(value, np.generic):

@@ -147,26 +147,17 @@ def serve(path: str, *, host: str = "127.0.0.1", port: int = 8000, workers: int 
 
 
 def check_port(host: str, port: int) -> None:
-    """Raise :class:`ServeError` (with the fix) when ``host:port`` cannot be listened on."""
-    import errno
-
+    """Raise the error of :func:`toolkit.server.lifecycle.listen_error` (with the fix, spelled as
+    options) when ``host:port`` cannot be listened on."""
     from ..server.engine import bind
+    from ..server.lifecycle import COMMAND_LINE, listen_error
 
     if port == 0:
         return
     try:
         bind(host, port).close()
     except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise ServeError(f"Port {port} on {host} is already in use by another program.",
-                             hint=f"Stop the program that listens there, or serve on another port: "
-                             f"--port {port + 1} (--port 0 picks a free one).") from None
-        if exc.errno == errno.EACCES:
-            raise ServeError(f"Port {port} needs administrator rights.",
-                             hint="Use a port above 1023, or --port 0 to pick a free one.") from None
-        raise ServeError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.",
-                         hint="Use --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every "
-                         "network interface).") from None
+        raise listen_error(exc, host, port, COMMAND_LINE) from None
 
 
 def _print(line: str) -> None:

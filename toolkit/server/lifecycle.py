@@ -17,10 +17,10 @@ import socket
 import threading
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from ..access import check_settings
-from ..errors import ConfigError, PortInUse
+from ..errors import ConfigError, PortInUse, ToolkitError
 from .engine import HTTPServer, Tuning
 
 if TYPE_CHECKING:
@@ -218,20 +218,46 @@ def _bind(app: App, host: str, port: int) -> HTTPServer:
     try:
         return HTTPServer(app.flask, host, port, name=app.name, tuning=Tuning.from_settings(app.settings))
     except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            free = next_free_port(host, port)
-            raise PortInUse(
-                f"Port {port} on {host} is already in use by another program.",
-                port=port, free_port=free,
-                hint=f"Use app.serve(port=0) to pick a free port{_or_free(free)}. If it is a server "
-                "of yours in another notebook, stop it there (or restart that kernel).",
-            ) from None
-        if exc.errno == errno.EACCES:
-            raise ConfigError(f"Port {port} needs administrator rights.",
-                              hint="Use a port above 1023, or port=0 to pick a free one.") from None
-        raise ConfigError(f"Cannot listen on {host!r}: {exc.strerror or exc}.",
-                          hint="Use host='127.0.0.1' (this machine only) or '0.0.0.0' (every "
-                          "network interface).") from None
+        raise listen_error(exc, host, port) from None
+
+
+class Spelling(NamedTuple):
+    """How the fix in a :func:`listen_error` names a port and a host for its reader."""
+
+    port: str  # a format with {}: "app.serve(port={})" or "--port {}"
+    host: str  # "host={!r}" or "--host {}"
+    mine: str  # what to say when it may be a server of the reader's own
+
+
+NOTEBOOK = Spelling("app.serve(port={})", "host={!r}",
+                    " If it is a server of yours in another notebook, stop it there (or restart that "
+                    "kernel).")
+COMMAND_LINE = Spelling("--port {}", "--host {}", " Or stop the program that listens there.")
+
+
+def listen_error(exc: OSError, host: str, port: int, spelling: Spelling = NOTEBOOK) -> ToolkitError:
+    """The error to raise when listening on ``host:port`` failed with ``exc``, its fix spelled for the
+    notebook (``app.serve(port=0)``, the default) or the command line (``--port 0``, ``COMMAND_LINE``).
+
+    A busy port is a :class:`PortInUse` naming a port that is free now; no rights, or a host that is
+    not this machine's, a :class:`ConfigError`.
+
+    >>> listen_error(OSError(errno.EACCES, "Permission denied"), "127.0.0.1", 80).hint
+    'Use a port above 1023, or app.serve(port=0) to pick a free one.'
+    """
+    p = spelling.port.format
+    if exc.errno == errno.EADDRINUSE:
+        free = next_free_port(host, port)
+        also = f", or {p(free)} (free now)" if free else ""
+        return PortInUse(f"Port {port} on {host} is already in use by another program.", port=port,
+                         free_port=free, hint=f"Use {p(0)} to pick a free port{also}.{spelling.mine}")
+    if exc.errno == errno.EACCES:
+        return ConfigError(f"Port {port} needs administrator rights.",
+                           hint=f"Use a port above 1023, or {p(0)} to pick a free one.")
+    h = spelling.host.format
+    return ConfigError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.",
+                       hint=f"Use {h('127.0.0.1')} (this machine only) or {h('0.0.0.0')} (every network "
+                       "interface).")
 
 
 def _in_use_here(holder: Server, port: int, host: str) -> PortInUse:
@@ -245,7 +271,7 @@ def _in_use_here(holder: Server, port: int, host: str) -> PortInUse:
 
 
 def _or_free(free: int | None) -> str:
-    return f", or app.serve(port={free}) (free now)" if free else ""
+    return f", or {NOTEBOOK.port.format(free)} (free now)" if free else ""
 
 
 def next_free_port(host: str, port: int, tries: int = 50) -> int | None:
