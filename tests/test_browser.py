@@ -15,6 +15,7 @@ installs Chromium, so CI never skips this test: under CI (``CI=true``) a missing
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -26,6 +27,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -177,39 +179,47 @@ def _stop_lab(proc: subprocess.Popen, url: str, token: str) -> None:
         proc.wait(timeout=5)
 
 
-def test_chat_beside_the_live_log_in_jupyterlab_at_1280_px(lab: Lab):
+@contextlib.contextmanager
+def run_all(lab: Lab, notebook: str, *, height: int, failure: str, width: int = WIDTH) -> Iterator[Any]:
+    """A Chromium page on ``notebook`` (a path under the lab's folder) with *Run All Cells* clicked once
+    the kernel is idle. On a failure inside, the page is saved as ``failure`` in the artifacts."""
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS, timeout=120_000)
         try:
-            page = browser.new_page(viewport={"width": WIDTH, "height": 1400})
+            page = browser.new_page(viewport={"width": width, "height": height})
             page.set_default_timeout(60_000)  # clicks and reads wait this long on a loaded machine
             try:
-                app_port = _run_the_notebook(page, lab)
-                _chat_shows_a_carousel_without_widening(page)
-                _send_requests(app_port)
-                _rows_show_status_ms_and_flags(page)
-                _no_horizontal_overflow(page)
-                _detail_pane_renders_bubbles(page)
-                _screenshot(page, "logview.png", ".tk-chat")
-                _edit_and_replay(page)
-                _screenshot(page, "edit-replay.png", ".tk-edit-request")
-                _clear_says_what_it_did(page)
+                page.goto(f"{lab.url}/lab/tree/{notebook}?token={lab.token}")
+                page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+                page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=120_000)
+                page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+                page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+                yield page
             except BaseException:
-                page.screenshot(path=str(ARTIFACTS / "failure.png"))  # the page as it was when it failed
+                page.screenshot(path=str(ARTIFACTS / failure))  # the page as it was when it failed
                 raise
         finally:
             browser.close()
 
 
-def _run_the_notebook(page, lab: Lab) -> int:
-    page.goto(f"{lab.url}/lab/tree/live_log.ipynb?token={lab.token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=120_000)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+def test_chat_beside_the_live_log_in_jupyterlab_at_1280_px(lab: Lab):
+    with run_all(lab, "live_log.ipynb", height=1400, failure="failure.png") as page:
+        app_port = _notebook_is_served(page)
+        _chat_shows_a_carousel_without_widening(page)
+        _send_requests(app_port)
+        _rows_show_status_ms_and_flags(page)
+        _no_horizontal_overflow(page)
+        _detail_pane_renders_bubbles(page)
+        _screenshot(page, "logview.png", ".tk-chat")
+        _edit_and_replay(page)
+        _screenshot(page, "edit-replay.png", ".tk-edit-request")
+        _clear_says_what_it_did(page)
+
+
+def _notebook_is_served(page) -> int:
     served = page.wait_for_selector(f"{OUTPUT} >> text=/serving on port \\d+/", timeout=120_000)
     page.wait_for_selector(f"{OUTPUT} >> text=Live log · browser-demo", timeout=60_000)
     page.wait_for_selector(".tk-chat .tk-bubble >> text=Hi! What would you like?", timeout=60_000)
@@ -317,42 +327,25 @@ RUN_ALL = {  # notebook: what its frozen views must still show after Run All
 def test_run_all_leaves_the_closed_views_showing_their_last_state(lab: Lab, name: str):
     """The notebooks close their views and stop their servers in the last cell; after Run All the log (and
     chat) must still show what happened, marked as stopped, not an empty output."""
-    from playwright.sync_api import sync_playwright
-
     root = Path(__file__).resolve().parent.parent
     (lab.folder / "notebooks").mkdir()
     shutil.copy(root / "notebooks" / f"{name}.ipynb", lab.folder / "notebooks")
     shutil.copytree(root / "data", lab.folder / "data")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS, timeout=120_000)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            page.set_default_timeout(60_000)
-            try:
-                page.goto(f"{lab.url}/lab/tree/notebooks/{name}.ipynb?token={lab.token}")
-                page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=120_000)
-                page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-                page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-                frozen = ".tk-logview .tk-frozen"
-                page.wait_for_selector(f"{frozen} >> text=Stopped: this log view no longer updates",
-                                       timeout=240_000)
-                expected = RUN_ALL[name]
-                log = page.locator(frozen).first
-                log.scroll_into_view_if_needed()  # JupyterLab hides cells far outside the viewport
-                assert log.locator(".tk-row").count() >= expected["rows"], log.text_content()
-                assert "Live log" in log.text_content() and "Showing" in log.text_content()
-                if expected["chat"]:
-                    chat = page.locator(".tk-chat .tk-frozen").first
-                    page.wait_for_selector(".tk-chat .tk-frozen >> text=Stopped", timeout=60_000)
-                    assert chat.locator(".tk-bubble").count() >= 2, chat.text_content()
-                assert page.locator(".tk-logview .widget-button").count() == 0  # the live controls are gone
-                _screenshot(page, f"runall-{name}.png", ".tk-logview")
-            except BaseException:
-                page.screenshot(path=str(ARTIFACTS / f"runall-{name}-failure.png"))
-                raise
-        finally:
-            browser.close()
+    with run_all(lab, f"notebooks/{name}.ipynb", height=1000, width=1300,
+                 failure=f"runall-{name}-failure.png") as page:
+        frozen = ".tk-logview .tk-frozen"
+        page.wait_for_selector(f"{frozen} >> text=Stopped: this log view no longer updates", timeout=240_000)
+        expected = RUN_ALL[name]
+        log = page.locator(frozen).first
+        log.scroll_into_view_if_needed()  # JupyterLab hides cells far outside the viewport
+        assert log.locator(".tk-row").count() >= expected["rows"], log.text_content()
+        assert "Live log" in log.text_content() and "Showing" in log.text_content()
+        if expected["chat"]:
+            chat = page.locator(".tk-chat .tk-frozen").first
+            page.wait_for_selector(".tk-chat .tk-frozen >> text=Stopped", timeout=60_000)
+            assert chat.locator(".tk-bubble").count() >= 2, chat.text_content()
+        assert page.locator(".tk-logview .widget-button").count() == 0  # the live controls are gone
+        _screenshot(page, f"runall-{name}.png", ".tk-logview")
 
 
 PROXY_CELLS = [
@@ -365,33 +358,16 @@ PROXY_CELLS = [
 def test_behind_jupyter_server_proxy_the_links_humans_click_go_through_the_proxy(lab: Lab):
     """With jupyter-server-proxy in JupyterLab, the server's display and the log view link to
     /proxy/<port>/..., and following that link in the browser reaches the kernel's server."""
-    from playwright.sync_api import sync_playwright
-
     pytest.importorskip("jupyter_server_proxy", reason="pip install jupyter-server-proxy (the dev extra has it)")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in PROXY_CELLS])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(nb, lab.folder / "proxied.ipynb")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS, timeout=120_000)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 800})
-            page.set_default_timeout(60_000)
-            try:
-                page.goto(f"{lab.url}/lab/tree/proxied.ipynb?token={lab.token}")
-                page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=120_000)
-                page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-                page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-                link = page.wait_for_selector(f"{OUTPUT} a[href^='/proxy/']", timeout=120_000)
-                href = link.get_attribute("href")
-                assert re.fullmatch(r"/proxy/\d+/_toolkit/health", href), href
-                served_at = page.wait_for_selector(".tk-served-at", timeout=60_000)
-                assert served_at.get_attribute("href") == href
-                _screenshot(page, "proxied-links.png", ".jp-Notebook")
-                answer = page.evaluate("url => fetch(url).then(r => r.json())", href)  # through JupyterLab
-                assert answer["status"] == "ok" and answer["app"] == "proxied"
-            except BaseException:
-                page.screenshot(path=str(ARTIFACTS / "proxied-failure.png"))
-                raise
-        finally:
-            browser.close()
+    with run_all(lab, "proxied.ipynb", height=800, width=1300, failure="proxied-failure.png") as page:
+        link = page.wait_for_selector(f"{OUTPUT} a[href^='/proxy/']", timeout=120_000)
+        href = link.get_attribute("href")
+        assert re.fullmatch(r"/proxy/\d+/_toolkit/health", href), href
+        served_at = page.wait_for_selector(".tk-served-at", timeout=60_000)
+        assert served_at.get_attribute("href") == href
+        _screenshot(page, "proxied-links.png", ".jp-Notebook")
+        answer = page.evaluate("url => fetch(url).then(r => r.json())", href)  # through JupyterLab
+        assert answer["status"] == "ok" and answer["app"] == "proxied"

@@ -5,6 +5,8 @@ listening socket behind (notebooks/conftest.py adds the second run and the probe
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
 import subprocess
 import sys
@@ -92,11 +94,9 @@ def test_toolkit_serve_of_each_notebook_prints_nothing_and_its_app_works():
     """`toolkit serve notebooks/NN.ipynb` runs the cells headless: no <headless> or demo lines, no warning,
     no process or file the notebook's clean-up cell would have removed (those cells are skipped), and the
     served handlers answer (a lead is written, the emulated partner API is reached)."""
-    import json
-
     names = [p.stem for p in PATHS]
     done = subprocess.run([sys.executable, "-c", SERVE_EACH, *names], cwd=NOTEBOOKS, capture_output=True,
-                          text=True, timeout=300, env={**__import__("os").environ, "TOOLKIT_TABLES_URL": ""})
+                          text=True, timeout=300, env={**os.environ, "TOOLKIT_TABLES_URL": ""})
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.splitlines()[-1])
     assert report["children"] == []  # 09's `toolkit serve` demo is not started

@@ -248,9 +248,9 @@ def listen_error(exc: OSError, host: str, port: int, spelling: Spelling = NOTEBO
     p = spelling.port.format
     if exc.errno == errno.EADDRINUSE:
         free = next_free_port(host, port)
-        also = f", or {p(free)} (free now)" if free else ""
         return PortInUse(f"Port {port} on {host} is already in use by another program.", port=port,
-                         free_port=free, hint=f"Use {p(0)} to pick a free port{also}.{spelling.mine}")
+                         free_port=free,
+                         hint=f"Use {p(0)} to pick a free port{_or_free(free, spelling)}.{spelling.mine}")
     if exc.errno == errno.EACCES:
         return ConfigError(f"Port {port} needs administrator rights.",
                            hint=f"Use a port above 1023, or {p(0)} to pick a free one.")
@@ -270,8 +270,8 @@ def _in_use_here(holder: Server, port: int, host: str) -> PortInUse:
     )
 
 
-def _or_free(free: int | None) -> str:
-    return f", or {NOTEBOOK.port.format(free)} (free now)" if free else ""
+def _or_free(free: int | None, spelling: Spelling = NOTEBOOK) -> str:
+    return f", or {spelling.port.format(free)} (free now)" if free else ""
 
 
 def next_free_port(host: str, port: int, tries: int = 50) -> int | None:
